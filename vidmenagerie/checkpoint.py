@@ -1,0 +1,121 @@
+"""Reading published checkpoints safely and lean, and fitting them to a model strictly.
+
+Files are opened with ``torch.load(weights_only=True, mmap=True)``: no pickled code runs, and
+tensors stay backed by the file until used. Training-style files (``optimizer``, ``epoch``,
+``scaler``, ``args`` as an ``argparse.Namespace``) load too: ``Namespace`` is the one class
+allow-listed beyond torch's defaults, because it only holds plain values.
+"""
+
+from __future__ import annotations
+
+import argparse
+import pickle
+import re
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import torch
+from torch import Tensor, nn
+
+from .errors import CheckpointError
+from .models.video_vit import VisionTransformer, is_decoder_key
+
+StateDict = dict[str, Tensor]
+_SAFE_GLOBALS = [argparse.Namespace]
+_MAX_KEYS_SHOWN = 6
+
+
+def read_state_dict(path: str | Path, *, redownload_hint: str | None = None) -> StateDict:
+    """The model state dict inside a checkpoint file (the ``"model"`` entry, or the file itself)."""
+    path = Path(path)
+    hint = f"; re-download it with `{redownload_hint}`" if redownload_hint else ""
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint file not found")
+    if path.stat().st_size == 0:
+        raise CheckpointError(f"{path}: checkpoint file is empty{hint}")
+    try:
+        with torch.serialization.safe_globals(_SAFE_GLOBALS):
+            obj = torch.load(path, map_location="cpu", weights_only=True, mmap=_is_zip(path))
+    except pickle.UnpicklingError as exc:
+        reason = str(exc)
+        if "Unsupported global" in reason or "weights_only" in reason.lower():
+            glob = _unsupported_global(reason)
+            raise CheckpointError(
+                f"{path}: refusing to load: the file would run pickled code ({glob}); "
+                "only plain tensor checkpoints are accepted"
+            ) from exc
+        raise CheckpointError(f"{path}: not a readable checkpoint ({_first_line(reason)}){hint}") from exc
+    except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as exc:
+        raise CheckpointError(f"{path}: checkpoint is truncated or corrupt ({_first_line(str(exc))}){hint}") from exc
+    return _model_entry(obj, path)
+
+
+def _is_zip(path: Path) -> bool:
+    """torch's zip format supports mmap; the legacy tar/pickle format does not."""
+    return zipfile.is_zipfile(path)
+
+
+def _unsupported_global(reason: str) -> str:
+    """The offending class or function named in torch's weights-only error, if it names one."""
+    match = re.search(r"(?:Unsupported global: GLOBAL|unsupported GLOBAL) ([\w.]+)", reason)
+    return match.group(1) if match else "an object outside the weights-only allow-list"
+
+
+def _first_line(text: str) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else "unknown error"
+    return line[:200]
+
+
+def _model_entry(obj: object, path: Path) -> StateDict:
+    if isinstance(obj, Mapping) and "model" in obj and isinstance(obj["model"], Mapping):
+        obj = obj["model"]
+    if not isinstance(obj, Mapping) or not obj or not all(isinstance(v, Tensor) for v in obj.values()):
+        raise CheckpointError(f"{path}: holds no model state dict (expected a dict of tensors or {{'model': ...}})")
+    return {str(k): v for k, v in obj.items()}
+
+
+def select_keys(model: nn.Module, state_dict: Mapping[str, Tensor]) -> StateDict:
+    """The keys this model takes: a plain ``vit`` encoder drops an MAE file's decoder keys, nothing else."""
+    plain_encoder = isinstance(model, VisionTransformer) and not isinstance(model.head, nn.Linear)
+    if plain_encoder:
+        return {k: v for k, v in state_dict.items() if not is_decoder_key(k)}
+    return dict(state_dict)
+
+
+def check_fit(model: nn.Module, state_dict: Mapping[str, Tensor], source: str) -> None:
+    """Raise a :class:`CheckpointError` naming missing, unexpected and mis-shaped keys."""
+    own = {k: v.shape for k, v in model.state_dict(keep_vars=True).items()}
+    missing = sorted(set(own) - set(state_dict))
+    unexpected = sorted(set(state_dict) - set(own))
+    wrong = sorted(
+        f"{k} {list(state_dict[k].shape)} vs model {list(own[k])}"
+        for k in set(own) & set(state_dict)
+        if tuple(state_dict[k].shape) != tuple(own[k])
+    )
+    problems = []
+    for label, keys in (("missing keys", missing), ("unexpected keys", unexpected), ("shape mismatch", wrong)):
+        if keys:
+            shown = ", ".join(keys[:_MAX_KEYS_SHOWN]) + (f" (+{len(keys) - _MAX_KEYS_SHOWN} more)" if len(keys) > _MAX_KEYS_SHOWN else "")
+            problems.append(f"{label}: {shown}")
+    if problems:
+        raise CheckpointError(f"{source}: checkpoint does not fit the model: " + "; ".join(problems))
+
+
+def load_checkpoint(
+    model: nn.Module, checkpoint: str | Path | Mapping[str, Tensor], *, redownload_hint: str | None = None
+) -> nn.Module:
+    """Load a checkpoint file or state dict into ``model`` strictly and return the model.
+
+    A model built on the meta device takes the tensors as they are (``assign=True``: no copy,
+    no random initialisation); a materialised model copies them into its own parameters.
+    """
+    if isinstance(checkpoint, Mapping):
+        state_dict, source = dict(checkpoint), "state dict"
+    else:
+        state_dict, source = read_state_dict(checkpoint, redownload_hint=redownload_hint), str(checkpoint)
+    state_dict = select_keys(model, state_dict)
+    check_fit(model, state_dict, source)
+    on_meta = any(p.is_meta for p in model.parameters())
+    model.load_state_dict(state_dict, strict=True, assign=on_meta)
+    return model
