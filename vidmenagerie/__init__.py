@@ -1,5 +1,61 @@
-"""vidmenagerie: pretrained self-supervised ViT-H/14 video models, one import away."""
+"""vidmenagerie: pretrained self-supervised ViT-H/14 video models, one import away.
+
+>>> import vidmenagerie as vm
+>>> vm.list_models("vit_*ssv2*")[:2]
+['vit_say_ssv2-10shot', 'vit_say_ssv2-50shot']
+>>> model = vm.load_model("vit_s_none")  # download (cached), build, load
+"""
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
+
+from .catalog import (
+    ModelEntry,
+    Paper,
+    get_available_models,
+    get_model_entry,
+    list_models,
+    register_catalog,
+)
+from .checkpoint import load_checkpoint, read_state_dict
+from .errors import CatalogError, CheckpointError, DownloadError, UnknownModelError, VideoError, VidmError
+from .factory import create_model, load_model, resolve_device
+from .hub import CheckpointSource, cached_checkpoint, fetch_checkpoint
+from .labels import load_labels
+from .masking import MASK_TYPES, make_mask
+from .models.config import Architecture
+from .models.video_vit import MaskedAutoencoder, VideoEncoder, VisionTransformer
+from .preprocess import Preprocessing
+
+__all__ = [
+    "MASK_TYPES",
+    "Architecture",
+    "CatalogError",
+    "CheckpointError",
+    "CheckpointSource",
+    "DownloadError",
+    "MaskedAutoencoder",
+    "ModelEntry",
+    "Paper",
+    "Preprocessing",
+    "UnknownModelError",
+    "VideoEncoder",
+    "VideoError",
+    "VidmError",
+    "VisionTransformer",
+    "__version__",
+    "cached_checkpoint",
+    "create_model",
+    "fetch_checkpoint",
+    "get_available_models",
+    "get_model_entry",
+    "list_models",
+    "load_checkpoint",
+    "load_labels",
+    "load_model",
+    "make_mask",
+    "read_state_dict",
+    "register_catalog",
+    "resolve_device",
+]

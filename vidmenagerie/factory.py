@@ -1,0 +1,148 @@
+"""One factory for every command: build a model from a name or a kind, and load its weights.
+
+``create_model`` builds an architecture (random weights, or nothing at all on the meta
+device); ``load_model`` resolves a catalogue name, fetches the checkpoint through the Hub
+cache and loads it without ever initialising or copying the 630M parameters twice.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from .catalog import ModelEntry, default_catalog, register_catalog
+from .checkpoint import load_checkpoint
+from .errors import CatalogError
+from .hub import fetch_checkpoint
+from .models.config import MODEL_KINDS, Architecture
+from .models.video_vit import MaskedAutoencoder, VideoEncoder, VisionTransformer
+
+_CLASSES: dict[str, type[VideoEncoder]] = {"mae": MaskedAutoencoder, "vit": VisionTransformer}
+
+
+def build(kind: str, arch: Architecture) -> VideoEncoder:
+    """Instantiate the module for ``kind`` (``mae``/``vit``); random init unless on the meta device."""
+    if kind not in _CLASSES:
+        raise ValueError(f"model kind must be 'mae' or 'vit', got {kind!r}")
+    if kind == "mae" and arch.num_classes is not None:
+        raise ValueError("an MAE has no classification head: num_classes is only for 'vit'")
+    model = _CLASSES[kind](arch)
+    if not any(p.is_meta for p in model.parameters()):
+        model.init_weights()
+    return model
+
+
+def create_model(name_or_kind: str, *, catalog: str | Path | None = None, **arch_overrides: Any) -> VideoEncoder:
+    """Build a model by catalogue name (its architecture) or by kind (``"mae"``/``"vit"``, ViT-H/14 defaults).
+
+    Overrides (``img_size``, ``patch_size``, ``num_frames``, ``t_patch_size``, ``embed_dim``,
+    ``depth``, ``num_heads``, ``mlp_ratio``, ``decoder_*``, ``num_classes``) change the
+    architecture; ``None`` values are ignored. Works under ``with torch.device("meta")``.
+    """
+    if name_or_kind in MODEL_KINDS:
+        kind, arch = name_or_kind, Architecture()
+    else:
+        entry = _entry(name_or_kind, catalog)
+        kind, arch = entry.kind, entry.arch
+    try:
+        arch = arch.with_overrides(**arch_overrides)
+    except ValueError as exc:
+        raise CatalogError(str(exc)) from None
+    model = build(kind, arch)
+    return model
+
+
+def _entry(name: str, catalog: str | Path | None) -> ModelEntry:
+    if catalog is not None:
+        register_catalog(catalog)
+    return default_catalog().get(name)
+
+
+def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
+    """``auto`` picks CUDA, then Apple MPS, then the CPU."""
+    if device is None or str(device) == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        return torch.device(device)
+    except RuntimeError as exc:
+        raise ValueError(f"unknown device {device!r}: {exc}") from None
+
+
+_DTYPES: dict[str, torch.dtype] = {
+    "float32": torch.float32,
+    "fp32": torch.float32,
+    "float16": torch.float16,
+    "fp16": torch.float16,
+    "half": torch.float16,
+    "bfloat16": torch.bfloat16,
+    "bf16": torch.bfloat16,
+}
+
+
+def resolve_dtype(dtype: str | torch.dtype | None) -> torch.dtype | None:
+    """A torch dtype from a name like ``bfloat16``/``bf16``/``float16``/``float32`` (``None`` keeps the file's)."""
+    if dtype is None or isinstance(dtype, torch.dtype):
+        return dtype
+    try:
+        return _DTYPES[str(dtype).lower()]
+    except KeyError:
+        raise ValueError(f"unknown dtype {dtype!r}; use one of float32, float16, bfloat16") from None
+
+
+def load_model(
+    name: str,
+    *,
+    checkpoint: str | Path | None = None,
+    device: str | torch.device | None = "auto",
+    dtype: str | torch.dtype | None = None,
+    catalog: str | Path | None = None,
+    force_download: bool = False,
+    progress: bool = True,
+) -> VideoEncoder:
+    """Download (or reuse the cached file), build and load a catalogue model, in eval mode.
+
+    ``checkpoint`` takes a local file instead of the Hub. The model is built on the meta
+    device and takes the memory-mapped tensors as they are, so loading costs about one copy
+    of the weights and no random initialisation. ``model.entry`` is its catalogue entry.
+    """
+    entry = _entry(name, catalog)
+    path = Path(checkpoint) if checkpoint is not None else fetch_checkpoint(
+        entry.source, force=force_download, progress=progress
+    )
+    with torch.device("meta"):
+        model = build(entry.kind, entry.arch)
+    load_checkpoint(model, path, redownload_hint=f"vidm download {entry.name} --force")
+    target_dtype = resolve_dtype(dtype)
+    model = model.to(device=resolve_device(device), dtype=target_dtype) if target_dtype else model.to(
+        resolve_device(device)
+    )
+    model.eval()
+    model.entry = entry  # type: ignore[assignment]
+    return model
+
+
+@lru_cache(maxsize=32)
+def count_parameters(kind: str, arch: Architecture) -> int:
+    """Parameters of an architecture, counted on the meta device (no memory, no init)."""
+    with torch.device("meta"):
+        model = build(kind, arch)
+    return sum(p.numel() for p in model.parameters())
+
+
+def entry_parameters(entry: ModelEntry) -> int:
+    """Parameters of a catalogue entry's model (a ``vit_*_none`` counts the encoder only)."""
+    return count_parameters(entry.kind, entry.arch)
+
+
+def describe_module(model: nn.Module) -> str:
+    """Short description: class and parameter count."""
+    return f"{type(model).__name__} ({sum(p.numel() for p in model.parameters()) / 1e6:.1f}M parameters)"
