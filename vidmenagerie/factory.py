@@ -116,7 +116,7 @@ def load_model(
     """
     entry = _entry(name, catalog)
     path = Path(checkpoint) if checkpoint is not None else fetch_checkpoint(
-        entry.source, force=force_download, progress=progress
+        entry.source, force=force_download, progress=progress, name=entry.name
     )
     with torch.device("meta"):
         model = build(entry.kind, entry.arch)

@@ -1,0 +1,5 @@
+"""``python -m vidmenagerie`` runs the ``vidm`` command line."""
+
+from .cli import main
+
+main()

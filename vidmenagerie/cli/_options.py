@@ -1,0 +1,63 @@
+"""Option types shared by every command, declared once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..catalog import CATALOG_ENV, register_catalog
+
+CatalogOpt = Annotated[
+    Optional[Path],  # noqa: UP045 - typer needs Optional on older Pythons
+    typer.Option(
+        "--catalog",
+        help=f"TOML file with extra model entries (also: {CATALOG_ENV}).",
+        show_default=False,
+        dir_okay=False,
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of a table.")]
+
+
+def use_catalog(path: Path | None) -> None:
+    """Load a ``--catalog`` file into the process-wide catalogue."""
+    if path is not None:
+        register_catalog(path)
+
+
+def epilog(*examples: str) -> str:
+    """A ``--help`` epilog listing example invocations (one per line)."""
+    lines = "\n\n".join(f"  $ {e}" for e in examples)
+    return f"Examples:\n\n{lines}"
+
+
+# --------------------------------------------------------------------------- batch commands
+VideosArg = Annotated[
+    Optional[list[Path]],  # noqa: UP045
+    typer.Argument(
+        help="Video files, folders (searched recursively) or .txt lists of paths; default: the demo clip.",
+        show_default=False,
+    ),
+]
+NumVidsOpt = Annotated[
+    Optional[int],  # noqa: UP045
+    typer.Option("--num-vids", min=1, help="Pick this many videos at random (seeded); default all.", show_default=False),
+]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Seed for video picking, random clips and random masks.")]
+ClipOpt = Annotated[
+    str, typer.Option("--clip", help="Which clip of each video: center, start, random, or uniform:N:I (I-th of N).")
+]
+DeviceOpt = Annotated[str, typer.Option("--device", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:1, mps.")]
+DtypeOpt = Annotated[
+    str, typer.Option("--dtype", help="Compute precision: float32, bfloat16 or float16 (autocast; weights stay float32).")
+]
+BatchSizeOpt = Annotated[int, typer.Option("--batch-size", min=1, help="Clips per forward pass.")]
+WorkersOpt = Annotated[
+    int, typer.Option("--workers", min=0, help="Decoding worker processes (0 decodes in the main process).")
+]
+FormatOpt = Annotated[str, typer.Option("--format", help="Picture format: jpg or png.")]
+AnimateOpt = Annotated[bool, typer.Option("--animate", help="Also write an MP4 animation (and a GIF with --gif).")]
+GifOpt = Annotated[bool, typer.Option("--gif", help="Write the animation as GIF too.")]
+

@@ -1,0 +1,48 @@
+"""Consoles and shared output helpers: data to stdout, progress and messages to stderr."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+out = Console(soft_wrap=True)  # data (tables) to stdout
+err = Console(stderr=True)  # progress, warnings, summaries
+
+
+def print_json(data: Any) -> None:
+    """Machine-readable output through plain print: Rich would wrap long lines and corrupt JSON."""
+    print(json.dumps(data, indent=2, default=str))
+    sys.stdout.flush()
+
+
+def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Table:
+    """A Rich table whose cells are escaped (paths with ``[`` are not markup)."""
+    result = Table(title=title, header_style="bold", show_lines=False)
+    for column in columns:
+        result.add_column(column, overflow="fold")
+    for row in rows:
+        result.add_row(*("" if cell is None else escape(str(cell)) for cell in row))
+    return result
+
+
+def human_size(num_bytes: int | None) -> str:
+    """``1.2 GB`` style sizes (decimal units, as the Hub shows them)."""
+    if num_bytes is None:
+        return ""
+    size = float(num_bytes)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} TB"
+
+
+def human_count(n: int) -> str:
+    """``632.0M`` style parameter counts."""
+    return f"{n / 1e6:.1f}M" if n >= 1e6 else f"{n / 1e3:.1f}k"

@@ -1,0 +1,122 @@
+"""``vidm list`` and ``vidm info``: the catalogue as a table, JSON, or one model in full."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.markup import escape
+from rich.panel import Panel
+
+from ..catalog import ModelEntry, default_catalog
+from ..factory import entry_parameters
+from ..hub import cached_checkpoint, checkpoint_size
+from ._options import CatalogOpt, JsonOpt, epilog, use_catalog
+from ._output import human_count, human_size, out, print_json, table
+
+LIST_EXAMPLES = ("vidm list", "vidm list 'vit_*ssv2*' --json", "vidm list --downloaded")
+INFO_EXAMPLES = ("vidm info vit_s_none", "vidm info mae_hvm1@448_none --json")
+
+
+def _row(entry: ModelEntry) -> dict[str, Any]:
+    path = cached_checkpoint(entry.source)
+    row = entry.to_dict()
+    row["parameters"] = entry_parameters(entry)
+    row["downloaded"] = path is not None
+    row["cached_path"] = str(path) if path else None
+    row["size_bytes"] = checkpoint_size(entry.source) if path else None
+    return row
+
+
+def list_models_cmd(
+    pattern: Annotated[Optional[str], typer.Argument(help="Shell-style filter, e.g. 'vit_*ssv2*'.")] = None,  # noqa: UP045
+    as_json: JsonOpt = False,
+    downloaded: Annotated[bool, typer.Option("--downloaded", help="Only models whose checkpoint is cached.")] = False,
+    catalog: CatalogOpt = None,
+) -> None:
+    """List every model: family, type, data, task, classes, resolution, size and download state."""
+    use_catalog(catalog)
+    cat = default_catalog()
+    rows = [_row(cat.get(name)) for name in cat.names(pattern)]
+    if downloaded:
+        rows = [r for r in rows if r["downloaded"]]
+    if as_json:
+        print_json(rows)
+        return
+    columns = ("name", "family", "type", "pretraining", "finetuning", "classes", "res", "params", "checkpoint", "downloaded")
+    body = [
+        (
+            r["name"],
+            r["family"],
+            r["kind"],
+            r["pretraining_data"],
+            r["finetuning"],
+            r["num_classes"] or "-",
+            r["img_size"],
+            human_count(r["parameters"]),
+            r["filename"] or r["local_path"],
+            f"yes ({human_size(r['size_bytes'])})" if r["downloaded"] else "no",
+        )
+        for r in rows
+    ]
+    title = f"{len(rows)} model{'s' if len(rows) != 1 else ''}" + (f" matching {pattern!r}" if pattern else "")
+    out.print(table(title, columns, body))
+
+
+def info_cmd(
+    name: Annotated[str, typer.Argument(help="Model name (see `vidm list`).")],
+    as_json: JsonOpt = False,
+    catalog: CatalogOpt = None,
+) -> None:
+    """Everything about one model: data, task, classes, input, preprocessing, checkpoint and paper."""
+    use_catalog(catalog)
+    entry = default_catalog().get(name)
+    row = _row(entry)
+    if as_json:
+        print_json(row)
+        return
+    pre = entry.preprocessing
+    a = entry.arch
+    lines = [
+        ("name", entry.name),
+        ("description", entry.description),
+        ("family", entry.family),
+        ("type", "MAE: encoder + decoder" if entry.kind == "mae" else "ViT encoder" + (" + head" if a.num_classes else "")),
+        ("pretraining data", entry.pretraining_data),
+        ("finetuning", entry.finetuning_task),
+        ("classes", f"{a.num_classes} ({entry.labels})" if a.num_classes else "none (features)"),
+        ("input", f"{pre.num_frames} frames x {pre.img_size}x{pre.img_size}, sampled from {pre.fps:g} fps"),
+        (
+            "preprocessing",
+            f"RGB in [0, 1], short side -> {pre.short_side} (bilinear), centre crop {pre.img_size}, "
+            f"mean {list(pre.mean)}, std {list(pre.std)}",
+        ),
+        (
+            "architecture",
+            f"patch {a.t_patch_size}x{a.patch_size}x{a.patch_size}, width {a.embed_dim}, depth {a.depth}, "
+            f"{a.num_heads} heads, MLP x{a.mlp_ratio:g}"
+            + (f"; decoder width {a.decoder_embed_dim}, {a.decoder_depth} blocks" if entry.kind == "mae" else ""),
+        ),
+        ("parameters", f"{row['parameters']:,}"),
+        ("checkpoint", entry.source.label),
+        (
+            "cached",
+            f"yes, {human_size(row['size_bytes'])} at {row['cached_path']}" if row["downloaded"] else "no (vidm download)",
+        ),
+        ("paper", entry.paper.cite() if entry.paper else "-"),
+        ("example", _example(entry)),
+    ]
+    text = "\n".join(f"[bold]{k:>16}[/bold]  {escape(str(v))}" for k, v in lines)
+    out.print(Panel(text, title=escape(entry.name), expand=False))
+
+
+def _example(entry: ModelEntry) -> str:
+    if entry.kind == "mae":
+        return f"vidm complete --model {entry.name}"
+    if entry.is_finetuned:
+        return f"vidm embed clips/ --model {entry.name} --logits --top-k 5 --out feats.npy"
+    return f"vidm attend --model {entry.name}"
+
+
+list_models_cmd.__doc__ = (list_models_cmd.__doc__ or "") + "\n\n" + epilog(*LIST_EXAMPLES)
+info_cmd.__doc__ = (info_cmd.__doc__ or "") + "\n\n" + epilog(*INFO_EXAMPLES)
