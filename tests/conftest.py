@@ -30,3 +30,38 @@ def reference() -> Path:
     if not REFERENCE.is_dir():
         pytest.skip("../shared/reference is not available")
     return REFERENCE
+
+
+# --------------------------------------------------------------------------- Hub stand-in + tiny models
+from hubserver import HubServer, hf_sleeps, hub_server  # noqa: E402, F401  (fixtures)
+from tiny import toml_entry, write_checkpoint  # noqa: E402
+
+TINY_REPO = "me/tiny-models"
+
+
+@pytest.fixture
+def tiny_catalog(tmp_path: Path, hub_server: HubServer, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A TOML catalogue of tiny models, served by the Hub stand-in (and one local file), registered.
+
+    ``tiny_mae`` and ``tiny_vit`` share ``mae.pth`` (like ``mae_s_none``/``vit_s_none``);
+    ``tiny_cls`` is a 5-class finetuned encoder; ``tiny_local`` reads a local file.
+    """
+    files = tmp_path / "files"
+    mae = write_checkpoint(files / "mae.pth", "mae", seed=0)
+    cls = write_checkpoint(files / "cls.pth", "vit", seed=1, num_classes=5)
+    write_checkpoint(tmp_path / "catalog" / "local.pth", "mae", seed=2)
+    hub_server.add_file(TINY_REPO, "mae.pth", mae.read_bytes())
+    hub_server.add_file(TINY_REPO, "cls.pth", cls.read_bytes())
+    (tmp_path / "catalog" / "labels.json").write_text('["zero", "one", "two", "three", "four"]')
+    path = tmp_path / "catalog" / "tiny.toml"
+    path.write_text(
+        toml_entry("tiny_mae", "mae", repo_id=TINY_REPO, filename="mae.pth", description="tiny MAE")
+        + toml_entry("tiny_vit", "vit", repo_id=TINY_REPO, filename="mae.pth")
+        + toml_entry("tiny_cls", "vit", repo_id=TINY_REPO, filename="cls.pth", num_classes=5, labels="labels.json")
+        + toml_entry("tiny_local", "mae", checkpoint="local.pth")
+    )
+    monkeypatch.setenv("VIDM_CATALOG", str(path))
+    from vidmenagerie.catalog import reset_catalog
+
+    reset_catalog()
+    return path

@@ -19,8 +19,6 @@ from vidmenagerie.errors import CatalogError, CheckpointError, DownloadError
 from vidmenagerie.hub import CheckpointSource, cached_checkpoint, checkpoint_size, fetch_checkpoint
 
 # The fixtures, for as long as tests/conftest.py does not import them.
-hub_server = hubserver.hub_server
-hf_sleeps = hubserver.hf_sleeps
 
 REPO = "eminorhan/video-models"
 # Distinct contents: the cache is content-addressed, identical bytes would share one blob.
