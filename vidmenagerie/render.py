@@ -1,0 +1,120 @@
+"""Pictures and animations from clips: true colours, grids of frames, MP4 and GIF files.
+
+Frames are shown in their true colours: the model's normalisation is undone with the
+entry's own mean and std and values are clamped, never stretched per frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw, ImageFont
+from torch import Tensor
+
+from .preprocess import Preprocessing
+from .runs import atomic_path
+
+PAD = 2
+BACKGROUND = (255, 255, 255)
+
+
+def denormalize(frames: Tensor, preprocessing: Preprocessing) -> np.ndarray:
+    """Normalized ``[3, T, H, W]`` frames to uint8 ``[T, H, W, 3]`` in true colours (clamped)."""
+    mean = torch.tensor(preprocessing.mean, dtype=torch.float32).view(3, 1, 1, 1)
+    std = torch.tensor(preprocessing.std, dtype=torch.float32).view(3, 1, 1, 1)
+    pixels = (frames.detach().float().cpu() * std + mean).clamp(0, 1)
+    return (pixels * 255).round().to(torch.uint8).permute(1, 2, 3, 0).numpy()
+
+
+def _font(size: int = 12) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:  # Pillow < 10.1 has no sized default font
+        return ImageFont.load_default()
+
+
+def grid_image(
+    rows: Sequence[np.ndarray],
+    *,
+    row_labels: Sequence[str] | None = None,
+    column_labels: Sequence[str] | None = None,
+    pad: int = PAD,
+) -> Image.Image:
+    """One picture: each row a ``[N, H, W, 3]`` uint8 strip of frames, optional labels."""
+    if not rows:
+        raise ValueError("a grid needs at least one row")
+    height, width = rows[0].shape[1:3]
+    columns = max(r.shape[0] for r in rows)
+    font = _font()
+    label_w = (max(int(font.getlength(s)) for s in row_labels) + 2 * pad) if row_labels else 0
+    label_h = (font.size + 2 * pad if hasattr(font, "size") else 14) if column_labels else 0
+    canvas = Image.new(
+        "RGB",
+        (label_w + columns * (width + pad) + pad, label_h + len(rows) * (height + pad) + pad),
+        BACKGROUND,
+    )
+    draw = ImageDraw.Draw(canvas)
+    for r, strip in enumerate(rows):
+        top = label_h + pad + r * (height + pad)
+        if row_labels:
+            draw.text((pad, top + height // 2), row_labels[r], fill=(0, 0, 0), font=font, anchor="lm")
+        for c in range(strip.shape[0]):
+            canvas.paste(Image.fromarray(strip[c]), (label_w + pad + c * (width + pad), top))
+    if column_labels:
+        for c, text in enumerate(column_labels[:columns]):
+            x = label_w + pad + c * (width + pad) + width // 2
+            draw.text((x, pad), text, fill=(0, 0, 0), font=font, anchor="mt")
+    return canvas
+
+
+def save_image(image: Image.Image, path: Path) -> Path:
+    """Save atomically; the format follows the suffix (``.jpg`` gets quality 95)."""
+    fmt = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG"}.get(path.suffix.lower())
+    if fmt is None:
+        raise ValueError(f"{path}: unsupported image format (use .jpg or .png)")
+    with atomic_path(path) as tmp:
+        image.save(tmp, format=fmt, **({"quality": 95} if fmt == "JPEG" else {}))
+    return path
+
+
+def side_by_side(panels: Sequence[np.ndarray], pad: int = PAD) -> np.ndarray:
+    """Join ``[T, H, W, 3]`` panels horizontally with white gaps: ``[T, H, W', 3]``."""
+    frames, height = panels[0].shape[:2]
+    gap = np.full((frames, height, pad, 3), 255, dtype=np.uint8)
+    parts: list[np.ndarray] = []
+    for i, panel in enumerate(panels):
+        if i:
+            parts.append(gap)
+        parts.append(panel)
+    return np.concatenate(parts, axis=2)
+
+
+def write_animation(frames: np.ndarray, path: Path, fps: float) -> Path:
+    """Write ``[N, H, W, 3]`` uint8 frames as MP4 (H.264) or GIF, by the path's suffix."""
+    suffix = path.suffix.lower()
+    if suffix == ".gif":
+        with atomic_path(path) as tmp:
+            images = [Image.fromarray(f) for f in frames]
+            duration = max(int(round(1000 / fps)), 20)
+            images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:], duration=duration, loop=0)
+        return path
+    if suffix != ".mp4":
+        raise ValueError(f"{path}: unsupported animation format (use .mp4 or .gif)")
+    import av
+
+    even = frames[:, : frames.shape[1] // 2 * 2, : frames.shape[2] // 2 * 2]  # yuv420p needs even sizes
+    with atomic_path(path) as tmp, av.open(str(tmp), mode="w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
+        stream.width, stream.height = even.shape[2], even.shape[1]
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"crf": "18", "preset": "veryfast"}
+        for frame in even:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path

@@ -1,0 +1,99 @@
+"""Bookkeeping shared by the batch commands: which videos, where outputs go, and what was run.
+
+Output names mirror the inputs' paths relative to their common folder, so two ``clip.mp4``
+in different folders never overwrite each other. Files are written atomically (temporary
+file, then rename), so an interrupted run never leaves a half-written result behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import random
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, is_dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+_PACKAGES = ("vidmenagerie", "torch", "torchvision", "timm", "av", "huggingface_hub", "numpy", "pillow")
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python and every package that shapes the numbers, for ``run.json``."""
+    found = {"python": platform.python_version()}
+    for name in _PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def select_videos(videos: Sequence[Path], num_vids: int | None, seed: int | None) -> list[Path]:
+    """``num_vids`` videos drawn at random (seeded) and returned in sorted order; all when ``None``."""
+    ordered = sorted(videos)
+    if num_vids is None or num_vids >= len(ordered):
+        return ordered
+    if num_vids <= 0:
+        raise ValueError("--num-vids must be at least 1")
+    return sorted(random.Random(seed).sample(ordered, num_vids))
+
+
+def output_stems(videos: Sequence[Path]) -> dict[Path, Path]:
+    """A relative output stem per video that mirrors its path below the inputs' common folder.
+
+    The extension is dropped (``a/clip.mp4`` -> ``a/clip``) unless two inputs would then
+    collide (``clip.mp4`` and ``clip.webm``), in which case it is kept (``clip.mp4``).
+    """
+    if not videos:
+        return {}
+    resolved = [Path(os.path.abspath(v)) for v in videos]
+    root = Path(os.path.commonpath([str(p.parent) for p in resolved]))
+    relative = [p.relative_to(root) for p in resolved]
+    stems = [r.with_suffix("") for r in relative]
+    counts: dict[Path, int] = {}
+    for stem in stems:
+        counts[stem] = counts.get(stem, 0) + 1
+    return {
+        video: (rel if counts[stem] > 1 else stem)
+        for video, rel, stem in zip(videos, relative, stems)
+    }
+
+
+@contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def _plain(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return {k: _plain(v) for k, v in asdict(value).items()}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, float) and value != value:  # NaN is not JSON
+        return None
+    return value
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write JSON atomically (dataclasses and paths become plain values)."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(_plain(data), indent=2, allow_nan=False) + "\n", encoding="utf-8")
