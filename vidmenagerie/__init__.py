@@ -19,6 +19,7 @@ from .catalog import (
     register_catalog,
 )
 from .checkpoint import load_checkpoint, read_state_dict
+from .complete import Completion, complete
 from .errors import CatalogError, CheckpointError, DownloadError, UnknownModelError, VideoError, VidmError
 from .factory import create_model, load_model, resolve_device
 from .hub import CheckpointSource, cached_checkpoint, fetch_checkpoint
@@ -45,7 +46,9 @@ __all__ = [
     "VidmError",
     "VisionTransformer",
     "__version__",
+    "Completion",
     "cached_checkpoint",
+    "complete",
     "create_model",
     "fetch_checkpoint",
     "get_available_models",

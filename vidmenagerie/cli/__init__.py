@@ -9,7 +9,9 @@ import typer
 
 from .. import __version__
 from ._errors import report
+from .complete_cmd import complete_cmd
 from .download_cmd import download_cmd
+from .embed_cmd import embed_cmd
 from .models_cmd import info_cmd, list_models_cmd
 
 app = typer.Typer(
@@ -23,6 +25,8 @@ app = typer.Typer(
 app.command("list")(list_models_cmd)
 app.command("info")(info_cmd)
 app.command("download")(download_cmd)
+app.command("embed")(embed_cmd)
+app.command("complete")(complete_cmd)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,110 @@
+"""``vidm complete``: MAE completion pictures, animations and error numbers for videos."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..complete_run import CompletionSettings, load_completion_model, run_completion
+from ..masking import MASK_TYPES
+from ._batch import finish, resolve_inputs, video_progress
+from ._options import (
+    AnimateOpt,
+    BatchSizeOpt,
+    CatalogOpt,
+    ClipOpt,
+    DeviceOpt,
+    DtypeOpt,
+    FormatOpt,
+    GifOpt,
+    NumVidsOpt,
+    SeedOpt,
+    VideosArg,
+    WorkersOpt,
+    epilog,
+    use_catalog,
+)
+from ._output import out, table
+
+EXAMPLES = (
+    "vidm complete",
+    "vidm complete clips/ --model mae_s_none --mask center --ratio 0.25 --num-vids 16 --seed 0",
+    "vidm complete a.mp4 --mask random --ratio 0.9 --animate --out results/",
+)
+
+
+def complete_cmd(
+    videos: VideosArg = None,
+    model: Annotated[str, typer.Option("--model", "-m", help="An MAE model (mae_*).")] = "mae_s_none",
+    mask: Annotated[str, typer.Option("--mask", help=f"Which tokens to hide: {', '.join(MASK_TYPES)}.")] = "center",
+    ratio: Annotated[float, typer.Option("--ratio", help="Fraction of tokens hidden, in (0, 1).")] = 0.25,
+    num_vids: NumVidsOpt = None,
+    seed: SeedOpt = 0,
+    clip: ClipOpt = "center",
+    sampling_rate: Annotated[
+        int, typer.Option("--sampling-rate", min=1, help="Take every Nth frame of 30 fps video.")
+    ] = 4,
+    device: DeviceOpt = "auto",
+    dtype: DtypeOpt = "float32",
+    batch_size: BatchSizeOpt = 4,
+    workers: WorkersOpt = 2,
+    out_dir: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("vidm-out/complete"),
+    image_format: FormatOpt = "jpg",
+    animate: AnimateOpt = False,
+    gif: GifOpt = False,
+    save_arrays: Annotated[
+        bool, typer.Option("--save-arrays", help="Also save original, prediction and mask (.npz).")
+    ] = False,
+    checkpoint: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--checkpoint", help="Use this local checkpoint file instead of the Hub.", dir_okay=False),
+    ] = None,
+    catalog: CatalogOpt = None,
+) -> None:
+    """Hide part of each video and let an MAE fill it in: picture (original / masked / completion) and errors."""
+    use_catalog(catalog)
+    if mask not in MASK_TYPES:
+        raise typer.BadParameter(f"use one of {', '.join(MASK_TYPES)}", param_hint="--mask")
+    if not 0.0 < ratio < 1.0:
+        raise typer.BadParameter(f"must be strictly between 0 and 1, got {ratio}", param_hint="--ratio")
+    if image_format.lower() not in ("jpg", "jpeg", "png"):
+        raise typer.BadParameter("use jpg or png", param_hint="--format")
+    settings = CompletionSettings(
+        model=model,
+        mask=mask,
+        ratio=ratio,
+        seed=seed,
+        clip=clip,
+        sampling_rate=sampling_rate,
+        device=device,
+        dtype=dtype,
+        batch_size=batch_size,
+        workers=workers,
+        image_format="jpg" if image_format.lower() == "jpeg" else image_format.lower(),
+        animate=animate or gif,
+        gif=gif,
+        save_arrays=save_arrays,
+        checkpoint=str(checkpoint) if checkpoint else None,
+    )
+    inputs = resolve_inputs(videos, num_vids, seed)
+    mae = load_completion_model(settings)
+    with video_progress(len(inputs), f"complete ({mask} {ratio:g})") as progress:
+        result = run_completion(inputs, out_dir, settings, on_done=progress.done, on_failed=progress.failed, model=mae)
+    rows = [(str(v.picture), f"{v.score.mse:.5f}", _fmt_db(v.score.psnr), f"{v.score.loss:.4f}") for v in result.clips]
+    if rows and result.overall is not None:
+        overall = result.overall
+        rows.append(("overall", f"{overall.mse:.5f}", _fmt_db(overall.psnr), f"{overall.loss:.4f}"))
+        out.print(
+            table(f"{model}: {mask} mask, ratio {ratio:g} (hidden pixels)", ("picture", "MSE", "PSNR", "loss"), rows)
+        )
+    finish(progress.report, out_dir)
+
+
+def _fmt_db(value: float) -> str:
+    return "inf" if math.isinf(value) else f"{value:.2f} dB"
+
+
+complete_cmd.__doc__ = (complete_cmd.__doc__ or "") + "\n\n" + epilog(*EXAMPLES)

@@ -1,0 +1,112 @@
+"""Clips of many videos in model-sized batches, decoded in worker processes while the model runs.
+
+Each video is decoded once (``ClipDataset``, one item per video); its clips are queued and
+cut into batches of ``batch_size`` across video boundaries. A video counts as finished once
+its last clip has been handed out, and a video that fails to decode is passed on as a failure
+as soon as it is seen, so a caller can report progress per video.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch.utils.data import DataLoader
+
+from .preprocess import Preprocessing
+from .video import Clip, ClipDataset, ClipFailure, collate
+
+
+@dataclass(frozen=True)
+class ClipPlan:
+    """Which clips to take from each video (window spec as in ``read_clips``)."""
+
+    windows: str = "center"
+    sampling_rate: int = 4
+    crops: int = 1
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class LoadedClip:
+    """One decoded clip, the video it came from and how many clips that video gave."""
+
+    video: Path
+    clip: Clip
+    of_clips: int
+
+
+@dataclass
+class ClipBatch:
+    """Up to ``batch_size`` clips, plus videos finished or failed since the previous batch."""
+
+    clips: list[LoadedClip] = field(default_factory=list)
+    finished: list[Path] = field(default_factory=list)
+    failures: list[tuple[Path, str]] = field(default_factory=list)
+
+
+def clip_loader(videos: Sequence[Path], preprocessing: Preprocessing, plan: ClipPlan, *, workers: int) -> DataLoader:
+    """A ``DataLoader`` over videos (one item each) with ``workers`` decoding processes."""
+    dataset = ClipDataset(
+        list(videos),
+        windows=plan.windows,
+        crops=plan.crops,  # type: ignore[arg-type]
+        sampling_rate=plan.sampling_rate,
+        seed=plan.seed,
+        preprocessing=preprocessing,
+    )
+    workers = max(0, min(workers, len(dataset)))
+    return DataLoader(
+        dataset,
+        batch_size=1,
+        shuffle=False,
+        num_workers=workers,
+        collate_fn=collate,
+        prefetch_factor=4 if workers else None,
+    )
+
+
+def iter_clip_batches(
+    videos: Sequence[Path],
+    preprocessing: Preprocessing,
+    plan: ClipPlan,
+    *,
+    batch_size: int,
+    workers: int,
+    device: torch.device | None = None,
+) -> Iterator[ClipBatch]:
+    """Batches of clips over all videos, in input order; failures and finished videos ride along."""
+    del device  # batches are moved by the caller (inference.to_device pins them for CUDA)
+    by_name = {str(v): v for v in videos}
+    pending: list[LoadedClip] = []
+    remaining: dict[Path, int] = {}
+    failures: list[tuple[Path, str]] = []
+
+    def take(count: int) -> ClipBatch:
+        batch = ClipBatch(clips=pending[:count], failures=list(failures))
+        del pending[:count]
+        failures.clear()
+        for item in batch.clips:
+            remaining[item.video] -= 1
+            if remaining[item.video] == 0:
+                batch.finished.append(item.video)
+                del remaining[item.video]
+        return batch
+
+    for items in clip_loader(videos, preprocessing, plan, workers=workers):
+        for item in items:
+            video = by_name.get(item.source, Path(item.source))
+            if isinstance(item, ClipFailure):
+                failures.append((video, item.reason))
+                continue
+            clips = item.clips()
+            remaining[video] = len(clips)
+            pending.extend(LoadedClip(video, clip, len(clips)) for clip in clips)
+        while len(pending) >= batch_size:
+            yield take(batch_size)
+        if failures and not pending:
+            yield take(0)
+    if pending or failures:
+        yield take(len(pending))
