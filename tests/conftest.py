@@ -8,6 +8,11 @@ import pytest
 
 from vidmenagerie import catalog as catalog_module
 
+from hubserver import HubServer
+from tiny import toml_entry, write_checkpoint
+
+pytest_plugins = ("hubserver",)  # the hub_server and hf_sleeps fixtures
+
 REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
 
 
@@ -33,9 +38,6 @@ def reference() -> Path:
 
 
 # --------------------------------------------------------------------------- Hub stand-in + tiny models
-from hubserver import HubServer, hf_sleeps, hub_server  # noqa: E402, F401  (fixtures)
-from tiny import toml_entry, write_checkpoint  # noqa: E402
-
 TINY_REPO = "me/tiny-models"
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 import vidmenagerie as vm
-from tiny import toml_entry
 from vidmenagerie.catalog import read_catalog_file
+
+from tiny import toml_entry
 
 SEED_NAMES = [
     f"{x}_{y}_{z}"
@@ -69,7 +70,11 @@ def test_patterns_filter_in_catalogue_order() -> None:
 
 @pytest.mark.parametrize(
     ("name", "hint"),
-    [("vit_s_nnone", "did you mean vit_s_none"), ("mae_say_ssv2-10shot", "did you mean"), ("vit-s-none", "TYPE_DATA_TASK")],
+    [
+        ("vit_s_nnone", "did you mean vit_s_none"),
+        ("mae_say_ssv2-10shot", "did you mean"),
+        ("vit-s-none", "TYPE_DATA_TASK"),
+    ],
 )
 def test_unknown_names_suggest_close_matches(name: str, hint: str) -> None:
     with pytest.raises(vm.UnknownModelError, match=hint) as info:
@@ -107,14 +112,20 @@ def test_catalogue_from_environment_variable(tmp_path: Path, monkeypatch: pytest
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ('[models.a]\nkind = "mae"\ncheckpoint = "a.pth"\nembed_dimm = 3\n', "entry 'a': unknown field 'embed_dimm' (did you mean 'embed_dim'?)"),
-        ('[models.a]\nkind = "mae"\ncheckpoint = "a.pth"\ndepth = "two"\n', "entry 'a': field 'depth' must be an integer"),
+        (
+            '[models.a]\nkind = "mae"\ncheckpoint = "a.pth"\nembed_dimm = 3\n',
+            "entry 'a': unknown field 'embed_dimm' (did you mean 'embed_dim'?)",
+        ),
+        (
+            '[models.a]\nkind = "mae"\ncheckpoint = "a.pth"\ndepth = "two"\n',
+            "entry 'a': field 'depth' must be an integer",
+        ),
         ('[models.a]\ncheckpoint = "a.pth"\n', "entry 'a': field 'kind' is required"),
         ('[models.a]\nkind = "cnn"\ncheckpoint = "a.pth"\n', "entry 'a': field 'kind' must be \"mae\" or \"vit\""),
         ('[models.a]\nkind = "vit"\nrepo_id = "x/y"\n', "entry 'a': field 'filename' is required"),
         ('[models.a]\nkind = "vit"\ncheckpoint = "a"\nrepo_id = "x/y"\nfilename = "f"\n', "not both"),
         ('[models.a]\nkind = "vit"\ncheckpoint = "a"\nimg_size = 50\n', "entry 'a': invalid architecture: img_size 50"),
-        ('[models.a]\nkind = "mae"\ncheckpoint = "a"\nnum_classes = 3\n', "only for kind \"vit\""),
+        ('[models.a]\nkind = "mae"\ncheckpoint = "a"\nnum_classes = 3\n', 'only for kind "vit"'),
         ('[models.vit_s_none]\nkind = "vit"\ncheckpoint = "a"\n', "'vit_s_none' is already defined (built-in)"),
         ("[models.a\n", "invalid TOML"),
         ('[model.a]\nkind = "vit"\n', "unknown top-level key(s) model"),

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 import vidmenagerie as vm
+
 from tiny import TINY_ARCH, tiny_state_dict
 
 VIT_ARCH = {k: v for k, v in TINY_ARCH.items() if not k.startswith("decoder")}
@@ -52,7 +53,9 @@ def test_finetuned_encoder_cannot_load_a_headless_file(tmp_path: Path) -> None:
 def test_checkpoint_that_would_run_code_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "evil.pth"
     torch.save({"model": tiny_state_dict("mae"), "payload": _Exploit()}, path)
-    with pytest.raises(vm.CheckpointError, match=r"evil.pth: refusing to load: the file would run pickled code \(.*system"):
+    with pytest.raises(
+        vm.CheckpointError, match=r"evil.pth: refusing to load: the file would run pickled code \(.*system"
+    ):
         vm.read_state_dict(path)
 
 
@@ -68,7 +71,9 @@ def test_truncated_file_says_how_to_redownload(tmp_path: Path) -> None:
     torch.save({"model": tiny_state_dict("mae")}, good)
     bad = tmp_path / "bad.pth"
     bad.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
-    with pytest.raises(vm.CheckpointError, match=r"bad.pth: checkpoint is truncated or corrupt .*vidm download tiny --force"):
+    with pytest.raises(
+        vm.CheckpointError, match=r"bad.pth: checkpoint is truncated or corrupt .*vidm download tiny --force"
+    ):
         vm.read_state_dict(bad, redownload_hint="vidm download tiny --force")
 
 

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 import vidmenagerie as vm
+
 from cli import invoke, run_vidm
 from conftest import TINY_REPO
 from hubserver import HubServer, set_hub_offline
@@ -18,7 +19,13 @@ def test_list_table_shows_every_model_with_its_facts() -> None:
     result = invoke("list")
     assert result.exit_code == 0, result.output
     assert "45 models" in result.output
-    for text in ("vit_s_ssv2-50shot", "mae_hvm1@448_none", "vit_kinetics-hvm1_imagenet-2pt", "hvm1@448_none.pth", "631.8M"):
+    for text in (
+        "vit_s_ssv2-50shot",
+        "mae_hvm1@448_none",
+        "vit_kinetics-hvm1_imagenet-2pt",
+        "hvm1@448_none.pth",
+        "631.8M",
+    ):
         assert text in result.output
 
 

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 import vidmenagerie as vm
+
 from tiny import TINY_ARCH
 
 
@@ -24,7 +25,16 @@ def schema() -> dict:
 
 @pytest.mark.parametrize(
     "variant",
-    ["mae@224", "mae@448", "vit@224/None", "vit@448/None", "vit@224/174", "vit@224/700", "vit@224/1000", "vit@448/1000"],
+    [
+        "mae@224",
+        "mae@448",
+        "vit@224/None",
+        "vit@448/None",
+        "vit@224/174",
+        "vit@224/700",
+        "vit@224/1000",
+        "vit@448/1000",
+    ],
 )
 def test_parameter_names_and_shapes_equal_the_published_checkpoints(schema: dict, variant: str) -> None:
     kind, rest = variant.split("@")
@@ -83,7 +93,9 @@ def test_unknown_override_and_bad_sizes_are_clear_errors() -> None:
 
 def test_wrong_input_shape_names_the_expected_shape() -> None:
     model = vm.create_model("vit", **{k: v for k, v in TINY_ARCH.items() if not k.startswith("decoder")})
-    with pytest.raises(ValueError, match=r"expected a video batch of shape \[B, 3, 4, 56, 56\], got \[1, 3, 8, 56, 56\]"):
+    with pytest.raises(
+        ValueError, match=r"expected a video batch of shape \[B, 3, 4, 56, 56\], got \[1, 3, 8, 56, 56\]"
+    ):
         model(torch.randn(1, 3, 8, 56, 56))
 
 

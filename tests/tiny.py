@@ -9,18 +9,18 @@ import torch
 import vidmenagerie as vm
 
 # Configuration A of ../shared/reference: 56 px, 4 frames, 4x4x2 token grid.
-TINY_ARCH: dict[str, int] = dict(
-    img_size=56,
-    patch_size=14,
-    num_frames=4,
-    t_patch_size=2,
-    embed_dim=64,
-    depth=2,
-    num_heads=4,
-    decoder_embed_dim=32,
-    decoder_depth=2,
-    decoder_num_heads=4,
-)
+TINY_ARCH: dict[str, int] = {
+    "img_size": 56,
+    "patch_size": 14,
+    "num_frames": 4,
+    "t_patch_size": 2,
+    "embed_dim": 64,
+    "depth": 2,
+    "num_heads": 4,
+    "decoder_embed_dim": 32,
+    "decoder_depth": 2,
+    "decoder_num_heads": 4,
+}
 
 
 def tiny_state_dict(kind: str = "mae", seed: int = 0, **overrides: int) -> dict[str, torch.Tensor]:

@@ -358,9 +358,9 @@ def _entry_from_table(path: Path, name: str, table: Any) -> ModelEntry:
         _check_field(where, key, value)
     kind = table.get("kind")
     if kind is None:
-        raise CatalogError(f"{where}: field 'kind' is required (\"mae\" or \"vit\")")
+        raise CatalogError(f'{where}: field \'kind\' is required ("mae" or "vit")')
     if kind not in MODEL_KINDS:
-        raise CatalogError(f"{where}: field 'kind' must be \"mae\" or \"vit\", got {kind!r}")
+        raise CatalogError(f'{where}: field \'kind\' must be "mae" or "vit", got {kind!r}')
     source = _source(where, path, table)
     arch_fields = {k: v for k, v in table.items() if k in ARCH_FIELDS}
     if kind == "mae" and arch_fields.get("num_classes") is not None:
@@ -432,7 +432,9 @@ def _source(where: str, path: Path, table: dict[str, Any]) -> CheckpointSource:
     if local is not None and (repo_id is not None or filename is not None):
         raise CatalogError(f"{where}: give either 'checkpoint' (a local file) or 'repo_id' + 'filename', not both")
     if local is not None:
-        return CheckpointSource(repo_id=None, filename=None, local_path=(path.parent / Path(local).expanduser()).resolve())
+        return CheckpointSource(
+            repo_id=None, filename=None, local_path=(path.parent / Path(local).expanduser()).resolve()
+        )
     if repo_id is None or filename is None:
         missing = "repo_id" if repo_id is None else "filename"
         raise CatalogError(f"{where}: field {missing!r} is required (or give 'checkpoint' for a local file)")

@@ -96,7 +96,9 @@ def check_fit(model: nn.Module, state_dict: Mapping[str, Tensor], source: str) -
     problems = []
     for label, keys in (("missing keys", missing), ("unexpected keys", unexpected), ("shape mismatch", wrong)):
         if keys:
-            shown = ", ".join(keys[:_MAX_KEYS_SHOWN]) + (f" (+{len(keys) - _MAX_KEYS_SHOWN} more)" if len(keys) > _MAX_KEYS_SHOWN else "")
+            shown = ", ".join(keys[:_MAX_KEYS_SHOWN]) + (
+                f" (+{len(keys) - _MAX_KEYS_SHOWN} more)" if len(keys) > _MAX_KEYS_SHOWN else ""
+            )
             problems.append(f"{label}: {shown}")
     if problems:
         raise CheckpointError(f"{source}: checkpoint does not fit the model: " + "; ".join(problems))

@@ -115,15 +115,19 @@ def load_model(
     of the weights and no random initialisation. ``model.entry`` is its catalogue entry.
     """
     entry = _entry(name, catalog)
-    path = Path(checkpoint) if checkpoint is not None else fetch_checkpoint(
-        entry.source, force=force_download, progress=progress, name=entry.name
+    path = (
+        Path(checkpoint)
+        if checkpoint is not None
+        else fetch_checkpoint(entry.source, force=force_download, progress=progress, name=entry.name)
     )
     with torch.device("meta"):
         model = build(entry.kind, entry.arch)
     load_checkpoint(model, path, redownload_hint=f"vidm download {entry.name} --force")
     target_dtype = resolve_dtype(dtype)
-    model = model.to(device=resolve_device(device), dtype=target_dtype) if target_dtype else model.to(
-        resolve_device(device)
+    model = (
+        model.to(device=resolve_device(device), dtype=target_dtype)
+        if target_dtype
+        else model.to(resolve_device(device))
     )
     model.eval()
     model.entry = entry  # type: ignore[assignment]

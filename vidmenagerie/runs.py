@@ -58,10 +58,7 @@ def output_stems(videos: Sequence[Path]) -> dict[Path, Path]:
     counts: dict[Path, int] = {}
     for stem in stems:
         counts[stem] = counts.get(stem, 0) + 1
-    return {
-        video: (rel if counts[stem] > 1 else stem)
-        for video, rel, stem in zip(videos, relative, stems)
-    }
+    return {video: (rel if counts[stem] > 1 else stem) for video, rel, stem in zip(videos, relative, stems)}
 
 
 @contextmanager
@@ -73,10 +70,17 @@ def atomic_path(path: Path) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; results are ordinary files
         os.replace(tmp_path, path)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def _plain(value: Any) -> Any:

@@ -20,7 +20,6 @@ import argparse
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 # Peak RSS from /proc (VmHWM): ru_maxrss survives exec and would include the parent's peak.
@@ -32,7 +31,9 @@ def peak_rss_mb():
     raise RuntimeError("no VmHWM in /proc/self/status")
 """
 
-CHILD = PEAK + r"""
+CHILD = (
+    PEAK
+    + r"""
 import json, sys, time
 t0 = time.perf_counter()
 import torch
@@ -54,6 +55,7 @@ t_end = time.perf_counter()
 rss_mb = peak_rss_mb()
 print(json.dumps({"mode": mode, "seconds": t_end - t_import, "import_s": t_import - t0, "peak_rss_mb": rss_mb}))
 """
+)
 
 
 def write_checkpoint(path: Path) -> None:

@@ -43,7 +43,9 @@ VideosArg = Annotated[
 ]
 NumVidsOpt = Annotated[
     Optional[int],  # noqa: UP045
-    typer.Option("--num-vids", min=1, help="Pick this many videos at random (seeded); default all.", show_default=False),
+    typer.Option(
+        "--num-vids", min=1, help="Pick this many videos at random (seeded); default all.", show_default=False
+    ),
 ]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed for video picking, random clips and random masks.")]
 ClipOpt = Annotated[
@@ -51,7 +53,8 @@ ClipOpt = Annotated[
 ]
 DeviceOpt = Annotated[str, typer.Option("--device", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:1, mps.")]
 DtypeOpt = Annotated[
-    str, typer.Option("--dtype", help="Compute precision: float32, bfloat16 or float16 (autocast; weights stay float32).")
+    str,
+    typer.Option("--dtype", help="Compute precision: float32, bfloat16 or float16 (autocast; weights stay float32)."),
 ]
 BatchSizeOpt = Annotated[int, typer.Option("--batch-size", min=1, help="Clips per forward pass.")]
 WorkersOpt = Annotated[
@@ -60,4 +63,3 @@ WorkersOpt = Annotated[
 FormatOpt = Annotated[str, typer.Option("--format", help="Picture format: jpg or png.")]
 AnimateOpt = Annotated[bool, typer.Option("--animate", help="Also write an MP4 animation (and a GIF with --gif).")]
 GifOpt = Annotated[bool, typer.Option("--gif", help="Write the animation as GIF too.")]
-

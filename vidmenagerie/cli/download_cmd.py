@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -17,7 +17,9 @@ EXAMPLES = ("vidm download vit_s_none", "vidm download mae_s_none vit_s_ssv2-50s
 
 
 def download_cmd(
-    names: Annotated[Optional[list[str]], typer.Argument(help="Model names (see `vidm list`).", show_default=False)] = None,  # noqa: UP045
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Model names (see `vidm list`).", show_default=False)
+    ] = None,  # noqa: UP045
     all_models: Annotated[bool, typer.Option("--all", help="Download every model in the catalogue.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Download again even if cached (repairs a bad file).")] = False,
     catalog: CatalogOpt = None,

@@ -43,7 +43,18 @@ def list_models_cmd(
     if as_json:
         print_json(rows)
         return
-    columns = ("name", "family", "type", "pretraining", "finetuning", "classes", "res", "params", "checkpoint", "downloaded")
+    columns = (
+        "name",
+        "family",
+        "type",
+        "pretraining",
+        "finetuning",
+        "classes",
+        "res",
+        "params",
+        "checkpoint",
+        "downloaded",
+    )
     body = [
         (
             r["name"],
@@ -81,7 +92,10 @@ def info_cmd(
         ("name", entry.name),
         ("description", entry.description),
         ("family", entry.family),
-        ("type", "MAE: encoder + decoder" if entry.kind == "mae" else "ViT encoder" + (" + head" if a.num_classes else "")),
+        (
+            "type",
+            "MAE: encoder + decoder" if entry.kind == "mae" else "ViT encoder" + (" + head" if a.num_classes else ""),
+        ),
         ("pretraining data", entry.pretraining_data),
         ("finetuning", entry.finetuning_task),
         ("classes", f"{a.num_classes} ({entry.labels})" if a.num_classes else "none (features)"),
@@ -101,7 +115,9 @@ def info_cmd(
         ("checkpoint", entry.source.label),
         (
             "cached",
-            f"yes, {human_size(row['size_bytes'])} at {row['cached_path']}" if row["downloaded"] else "no (vidm download)",
+            f"yes, {human_size(row['size_bytes'])} at {row['cached_path']}"
+            if row["downloaded"]
+            else "no (vidm download)",
         ),
         ("paper", entry.paper.cite() if entry.paper else "-"),
         ("example", _example(entry)),
