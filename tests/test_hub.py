@@ -11,12 +11,12 @@ import sys
 import time
 from pathlib import Path
 
-import hubserver
 import pytest
-from hubserver import DOWNLOAD_CHUNK_SIZE, HubServer, set_hub_offline
 
 from vidmenagerie.errors import CatalogError, CheckpointError, DownloadError
 from vidmenagerie.hub import CheckpointSource, cached_checkpoint, checkpoint_size, fetch_checkpoint
+
+from hubserver import DOWNLOAD_CHUNK_SIZE, HubServer, set_hub_offline
 
 # The fixtures, for as long as tests/conftest.py does not import them.
 
