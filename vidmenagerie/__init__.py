@@ -28,8 +28,32 @@ from .masking import MASK_TYPES, make_mask
 from .models.config import Architecture
 from .models.video_vit import MaskedAutoencoder, VideoEncoder, VisionTransformer
 from .preprocess import Preprocessing
+from .video import (
+    Clip,
+    ClipDataset,
+    ClipFailure,
+    VideoClips,
+    VideoInfo,
+    Windows,
+    demo_video_path,
+    find_videos,
+    probe_video,
+    read_clip,
+    read_clips,
+)
 
 __all__ = [
+    "read_clips",
+    "read_clip",
+    "probe_video",
+    "find_videos",
+    "demo_video_path",
+    "Windows",
+    "VideoInfo",
+    "VideoClips",
+    "ClipFailure",
+    "ClipDataset",
+    "Clip",
     "MASK_TYPES",
     "Architecture",
     "CatalogError",
