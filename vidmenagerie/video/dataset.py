@@ -1,0 +1,141 @@
+"""Feed batch commands: a ``Dataset`` of videos whose decoding overlaps the model in workers.
+
+One item per video, decoded once in order::
+
+    dataset = ClipDataset(find_videos(paths), windows="uniform:4", crops=3, preprocessing=pre)
+    loader = DataLoader(dataset, batch_size=2, num_workers=2, collate_fn=collate)
+    for batch in loader:            # a list: VideoClips or ClipFailure, one per video
+        for item in batch:
+            if isinstance(item, ClipFailure):
+                print(f"skipped {item.source}: {item.reason}")
+                continue
+            scores = model(item.frames)  # [clips * crops, 3, T, S, S]
+
+A file that cannot be read never raises out of the dataset (so it cannot kill a worker): it
+comes back as a ``ClipFailure``. ``collate`` keeps items as a list, since videos give different
+numbers of clips. Inside a worker, torch is kept to one thread and the decoder to one thread
+per worker (as fast, and the workers do not fight over cores).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch.utils.data import Dataset, get_worker_info
+
+from vidmenagerie.errors import VideoError
+from vidmenagerie.preprocess import Preprocessing
+from vidmenagerie.video.clip import Clip, ClipInfo
+from vidmenagerie.video.read import read_clips, resolve
+from vidmenagerie.video.sampling import Windows
+from vidmenagerie.video.transform import Crops, check_crops
+
+
+@dataclass(frozen=True, eq=False)
+class VideoClips:
+    """All clips of one video, stacked: ``frames`` [N, 3, T, S, S] with N = windows x crops,
+    and per clip its frame times [N, T], start and end [N] (seconds), window and crop index."""
+
+    source: str
+    frames: torch.Tensor
+    times: torch.Tensor
+    starts: torch.Tensor
+    ends: torch.Tensor
+    windows: torch.Tensor
+    crops: torch.Tensor
+    info: tuple[ClipInfo, ...]
+
+    @classmethod
+    def from_clips(cls, clips: Sequence[Clip]) -> VideoClips:
+        """Stack the clips ``read_clips`` returned for one video."""
+        return cls(
+            source=clips[0].source,
+            frames=torch.stack([c.frames for c in clips]),
+            times=torch.tensor([c.times for c in clips], dtype=torch.float64),
+            starts=torch.tensor([c.start for c in clips], dtype=torch.float64),
+            ends=torch.tensor([c.end for c in clips], dtype=torch.float64),
+            windows=torch.tensor([c.window for c in clips], dtype=torch.int64),
+            crops=torch.tensor([c.crop for c in clips], dtype=torch.int64),
+            info=tuple(c.info for c in clips),
+        )
+
+    def clips(self) -> list[Clip]:
+        """The clips again, one ``Clip`` each."""
+        return [
+            Clip(
+                frames=self.frames[i],
+                times=tuple(self.times[i].tolist()),
+                start=float(self.starts[i]),
+                end=float(self.ends[i]),
+                source=self.source,
+                info=self.info[i],
+                window=int(self.windows[i]),
+                crop=int(self.crops[i]),
+            )
+            for i in range(len(self.info))
+        ]
+
+
+@dataclass(frozen=True)
+class ClipFailure:
+    """A video that could not be read, and why (one line, naming the file)."""
+
+    source: str
+    reason: str
+
+
+class ClipDataset(Dataset[VideoClips | ClipFailure]):
+    """One item per video: its clips (``VideoClips``) or why it failed (``ClipFailure``).
+
+    ``windows``, ``crops``, ``sampling_rate`` and ``seed`` are as in ``read_clips``;
+    ``preprocessing`` is the model's (default: the 224-pixel, 16-frame training pipeline).
+    Options are checked here, so a bad window spec fails at once, not in a worker.
+    """
+
+    def __init__(
+        self,
+        paths: Sequence[str | Path],
+        *,
+        windows: str | Windows = "center",
+        crops: Crops = 1,
+        sampling_rate: int = 4,
+        seed: int = 0,
+        preprocessing: Preprocessing | None = None,
+    ) -> None:
+        self.paths = [str(p) for p in paths]
+        self.windows = Windows.parse(windows, seed=seed)
+        self.crops = check_crops(crops)
+        self.preprocessing, self.sampling = resolve(preprocessing, None, None, sampling_rate)
+
+    def __len__(self) -> int:
+        """Number of videos."""
+        return len(self.paths)
+
+    def __getitem__(self, index: int) -> VideoClips | ClipFailure:
+        """Decode one video's clips; any failure is returned, never raised."""
+        path = self.paths[index]
+        in_worker = get_worker_info() is not None
+        if in_worker and torch.get_num_threads() != 1:
+            torch.set_num_threads(1)
+        try:
+            clips = read_clips(
+                path,
+                self.windows,
+                sampling_rate=self.sampling.sampling_rate,
+                crops=self.crops,
+                preprocessing=self.preprocessing,
+                threads=1 if in_worker else 0,
+            )
+        except VideoError as err:
+            return ClipFailure(source=path, reason=str(err))
+        except Exception as err:  # anything else must not kill the worker or the batch either
+            return ClipFailure(source=path, reason=f"{path}: {type(err).__name__}: {err}")
+        return VideoClips.from_clips(clips)
+
+
+def collate(batch: list[VideoClips | ClipFailure]) -> list[VideoClips | ClipFailure]:
+    """``collate_fn`` for ``DataLoader``: keep the items as a list (no stacking across videos)."""
+    return list(batch)
