@@ -1,0 +1,130 @@
+"""Window specs (center, start, random, uniform, sliding) and several clips of one video."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+import vidmenagerie.video.read as read_module
+from vidmenagerie.video import Windows, read_clips
+from vidmenagerie.video.sampling import ClipSampling
+
+from videos import clip_indices, write_gray_video
+
+SPAN = Fraction(16 * 4, 30)  # a 16-frame clip, every 4th frame at 30 fps
+
+
+@pytest.fixture(scope="module")
+def video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 3 s gray-coded video at 30 fps."""
+    return write_gray_video(tmp_path_factory.mktemp("windows") / "v.mp4", 90)
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("center", Windows("center")),
+        ("CENTRE", Windows("center")),
+        ("start", Windows("start")),
+        ("random", Windows("random", count=1, seed=7)),
+        ("random:3", Windows("random", count=3, seed=7)),
+        ("uniform:5", Windows("uniform", count=5)),
+        ("sliding", Windows("sliding")),
+        ("sliding:0.5", Windows("sliding", stride=0.5)),
+    ],
+)
+def test_specs_parse(spec: str, expected: Windows) -> None:
+    assert Windows.parse(spec, seed=7) == expected
+
+
+@pytest.mark.parametrize("spec", ["middle", "uniform", "uniform:0", "uniform:x", "sliding:-1", "center:2", ""])
+def test_bad_specs_say_what_is_allowed(spec: str) -> None:
+    with pytest.raises(ValueError, match="center, start, random"):
+        Windows.parse(spec)
+
+
+def test_starts_of_each_kind() -> None:
+    duration = Fraction(10)
+    room = duration - SPAN
+    assert Windows("center").starts(duration, SPAN) == [room / 2]
+    assert Windows("start").starts(duration, SPAN) == [0]
+    assert Windows("uniform", count=3).starts(duration, SPAN) == [0, room / 2, room]
+    assert Windows("uniform", count=1).starts(duration, SPAN) == [room / 2]
+    sliding = Windows("sliding", stride=2.0).starts(duration, SPAN)
+    assert sliding == [0, 2, 4, 6, room]  # the last one ends with the video
+    assert Windows("sliding").starts(duration, SPAN) == [0, SPAN, 2 * SPAN, 3 * SPAN, room]
+    assert Windows("sliding", stride=1.0).starts(Fraction(1), SPAN) == [0]  # shorter than a clip
+
+
+def test_random_windows_are_seeded_and_inside_the_video() -> None:
+    a = Windows("random", count=4, seed=1).starts(Fraction(10), SPAN)
+    assert a == Windows("random", count=4, seed=1).starts(Fraction(10), SPAN)
+    assert a != Windows("random", count=4, seed=2).starts(Fraction(10), SPAN)
+    assert a == sorted(a) and all(0 <= s <= 10 - SPAN for s in a)
+
+
+def test_sliding_clips_cover_the_whole_video(video: Path) -> None:
+    clips = read_clips(video, "sliding:0.5", num_frames=4, sampling_rate=4, img_size=32)
+    span = 4 * 4 / 30
+    assert [c.window for c in clips] == list(range(len(clips)))
+    assert [c.start for c in clips] == pytest.approx([0.0, 0.5, 1.0, 1.5, 2.0, 3.0 - span])
+    assert clips[-1].end == pytest.approx(3.0)
+    for clip in clips:
+        first = round(clip.start * 30)
+        assert clip_indices(clip.frames) == [min(first + 4 * i, 89) for i in range(4)]
+        assert clip.times == pytest.approx([i / 30 for i in clip_indices(clip.frames)], abs=1e-3)
+
+
+def test_uniform_clips_spread_evenly(video: Path) -> None:
+    clips = read_clips(video, "uniform:3", num_frames=4, sampling_rate=4, img_size=32)
+    room = 3.0 - 16 / 30
+    assert [c.start for c in clips] == pytest.approx([0.0, room / 2, room])
+    assert clip_indices(clips[0].frames) == [0, 4, 8, 12]
+    assert clip_indices(clips[2].frames) == [74, 78, 82, 86]
+
+
+def test_center_and_random_give_one_clip_each(video: Path) -> None:
+    (center,) = read_clips(video, "center", num_frames=4, sampling_rate=4, img_size=32)
+    assert center.start == pytest.approx((3.0 - 16 / 30) / 2)
+    first = read_clips(video, "random:2", num_frames=4, sampling_rate=4, img_size=32, seed=3)
+    again = read_clips(video, "random:2", num_frames=4, sampling_rate=4, img_size=32, seed=3)
+    assert [c.start for c in first] == [c.start for c in again]
+    assert len(first) == 2
+
+
+def test_three_crops_per_window_are_labelled(video: Path) -> None:
+    clips = read_clips(video, "uniform:2", num_frames=2, sampling_rate=4, img_size=32, crops=3)
+    assert [(c.window, c.crop) for c in clips] == [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)]
+    assert all(c.frames.shape == (3, 2, 32, 32) for c in clips)
+    with pytest.raises(ValueError, match="crops must be 1"):
+        read_clips(video, crops=2)  # type: ignore[arg-type]
+
+
+def test_several_clips_open_and_decode_the_video_once(video: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    opened, passes = [], []
+    real_open, real_pick = read_module.open_video, read_module.pick_frames
+
+    def counting_open(*args, **kwargs):  # type: ignore[no-untyped-def]
+        opened.append(args[0])
+        return real_open(*args, **kwargs)
+
+    def counting_pick(container, stream, clock, wanted, convert, **kwargs):  # type: ignore[no-untyped-def]
+        passes.append(list(wanted))
+        return real_pick(container, stream, clock, wanted, convert, **kwargs)
+
+    monkeypatch.setattr(read_module, "open_video", counting_open)
+    monkeypatch.setattr(read_module, "pick_frames", counting_pick)
+    clips = read_clips(video, "sliding:0.25", num_frames=4, sampling_rate=4, img_size=32)
+    assert len(opened) == 1 and len(passes) == 1
+    assert passes[0] == sorted(set(passes[0]))  # one in-order pass over distinct instants
+    assert len(clips) == 11
+
+
+def test_clip_sampling_times() -> None:
+    sampling = ClipSampling(num_frames=3, sampling_rate=4, fps=30.0)
+    assert sampling.times(Fraction(1)) == [1, Fraction(34, 30), Fraction(38, 30)]
+    assert sampling.span == Fraction(12, 30)
+    with pytest.raises(ValueError):
+        ClipSampling(num_frames=0)
