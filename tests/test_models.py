@@ -116,3 +116,13 @@ def test_masks_follow_the_reference_rules() -> None:
     assert torch.equal(tube[0], tube[1]) and tube[0].sum() == 8
     with pytest.raises(ValueError, match="strictly between 0 and 1"):
         vm.make_mask("center", 1.0, grid)
+
+
+def test_parameter_arithmetic_matches_the_built_modules() -> None:
+    from vidmenagerie.factory import count_parameters
+
+    archs = {(e.kind, e.arch) for e in map(vm.get_model_entry, vm.list_models())}
+    archs.add(("mae", vm.Architecture(**TINY_ARCH, mlp_ratio=3.0)))
+    archs.add(("vit", vm.Architecture(**{**TINY_ARCH, "t_patch_size": 4}, num_classes=7)))
+    for kind, arch in archs:
+        assert arch.num_parameters(kind) == count_parameters(kind, arch), (kind, arch)

@@ -144,7 +144,7 @@ def count_parameters(kind: str, arch: Architecture) -> int:
 
 def entry_parameters(entry: ModelEntry) -> int:
     """Parameters of a catalogue entry's model (a ``vit_*_none`` counts the encoder only)."""
-    return count_parameters(entry.kind, entry.arch)
+    return entry.arch.num_parameters(entry.kind)
 
 
 def describe_module(model: nn.Module) -> str:

@@ -67,6 +67,29 @@ class Architecture:
         """Pixels an MAE predicts per token: t_patch x patch x patch x channels."""
         return self.t_patch_size * self.patch_size**2 * self.in_chans
 
+    def num_parameters(self, kind: ModelKind) -> int:
+        """Parameter count of the ``kind`` model, by arithmetic (no torch import, no allocation)."""
+        t, h, w = self.grid
+        c = self.embed_dim
+        encoder = (
+            c * self.in_chans * self.t_patch_size * self.patch_size**2
+            + c  # patch embedding
+            + c * (1 + h * w + t + 1)  # cls token, spatial, temporal and class position embeddings
+            + self.depth * _block_parameters(c, self.mlp_ratio)
+            + 2 * c  # final norm
+        )
+        if kind == "vit":
+            return encoder + ((c + 1) * self.num_classes if self.num_classes else 0)
+        d = self.decoder_embed_dim
+        decoder = (
+            (c + 1) * d  # decoder_embed
+            + d * (2 + h * w + t + 1)  # decoder cls token, mask token, position embeddings
+            + self.decoder_depth * _block_parameters(d, self.mlp_ratio)
+            + 2 * d  # decoder norm
+            + (d + 1) * self.patch_dim  # decoder_pred
+        )
+        return encoder + decoder
+
     def with_overrides(self, **overrides: Any) -> Architecture:
         """A copy with the given fields changed; ``None`` values are ignored, unknown names rejected."""
         known = {f.name for f in fields(self)}
@@ -79,6 +102,11 @@ class Architecture:
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (for ``vidm info`` and ``run.json``)."""
         return asdict(self)
+
+
+def _block_parameters(dim: int, mlp_ratio: float) -> int:
+    hidden = int(dim * mlp_ratio)
+    return 4 * dim + 4 * (dim * dim + dim) + (dim * hidden + hidden) + (hidden * dim + dim)
 
 
 ARCH_FIELDS: frozenset[str] = frozenset(f.name for f in fields(Architecture))
