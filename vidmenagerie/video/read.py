@@ -7,8 +7,7 @@ clips of one video are decoded in one in-order pass; only the chosen frames are 
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -105,19 +104,6 @@ class _Shown:
     rotation: int
 
 
-@contextlib.contextmanager
-def _torch_single_threaded() -> Iterator[None]:
-    """Torch's spinning OpenMP threads would take the cores FFmpeg's frame threads need."""
-    before = torch.get_num_threads()
-    if before != 1:
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        if before != 1:
-            torch.set_num_threads(before)
-
-
 def _read(
     path: str | Path,
     where: Windows | Sequence[Fraction],
@@ -135,7 +121,7 @@ def _read(
         rgb = rotate(frame.to_ndarray(format="rgb24"), frame.rotation)
         return _Shown(resize(rgb), rgb.shape[0], rgb.shape[1], frame.rotation)
 
-    with _torch_single_threaded(), open_video(path, threads=threads) as (container, stream):
+    with open_video(path, threads=threads) as (container, stream):
         try:
             clock = stream_clock(container, stream)
             starts = _starts(path, where, clock, sampling)
