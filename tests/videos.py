@@ -41,9 +41,11 @@ def write_video(
 ) -> Path:
     """Encode RGB uint8 frames ([T, H, W, 3] array or iterable of [H, W, 3]) to ``path``.
 
-    ``times`` gives each frame's presentation time in seconds (variable frame rate, stored
-    with a millisecond time base); ``rotation`` stores a display matrix (degrees
-    counter-clockwise, as ``VideoFrame.rotation`` reads it back); ``audio`` adds a sine track.
+    ``options`` default to the codec's lossless settings (``LOSSLESS``), ``pix_fmt`` to rgb24
+    for libx264rgb, yuv444p for VP9 and yuv420p otherwise. ``times`` gives each frame's
+    presentation time in seconds (variable frame rate, stored with a millisecond time base);
+    ``rotation`` stores a display matrix (degrees counter-clockwise, as ``VideoFrame.rotation``
+    reads it back); ``audio`` adds a sine track.
     """
     path = Path(path)
     rate = Fraction(fps).limit_denominator(1001)
@@ -60,6 +62,7 @@ def write_video(
         if rotation:
             stream.set_display_rotation(rotation)
         sound = _add_audio(container) if audio else None
+        count = 0
         for i, image in enumerate(frames):
             if i == 0:
                 stream.height, stream.width = image.shape[:2]
@@ -68,9 +71,12 @@ def write_video(
                 frame.pts = round(times[i] * 1000)
                 frame.time_base = Fraction(1, 1000)
             container.mux(stream.encode(frame))
+            count += 1
+        if not count:
+            raise ValueError(f"{path}: no frames to write")
         container.mux(stream.encode())
         if sound is not None:
-            _write_audio(container, sound, seconds=(i + 1) / float(rate))
+            _write_audio(container, sound, seconds=count / float(rate))
     return path
 
 
