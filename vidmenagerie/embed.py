@@ -1,0 +1,92 @@
+"""Features of clips: the encoder's pooled output at any block, and the class scores of finetuned models.
+
+``embed(model, frames)`` is the library call (``[B, dim]``, or ``[B, tokens, dim]`` for
+``pool="tokens"``); :func:`embed_batch` runs the encoder once and returns the features and, for
+a finetuned ``vit``, the head's logits as well (so ``--logits`` costs no second pass).
+Pooling follows the reference: every pooled feature goes through the model's final LayerNorm.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+import torch
+from torch import Tensor, nn
+
+from .models.video_vit import VideoEncoder, VisionTransformer
+
+Pool = Literal["cls", "mean", "tokens"]
+POOLS: tuple[str, ...] = get_args(Pool)
+
+
+def check_pool(pool: str) -> Pool:
+    """``pool`` itself when it is ``cls``, ``mean`` or ``tokens``; a ValueError naming the choices otherwise."""
+    if pool not in POOLS:
+        raise ValueError(f"pool must be one of {', '.join(POOLS)}, got {pool!r}")
+    return pool  # type: ignore[return-value]
+
+
+def check_layer(model: VideoEncoder, layer: int) -> int:
+    """The block index ``layer`` names (negative counts from the end); a ValueError when out of range."""
+    depth = len(model.blocks)
+    index = layer + depth if layer < 0 else layer
+    if not 0 <= index < depth:
+        raise ValueError(f"layer {layer} is out of range for a model with {depth} blocks (use -{depth}..{depth - 1})")
+    return index
+
+
+def has_head(model: VideoEncoder) -> bool:
+    """Whether the model is a finetuned ``vit`` with a classification head."""
+    return isinstance(model, VisionTransformer) and isinstance(model.head, nn.Linear)
+
+
+def pool_tokens(model: VideoEncoder, tokens: Tensor, pool: Pool) -> Tensor:
+    """Pool a block's output ``[B, 1 + L, C]``: norm(CLS), norm(mean patch token) or norm(every patch token)."""
+    if pool == "cls":
+        return model.norm(tokens[:, 0])
+    if pool == "mean":
+        return model.norm(tokens[:, 1:].mean(dim=1))
+    return model.norm(tokens[:, 1:])
+
+
+@dataclass(frozen=True)
+class Embedding:
+    """One batch's output: ``features`` and, when asked of a finetuned model, the head's ``logits``."""
+
+    features: Tensor
+    logits: Tensor | None = None
+
+
+def embed_batch(
+    model: VideoEncoder, frames: Tensor, pool: str = "cls", layer: int = -1, *, logits: bool = False
+) -> Embedding:
+    """Features of a clip batch ``[B, 3, T, S, S]`` and (``logits=True``) the class scores, in one pass.
+
+    Runs under ``torch.inference_mode``; ``frames`` go to the model's device and dtype first.
+    """
+    pooled = check_pool(pool)
+    index = check_layer(model, layer)
+    if logits and not has_head(model):
+        raise ValueError("logits need a finetuned vit model (one with a classification head)")
+    param = next(model.parameters())
+    with torch.inference_mode():
+        x = frames.to(device=param.device, dtype=param.dtype, non_blocking=True)
+        tokens = model.forward_tokens(x, layer=index)
+        features = pool_tokens(model, tokens, pooled)
+        if not logits:
+            return Embedding(features)
+        for block in model.blocks[index + 1 :]:  # carry on to the last block for the head
+            tokens = block(tokens)
+        head = model.head(model.norm(tokens[:, 0]))  # type: ignore[operator]
+        return Embedding(features, head)
+
+
+def embed(model: VideoEncoder, frames: Tensor, pool: str = "cls", layer: int = -1) -> Tensor:
+    """Clip features: ``[B, dim]`` (``cls``, ``mean``) or ``[B, tokens, dim]`` (``tokens``), from block ``layer``.
+
+    ``cls`` is the final LayerNorm of the CLS token (a ``vit`` model's own feature, before any
+    head); ``mean`` the final LayerNorm of the mean patch token; ``tokens`` every patch token,
+    normed. An ``mae`` model is used as a plain encoder (no masking).
+    """
+    return embed_batch(model, frames, pool, layer).features
