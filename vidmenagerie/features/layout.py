@@ -1,0 +1,107 @@
+"""Where the files of one embedding output go: one ``.npy`` with its manifests, or one ``.npy`` per video.
+
+``--out feats.npy`` gives ``feats.npy`` (rows), ``feats.index.csv`` (what each row is),
+``feats.videos.csv`` (every video's status), ``feats.run.json`` (settings, model, versions),
+``feats.logits.npy`` and ``feats.topk.csv`` when asked, and ``feats.parts/`` (finished videos
+of an unfinished run). ``--per-video --out DIR`` writes ``DIR/<path of the video>.npy`` and
+``DIR/index.csv``, ``DIR/videos.csv``, ``DIR/run.json``. A shard adds ``shard-I-of-N`` to the
+names (``feats.shard-2-of-8.npy``, ``DIR/shard-2-of-8.index.csv``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .shards import Shard
+
+
+@dataclass(frozen=True)
+class OutputLayout:
+    """The paths of one output (``out`` as given to ``--out``), optionally of one shard of it."""
+
+    out: Path
+    per_video: bool = False
+    shard: Shard | None = None
+
+    def __post_init__(self) -> None:
+        """A single output is a ``.npy`` file; a per-video output is a folder."""
+        is_npy = self.out.suffix.lower() == ".npy"
+        if self.per_video and is_npy:
+            raise ValueError(f"--per-video writes one file per video into a folder: give --out DIR, not {self.out}")
+        if not self.per_video and not is_npy:
+            raise ValueError(
+                f"--out must name a .npy file (e.g. feats.npy), or add --per-video for a folder: {self.out}"
+            )
+
+    def _name(self, suffix: str) -> Path:
+        """``feats[.shard-i-of-n]<suffix>`` beside the .npy, or ``DIR/[shard-i-of-n.]<suffix>``."""
+        tag = self.shard.label if self.shard else ""
+        if self.per_video:
+            return self.out / (f"{tag}.{suffix}" if tag else suffix)
+        stem = self.out.with_suffix("").name
+        return self.out.parent / (f"{stem}.{tag}.{suffix}" if tag else f"{stem}.{suffix}")
+
+    def for_shard(self, shard: Shard | None) -> OutputLayout:
+        """The same output, for another shard (or the joined whole)."""
+        return OutputLayout(self.out, self.per_video, shard)
+
+    @property
+    def folder(self) -> Path:
+        """The folder everything is written in."""
+        return self.out if self.per_video else self.out.parent
+
+    @property
+    def features(self) -> Path:
+        """The rows of every video, ``[rows, *feature_shape]`` (single output only)."""
+        return self._name("npy")
+
+    @property
+    def logits(self) -> Path:
+        """Class scores, ``[rows, classes]`` (single output with ``--logits``)."""
+        return self._name("logits.npy")
+
+    @property
+    def index(self) -> Path:
+        """One line per row: video, clip, crop, start and end seconds."""
+        return self._name("index.csv")
+
+    @property
+    def videos(self) -> Path:
+        """One line per video: ok, failed (with the reason) or pending."""
+        return self._name("videos.csv")
+
+    @property
+    def run(self) -> Path:
+        """``run.json``: settings, model, checkpoint, inputs, counts, versions."""
+        return self._name("run.json")
+
+    @property
+    def topk(self) -> Path:
+        """The best labels per video (``--top-k``)."""
+        return self._name("topk.csv")
+
+    @property
+    def parts(self) -> Path:
+        """Finished videos of an unfinished run (removed once a run completes, single output)."""
+        return self._name("parts") if not self.per_video else self.out / f".{self._name('parts').name}"
+
+    def video_features(self, stem: Path) -> Path:
+        """A video's own ``.npy`` in a per-video output (``stem`` mirrors its input path)."""
+        return self.out / stem.with_name(stem.name + ".npy")
+
+    def video_logits(self, stem: Path) -> Path:
+        """A video's class scores in a per-video output."""
+        return self.out / stem.with_name(stem.name + ".logits.npy")
+
+    def shard_records(self) -> list[Path]:
+        """``run.json`` files of this output's shards that exist, sorted by name."""
+        pattern = (
+            "shard-*-of-*.run.json" if self.per_video else f"{self.out.with_suffix('').name}.shard-*-of-*.run.json"
+        )
+        return sorted(self.folder.glob(pattern))
+
+    def all_files(self) -> list[Path]:
+        """Every file name this layout may write besides per-video arrays and parts."""
+        files = [self.index, self.videos, self.run, self.topk]
+        return files if self.per_video else [self.features, self.logits, *files]

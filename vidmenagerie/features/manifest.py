@@ -1,0 +1,120 @@
+"""The manifests beside the features: what every row is (``index.csv``) and what became of every video (``videos.csv``).
+
+``index.csv``: ``row, video, clip, crop, start, end`` (seconds). ``clip`` is the window's number
+within its video, ``crop`` 0 for the centre crop, or 0/1/2 for left/centre/right (top/centre/
+bottom for portrait video) with ``--crops 3``. With ``--reduce mean`` a row is the mean of a
+whole video and the columns are ``clips`` and ``crops`` (how many were averaged), ``start`` of
+the first window and ``end`` of the last. A per-video output adds ``file`` and numbers rows
+within each file.
+
+``videos.csv``: ``video, status, first_row, rows, reason`` (``file`` instead of ``first_row``
+per video); status is ``ok``, ``failed`` (reason says why) or ``pending`` (not reached yet:
+the run was interrupted).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from ..runs import atomic_path
+
+Status = Literal["ok", "failed", "pending"]
+
+
+@dataclass(frozen=True)
+class RowInfo:
+    """What one row is: its video's window and crop, and the seconds it covers.
+
+    In a reduced output ``clip`` and ``crop`` count the windows and crops averaged.
+    """
+
+    clip: int
+    crop: int
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class VideoStatus:
+    """One input video: ``ok`` with its rows, ``failed`` with a reason, or ``pending``."""
+
+    video: str
+    status: Status
+    rows: int = 0
+    first_row: int | None = None
+    file: str | None = None
+    reason: str = ""
+
+
+def _seconds(value: float) -> str:
+    """Seconds with microsecond resolution, the same text every time."""
+    return f"{value:.6f}"
+
+
+def _clip_columns(reduced: bool) -> tuple[str, str]:
+    return ("clips", "crops") if reduced else ("clip", "crop")
+
+
+def write_index(
+    path: Path, rows: Iterable[tuple[str, str | None, int, RowInfo]], *, reduced: bool, per_video: bool
+) -> None:
+    """Write ``index.csv`` atomically from ``(video, file, row number, RowInfo)`` tuples."""
+    clip, crop = _clip_columns(reduced)
+    header = ["row", "video", *(["file"] if per_video else []), clip, crop, "start", "end"]
+    with atomic_path(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for video, file, number, info in rows:
+            where = [video, file] if per_video else [video]
+            writer.writerow([number, *where, info.clip, info.crop, _seconds(info.start), _seconds(info.end)])
+
+
+def write_videos(path: Path, statuses: Sequence[VideoStatus], *, per_video: bool) -> None:
+    """Write ``videos.csv`` atomically, one line per input video, in input order."""
+    where = "file" if per_video else "first_row"
+    with atomic_path(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["video", "status", where, "rows", "reason"])
+        for s in statuses:
+            place = s.file if per_video else s.first_row
+            writer.writerow([s.video, s.status, "" if place is None else place, s.rows, s.reason])
+
+
+def read_index(path: Path) -> list[tuple[str, str | None, int, RowInfo]]:
+    """``index.csv`` back as ``(video, file, row number, RowInfo)`` tuples."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        names = reader.fieldnames or []
+        clip, crop = _clip_columns("clips" in names)
+        return [
+            (
+                r["video"],
+                r.get("file"),
+                int(r["row"]),
+                RowInfo(int(r[clip]), int(r[crop]), float(r["start"]), float(r["end"])),
+            )
+            for r in reader
+        ]
+
+
+def read_videos(path: Path) -> list[VideoStatus]:
+    """``videos.csv`` back, in its order."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        result = []
+        for r in csv.DictReader(handle):
+            first = r.get("first_row")
+            result.append(
+                VideoStatus(
+                    video=r["video"],
+                    status=r["status"],  # type: ignore[arg-type]
+                    rows=int(r["rows"]),
+                    first_row=int(first) if first else None,
+                    file=r.get("file") or None,
+                    reason=r["reason"],
+                )
+            )
+        return result

@@ -1,0 +1,341 @@
+"""``embed_videos``: features of a whole collection, decoding in worker processes while the model runs.
+
+Videos are decoded by ``DataLoader`` workers (one item per video: all its clips, or why it
+failed); clips are batched across videos up to ``batch_size`` and run under
+``torch.inference_mode`` with autocast for ``bfloat16``/``float16``; each video is made durable
+(a part) the moment its last clip is through. At the end, or on Ctrl-C or any error, the final
+files are assembled from what finished, so the output is always consistent; a run that
+completes removes the parts of a single-file output. Rerunning with the same settings skips
+finished videos (their rows are checked first).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..catalog import get_model_entry
+from ..embed import embed_batch
+from ..factory import load_model, resolve_device
+from ..hub import cached_checkpoint
+from ..inference import autocast, to_device
+from ..labels import load_labels
+from ..models.video_vit import VideoEncoder
+from ..pipeline import ClipBatch, ClipPlan, LoadedClip, iter_clip_batches
+from ..runs import output_stems, versions
+from .assemble import Assembly, assemble
+from .layout import OutputLayout
+from .manifest import RowInfo
+from .output import read_output
+from .parts import Finished, PartStore
+from .record import OutputError, check_resumable, read_record, write_record
+from .settings import EmbedSettings
+from .shards import Shard
+
+PAUSE_ENV = "VIDM_EMBED_TEST_PAUSE"  # tests only: seconds to wait after each finished video
+Progress = Callable[[str, str, str], None]  # (video, "ok" | "failed" | "resumed" | "redo", reason)
+
+
+def default_workers() -> int:
+    """Decoding processes by default: two, or one per core on smaller machines."""
+    return min(2, os.cpu_count() or 1)
+
+
+def embed_device(device: str | torch.device | None = "auto") -> torch.device:
+    """The device to run on; under ``torchrun`` ``auto`` takes this process's GPU (``LOCAL_RANK``)."""
+    if (device is None or str(device) == "auto") and torch.cuda.is_available() and "LOCAL_RANK" in os.environ:
+        return torch.device("cuda", int(os.environ["LOCAL_RANK"]))
+    return resolve_device(device)
+
+
+def load_embed_model(settings: EmbedSettings, device: str | torch.device | None = "auto") -> VideoEncoder:
+    """The settings' model (float32 weights; ``settings.dtype`` is applied by autocast)."""
+    entry = get_model_entry(settings.model)
+    checkpoint = None if settings.checkpoint == entry.source.label else settings.checkpoint
+    return load_model(settings.model, checkpoint=checkpoint, device=embed_device(device))
+
+
+@dataclass
+class EmbedRun:
+    """What a run did: the output's layout, every video's status, and how many clips it ran how fast."""
+
+    layout: OutputLayout
+    settings: EmbedSettings
+    assembly: Assembly
+    complete: bool
+    resumed: int = 0
+    clips: int = 0
+    seconds: float = 0.0
+    redone: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> list[tuple[str, str]]:
+        """``(video, reason)`` of every failed video, in input order."""
+        return [(s.video, s.reason) for s in self.assembly.statuses if s.status == "failed"]
+
+
+@dataclass
+class _Rows:
+    """A video's outputs as its clips come out of the model."""
+
+    rows: list[RowInfo] = field(default_factory=list)
+    features: list[np.ndarray] = field(default_factory=list)
+    logits: list[np.ndarray] = field(default_factory=list)
+
+    def add(self, item: LoadedClip, features: np.ndarray, logits: np.ndarray | None) -> None:
+        """One clip's output, in the order the clips come."""
+        clip = item.clip
+        self.rows.append(RowInfo(clip.window, clip.crop, clip.start, clip.end))
+        self.features.append(features)
+        if logits is not None:
+            self.logits.append(logits)
+
+    def reduced(self, how: str) -> tuple[list[RowInfo], np.ndarray, np.ndarray | None]:
+        """The rows as stored: every clip, or (``mean``) one row averaging all clips and crops."""
+        features = np.stack(self.features)
+        logits = np.stack(self.logits) if self.logits else None
+        if how == "none":
+            return self.rows, features, logits
+        row = RowInfo(
+            clip=len({r.clip for r in self.rows}),
+            crop=len({r.crop for r in self.rows}),
+            start=min(r.start for r in self.rows),
+            end=max(r.end for r in self.rows),
+        )
+        mean = features.mean(axis=0, dtype=np.float64, keepdims=True).astype(np.float32)
+        mean_logits = (
+            None if logits is None else logits.mean(axis=0, dtype=np.float64, keepdims=True).astype(np.float32)
+        )
+        return [row], mean, mean_logits
+
+
+class _Model:
+    """The model as a run uses it: a clip batch in, float32 features (and logits) out, under autocast."""
+
+    def __init__(self, model: VideoEncoder, settings: EmbedSettings, device: torch.device) -> None:
+        self.model, self.settings, self.device = model, settings, device
+        self.dtype = getattr(torch, settings.dtype)
+
+    def __call__(self, clips: list[LoadedClip]) -> tuple[np.ndarray, np.ndarray | None]:
+        frames = to_device(torch.stack([c.clip.frames for c in clips]), self.device)
+        with autocast(self.device, self.dtype):
+            s = self.settings
+            out = embed_batch(self.model, frames, s.pool, s.layer, logits=s.logits)
+        logits = out.logits.float().cpu().numpy() if out.logits is not None else None
+        return out.features.float().cpu().numpy(), logits
+
+
+@dataclass
+class _Collector:
+    """Takes the model's outputs batch by batch and makes each video durable once its last clip is in."""
+
+    store: PartStore
+    reduce: str
+    note: Progress
+    finished: dict[str, Finished]
+    failed: dict[str, str] = field(default_factory=dict)
+    outputs: dict[str, _Rows] = field(default_factory=dict)
+    clips: int = 0
+
+    def fail(self, video: str, reason: str) -> None:
+        """A video failed: the manifest names the video, so keep just the reason."""
+        self.failed[video] = reason.removeprefix(f"{video}: ")
+        self.outputs.pop(video, None)
+        self.note(video, "failed", self.failed[video])
+
+    def run(self, batch: ClipBatch, model: _Model) -> None:
+        """One batch: failures first, then the clips through the model, then the videos it finished."""
+        for path, reason in batch.failures:
+            self.fail(str(path), reason)
+        live = [c for c in batch.clips if str(c.video) not in self.failed]
+        if live:
+            try:
+                features, logits = model(live)
+            except RuntimeError as exc:  # out of memory, or a kernel refusing the input: only these videos fail
+                reason = f"model failed on a batch of {len(live)} clips: {str(exc).splitlines()[0]}"
+                for video in dict.fromkeys(str(c.video) for c in live):
+                    self.fail(video, reason)
+            else:
+                self.clips += len(live)
+                for k, item in enumerate(live):
+                    row_logits = None if logits is None else logits[k]
+                    self.outputs.setdefault(str(item.video), _Rows()).add(item, features[k], row_logits)
+        for path in batch.finished:
+            video = str(path)
+            if video in self.outputs:
+                self.finished[video] = self.store.write(video, *self.outputs.pop(video).reduced(self.reduce))
+                self.note(video, "ok", "")
+                _pause_for_tests()
+
+
+def embed_videos(
+    videos: Sequence[str | Path],
+    out: str | Path,
+    settings: EmbedSettings,
+    *,
+    model: VideoEncoder | None = None,
+    per_video: bool = False,
+    shard: Shard | None = None,
+    resume: bool = True,
+    batch_size: int = 8,
+    workers: int | None = None,
+    device: str | torch.device | None = "auto",
+    top_k: int = 0,
+    progress: Progress | None = None,
+) -> EmbedRun:
+    """Embed every video (this shard's part of them) into ``out``; see the module docstring.
+
+    ``resume`` (default) keeps finished videos of an existing output made with the same
+    settings and refuses other settings; ``resume=False`` starts over. ``model`` skips loading.
+    """
+    started, clock = datetime.now(timezone.utc), time.perf_counter()
+    layout = OutputLayout(Path(out), per_video, shard)
+    entry = get_model_entry(settings.model)
+    run_device = embed_device(device)
+    autocast(run_device, getattr(torch, settings.dtype))  # float16 on a CPU fails here, before any work
+    every = [str(v) for v in videos]
+    mine = shard.select(every) if shard else every
+    stems = {str(v): s for v, s in output_stems([Path(v) for v in every]).items()} if per_video else None
+    store = PartStore(layout, settings, stems)
+    note = progress or (lambda video, status, reason: None)
+    finished, redone = _resume(layout, settings, store, mine, resume)
+    for video, reason in redone.items():
+        note(video, "redo", reason)
+    for video in finished:
+        note(video, "resumed", "")
+    todo = [v for v in mine if v not in finished]
+    if todo and model is None:
+        model = load_embed_model(settings, run_device)  # before anything is written: a failed download leaves no trace
+    labels = load_labels(entry.labels) if top_k and settings.logits and entry.labels else None
+    info = _Run(layout, settings, entry.to_dict(), _inputs(every, mine, shard), top_k, started)
+    write_record(layout.run, info.record(None, complete=False))
+    collector = _Collector(store, settings.reduce, note, finished)
+    complete = False
+    try:
+        if todo:
+            assert model is not None
+            run_model = _Model(model, settings, run_device)
+            plan = ClipPlan(settings.clips, settings.sampling_rate, settings.crops)
+            count = default_workers() if workers is None else workers
+            paths = [Path(v) for v in todo]
+            for batch in iter_clip_batches(paths, entry.preprocessing, plan, batch_size=batch_size, workers=count):
+                collector.run(batch, run_model)
+        complete = True
+    finally:  # Ctrl-C or a crash: what finished is assembled all the same
+        assembly = assemble(layout, settings, mine, finished, collector.failed, stems=stems, top_k=top_k, labels=labels)
+        seconds = time.perf_counter() - clock
+        record = info.record(assembly, complete=complete, clips=collector.clips, seconds=seconds)
+        write_record(layout.run, record)
+    if complete and not per_video:
+        store.remove()
+    return EmbedRun(layout, settings, assembly, complete, len(mine) - len(todo), collector.clips, seconds, redone)
+
+
+def _resume(
+    layout: OutputLayout, settings: EmbedSettings, store: PartStore, mine: list[str], resume: bool
+) -> tuple[dict[str, Finished], dict[str, str]]:
+    """Finished videos to keep (from parts, else from the last assembled output), and refused parts."""
+    if not resume:
+        _clear(layout, store)
+        return {}, {}
+    record = read_record(layout.run)
+    if record is not None:
+        check_resumable(record, settings, layout.out)
+    finished, refused = store.load(mine)
+    if record is not None and not layout.per_video and len(finished) < len(mine):
+        try:
+            earlier = read_output(layout).finished
+        except OutputError:
+            earlier = {}
+        for video in mine:
+            if video not in finished and video in earlier:
+                finished[video] = earlier[video]
+                refused.pop(video, None)
+    return finished, refused
+
+
+def _clear(layout: OutputLayout, store: PartStore) -> None:
+    """Start over: remove the parts and the files of an earlier run (per-video files get overwritten)."""
+    store.remove()
+    for path in layout.all_files():
+        path.unlink(missing_ok=True)
+
+
+def _pause_for_tests() -> None:
+    """Tests kill a run between two videos: this gives them the time to (``VIDM_EMBED_TEST_PAUSE``)."""
+    pause = os.environ.get(PAUSE_ENV)
+    if pause:
+        time.sleep(float(pause))
+
+
+def _checkpoint_file(settings: EmbedSettings) -> str | None:
+    """The checkpoint file the weights come from: the given one, or the catalogue's (cached) file."""
+    source = get_model_entry(settings.model).source
+    if settings.checkpoint != source.label:
+        return str(Path(settings.checkpoint).resolve())
+    path = cached_checkpoint(source)
+    return str(path) if path is not None else None
+
+
+def _inputs(every: list[str], mine: list[str], shard: Shard | None) -> dict[str, Any]:
+    """The input list as run.json records it: count, fingerprint, shard."""
+    return {
+        "videos": len(every),
+        "sha256": hashlib.sha256("\n".join(every).encode()).hexdigest(),
+        "shard": {"index": shard.index, "count": shard.count, "origin": shard.origin} if shard else None,
+        "videos_in_shard": len(mine) if shard else None,
+    }
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What ``run.json`` says about a run besides its results."""
+
+    layout: OutputLayout
+    settings: EmbedSettings
+    entry: dict[str, Any]
+    inputs: dict[str, Any]
+    top_k: int
+    started: datetime
+
+    def record(
+        self, assembly: Assembly | None, *, complete: bool, clips: int = 0, seconds: float = 0.0
+    ) -> dict[str, Any]:
+        """``run.json``: settings, model, checkpoint, inputs, files, counts, speed and versions."""
+        layout, settings = self.layout, self.settings
+        counts = None
+        if assembly is not None:
+            counts = {s: assembly.count(s) for s in ("ok", "failed", "pending")} | {"rows": assembly.rows}
+        files = {k: os.path.relpath(getattr(layout, k), layout.folder) for k in ("index", "videos", "run")}
+        if not layout.per_video:
+            files["features"] = layout.features.name
+            if settings.logits:
+                files["logits"] = layout.logits.name
+        if self.top_k and settings.logits:
+            files["topk"] = os.path.relpath(layout.topk, layout.folder)
+        return {
+            "command": "vidm embed",
+            "complete": complete,
+            "settings": settings.to_dict(),
+            "model": self.entry,
+            "checkpoint": settings.checkpoint,
+            "checkpoint_file": _checkpoint_file(settings),
+            "inputs": self.inputs,
+            "layout": "per-video" if layout.per_video else "single",
+            "files": files,
+            "counts": counts,
+            "top_k": self.top_k,
+            "clips_run": clips,
+            "seconds": round(seconds, 3),
+            "started": self.started.isoformat(timespec="seconds"),
+            "versions": versions(),
+        }

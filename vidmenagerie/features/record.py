@@ -1,0 +1,51 @@
+"""``run.json``: what an output is (settings, model, checkpoint, inputs, counts, versions), and the resume check."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ..errors import VidmError
+from ..runs import write_json
+from .settings import EmbedSettings
+
+
+class OutputError(VidmError):
+    """An existing output cannot be resumed, read or merged as asked; the message says what to do."""
+
+    exit_code = 2
+
+
+def read_record(path: Path) -> dict[str, Any] | None:
+    """An output's ``run.json``, or None when there is none."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    try:
+        record = json.loads(text)
+        EmbedSettings.from_dict(record["settings"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise OutputError(f"{path}: not a vidm embed run record ({exc}); use another --out or --no-resume") from None
+    return record
+
+
+def record_settings(record: dict[str, Any]) -> EmbedSettings:
+    """The settings a ``run.json`` holds."""
+    return EmbedSettings.from_dict(record["settings"])
+
+
+def check_resumable(record: dict[str, Any], settings: EmbedSettings, where: Path) -> None:
+    """Refuse to mix rows made with other settings into ``where``, naming every difference."""
+    changed = settings.differences(record_settings(record))
+    if changed:
+        raise OutputError(
+            f"{where} holds rows made with other settings ({'; '.join(changed)}): "
+            "write to a new --out, or pass --no-resume to replace it"
+        )
+
+
+def write_record(path: Path, record: dict[str, Any]) -> None:
+    """Write ``run.json`` atomically."""
+    write_json(path, record)

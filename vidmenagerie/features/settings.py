@@ -1,0 +1,147 @@
+"""What decides the numbers in an embedding output: one frozen record, written to run.json and compared on resume."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+import torch
+
+from ..catalog import ModelEntry
+from ..embed import check_pool
+from ..factory import resolve_dtype
+from ..preprocess import Preprocessing
+from ..video.sampling import Windows
+from ..video.transform import check_crops
+
+CLIP_KINDS: tuple[str, ...] = ("center", "start", "uniform", "sliding")
+REDUCES: tuple[str, ...] = ("none", "mean")
+
+
+def clip_spec(clips: str, stride: float | None = None) -> str:
+    """The canonical window spec (``center``, ``uniform:4``, ``sliding:2``) of ``--clips`` and ``--stride``."""
+    windows = Windows.parse(clips)
+    if windows.kind not in CLIP_KINDS:
+        raise ValueError(f"--clips must be center, uniform:N or sliding (with --stride SECONDS), got {clips!r}")
+    if stride is not None:
+        if windows.kind != "sliding":
+            raise ValueError("--stride only applies to --clips sliding")
+        windows = replace(windows, stride=stride)
+    if windows.kind == "uniform":
+        return f"uniform:{windows.count}"
+    if windows.kind == "sliding":
+        return "sliding" if windows.stride is None else f"sliding:{windows.stride:g}"
+    return windows.kind
+
+
+@dataclass(frozen=True)
+class EmbedSettings:
+    """Model, sampling, pooling and precision of a feature run; two runs with equal settings give
+    rows that may be mixed in one output (``--resume``), otherwise they refuse to.
+
+    ``feature_shape`` (one row's shape) and ``num_classes`` follow from the model and ``pool``;
+    they are kept here so an output can be checked without loading the model.
+    """
+
+    model: str
+    checkpoint: str
+    kind: str
+    preprocessing: Preprocessing
+    feature_shape: tuple[int, ...]
+    pool: str = "cls"
+    layer: int = -1
+    clips: str = "center"
+    sampling_rate: int = 8
+    crops: int = 1
+    reduce: str = "none"
+    logits: bool = False
+    num_classes: int | None = None
+    dtype: str = "float32"
+
+    def __post_init__(self) -> None:
+        """Refuse values no run could use, naming the option."""
+        check_pool(self.pool)
+        check_crops(self.crops)
+        if clip_spec(self.clips) != self.clips:
+            raise ValueError(f"clips must be a canonical spec such as {clip_spec(self.clips)!r}, got {self.clips!r}")
+        if self.sampling_rate < 1:
+            raise ValueError(f"--sampling-rate must be >= 1, got {self.sampling_rate}")
+        if self.reduce not in REDUCES:
+            raise ValueError(f"--reduce must be one of {', '.join(REDUCES)}, got {self.reduce!r}")
+        if self.logits and self.num_classes is None:
+            raise ValueError(f"--logits needs a finetuned vit model; {self.model} has no classification head")
+
+    @classmethod
+    def for_model(
+        cls,
+        entry: ModelEntry,
+        *,
+        checkpoint: str | None = None,
+        pool: str = "cls",
+        layer: int = -1,
+        clips: str = "center",
+        stride: float | None = None,
+        sampling_rate: int = 8,
+        crops: int = 1,
+        reduce: str = "none",
+        logits: bool = False,
+        dtype: str | torch.dtype | None = "float32",
+    ) -> EmbedSettings:
+        """Settings for a catalogue entry: its preprocessing, its checkpoint (or ``checkpoint``), its row shape."""
+        depth = entry.arch.depth
+        if not -depth <= layer < depth:
+            raise ValueError(
+                f"--layer {layer} is out of range for {entry.name} ({depth} blocks: -{depth}..{depth - 1})"
+            )
+        if logits and (entry.kind != "vit" or entry.num_classes is None):
+            raise ValueError(f"--logits needs a finetuned vit model; {entry.name} has no classification head")
+        dim = entry.arch.embed_dim
+        return cls(
+            model=entry.name,
+            checkpoint=checkpoint or entry.source.label,
+            kind=entry.kind,
+            preprocessing=entry.preprocessing,
+            feature_shape=(entry.arch.num_patches, dim) if pool == "tokens" else (dim,),
+            pool=pool,
+            layer=layer,
+            clips=clip_spec(clips, stride),
+            sampling_rate=sampling_rate,
+            crops=crops,
+            reduce=reduce,
+            logits=logits,
+            num_classes=entry.num_classes if logits else None,
+            dtype=dtype_name(dtype),
+        )
+
+    @property
+    def windows(self) -> Windows:
+        """The window spec as the video layer takes it."""
+        return Windows.parse(self.clips)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready values (the ``settings`` of ``run.json``)."""
+        data = asdict(self)
+        data["preprocessing"] = self.preprocessing.to_dict()
+        data["feature_shape"] = list(self.feature_shape)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EmbedSettings:
+        """Settings read back from ``run.json``; a missing or unknown field is a ValueError."""
+        names = {f.name for f in fields(cls)}
+        if set(data) != names:
+            raise ValueError(f"settings fields differ from this version's ({sorted(set(data) ^ names)})")
+        pre = dict(data["preprocessing"])
+        pre["mean"], pre["std"] = tuple(pre["mean"]), tuple(pre["std"])
+        return cls(**{**data, "preprocessing": Preprocessing(**pre), "feature_shape": tuple(data["feature_shape"])})
+
+    def differences(self, before: EmbedSettings) -> list[str]:
+        """``name: before -> now`` for every field that differs from ``before`` (empty: the runs may be mixed)."""
+        now, then = self.to_dict(), before.to_dict()
+        return [f"{k} {then[k]!r} -> {now[k]!r}" for k in now if now[k] != then[k]]
+
+
+def dtype_name(dtype: str | torch.dtype | None) -> str:
+    """``float32``, ``bfloat16`` or ``float16`` for any name ``resolve_dtype`` takes (None: float32)."""
+    resolved = resolve_dtype(dtype) or torch.float32
+    return str(resolved).removeprefix("torch.")

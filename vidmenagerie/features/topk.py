@@ -1,0 +1,44 @@
+"""The best labels of each video from its rows' class scores (``--top-k``), and ``topk.csv``."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..runs import atomic_path
+
+
+@dataclass(frozen=True)
+class TopK:
+    """One of a video's best classes: its rank (1 = best), index, name and probability."""
+
+    rank: int
+    index: int
+    label: str
+    score: float
+
+
+def top_labels(logits: np.ndarray, labels: Sequence[str] | None, k: int) -> list[TopK]:
+    """The ``k`` most probable classes of a video: softmax of its rows' mean logits (multi-view testing)."""
+    mean = np.asarray(logits, dtype=np.float64).mean(axis=0)
+    probs = np.exp(mean - mean.max())
+    probs /= probs.sum()
+    order = np.argsort(-probs, kind="stable")[:k]
+    return [
+        TopK(rank, int(i), labels[i] if labels is not None and i < len(labels) else str(int(i)), float(probs[i]))
+        for rank, i in enumerate(order, start=1)
+    ]
+
+
+def write_topk(path: Path, best: Mapping[str, Sequence[TopK]]) -> None:
+    """``topk.csv``: ``video, rank, class, label, score`` (probability), best first."""
+    with atomic_path(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["video", "rank", "class", "label", "score"])
+        for video, items in best.items():
+            for item in items:
+                writer.writerow([video, item.rank, item.index, item.label, f"{item.score:.6f}"])
