@@ -10,6 +10,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from .attention import attention, attention_rollout, threshold_mask
 from .catalog import (
     ModelEntry,
     Paper,
@@ -70,6 +71,8 @@ __all__ = [
     "VidmError",
     "VisionTransformer",
     "__version__",
+    "attention",
+    "attention_rollout",
     "Completion",
     "cached_checkpoint",
     "complete",
@@ -85,4 +88,5 @@ __all__ = [
     "read_state_dict",
     "register_catalog",
     "resolve_device",
+    "threshold_mask",
 ]
