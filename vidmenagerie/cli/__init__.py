@@ -9,6 +9,7 @@ import typer
 
 from .. import __version__
 from ._errors import report
+from .attend_cmd import attend_cmd
 from .complete_cmd import complete_cmd
 from .download_cmd import download_cmd
 from .embed_cmd import embed_cmd
@@ -27,6 +28,7 @@ app.command("info")(info_cmd)
 app.command("download")(download_cmd)
 app.command("embed")(embed_cmd)
 app.command("complete")(complete_cmd)
+app.command("attend")(attend_cmd)
 
 
 def _version(value: bool) -> None:

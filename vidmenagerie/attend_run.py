@@ -1,0 +1,287 @@
+"""``attention`` over many videos: batches through the encoder, pictures, animations, map arrays and run.json.
+
+Usable from a notebook (``run_attention(paths, out_dir, AttendSettings(...))``); the CLI only
+adds the progress bar and the summary table. ``run.json`` is rewritten atomically after every
+batch, so an interrupted run leaves a consistent record of what it finished.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .attention import check_layer, cls_row, head_rows, parse_heads, threshold_mask
+from .catalog import ModelEntry, default_catalog
+from .factory import load_model, resolve_device, resolve_dtype
+from .heatmap import STYLES, THRESHOLD_STYLES, colormap_table, render_rows
+from .inference import autocast, to_device
+from .models.video_vit import VideoEncoder
+from .pipeline import ClipPlan, LoadedClip, iter_clip_batches
+from .render import denormalize, grid_image, save_image, side_by_side, write_animation
+from .runs import atomic_path, output_stems, versions, write_json
+
+MAPS_NOTE = (
+    "maps .npy: [heads, T/t, H/p, W/p] float32, the raw softmax attention of the CLS query to each patch "
+    "(rollout: one row, heads fused by their mean); each head's values plus cls_self sum to 1. Pictures: "
+    "maps upsampled by nearest neighbour, colours scaled per row from its min to its max over the clip."
+)
+
+
+@dataclass(frozen=True)
+class AttendSettings:
+    """Everything that decides what ``attend`` writes (recorded in ``run.json``).
+
+    ``heads``: ``mean``, ``all`` or a list like ``3,7``; ``layer``: block index (negative from
+    the end); ``threshold``: fraction of each map's patch mass to keep (DINO), drawn as a
+    ``contour`` or a ``mask``; ``style``: ``overlay`` or ``heatmap``.
+    """
+
+    model: str = "vit_s_none"
+    heads: str = "mean"
+    layer: int = -1
+    rollout: bool = False
+    threshold: float | None = None
+    threshold_style: str = "contour"
+    style: str = "overlay"
+    colormap: str = "inferno"
+    seed: int = 0
+    clip: str = "center"
+    sampling_rate: int = 4
+    device: str = "auto"
+    dtype: str = "float32"
+    batch_size: int = 4
+    workers: int = 2
+    image_format: str = "jpg"
+    animate: bool = False
+    gif: bool = False
+    save_maps: bool = False
+    checkpoint: str | None = None
+
+    def check(self, entry: ModelEntry) -> tuple[int, ...] | None:
+        """Raise :class:`InvalidSetting` on a setting the model or the renderer cannot honour; return the heads."""
+        try:
+            heads = parse_heads(self.heads, entry.arch.num_heads)
+        except ValueError as exc:
+            raise InvalidSetting("heads", str(exc)) from None
+        if self.rollout and heads is not None:
+            raise InvalidSetting("heads", "rollout fuses the heads by their mean in every block; use mean")
+        try:
+            check_layer(self.layer, entry.arch.depth)
+        except ValueError as exc:
+            raise InvalidSetting("layer", str(exc)) from None
+        if self.threshold is not None and not 0.0 < self.threshold <= 1.0:
+            raise InvalidSetting("threshold", f"must be a fraction in (0, 1], got {self.threshold}")
+        if self.style not in STYLES:
+            raise InvalidSetting("style", f"use one of {', '.join(STYLES)}, not {self.style!r}")
+        if self.threshold_style not in THRESHOLD_STYLES:
+            raise InvalidSetting("threshold_style", f"use one of {', '.join(THRESHOLD_STYLES)}")
+        try:
+            colormap_table(self.colormap)
+        except ValueError as exc:
+            raise InvalidSetting("colormap", str(exc)) from None
+        return heads
+
+
+class InvalidSetting(ValueError):
+    """A setting that cannot be honoured; ``setting`` names the field (the CLI maps it to its option)."""
+
+    def __init__(self, setting: str, message: str) -> None:
+        super().__init__(f"{setting}: {message}")
+        self.setting = setting
+        self.message = message
+
+
+@dataclass(frozen=True)
+class AttentionClip:
+    """One clip's maps and the files written for it; ``cls_self`` is each map row's CLS-to-CLS weight."""
+
+    video: Path
+    clip_index: int
+    picture: Path
+    animations: tuple[Path, ...]
+    maps: Path | None
+    start: float
+    end: float
+    times: tuple[float, ...]
+    repeated_frames: int
+    cls_self: tuple[float, ...]
+    peak: tuple[int, int, int, float]  # slot, row, column and weight of the strongest patch (mean of heads)
+
+
+@dataclass
+class AttendRun:
+    """All results of a run: per clip, and failures (video, reason)."""
+
+    settings: AttendSettings
+    entry: ModelEntry
+    clips: list[AttentionClip] = field(default_factory=list)
+    failures: list[tuple[Path, str]] = field(default_factory=list)
+
+
+def load_attention_model(settings: AttendSettings) -> VideoEncoder:
+    """The settings' model (vit, or an MAE used as its encoder) on the settings' device, float32 weights."""
+    entry = default_catalog().get(settings.model)
+    return load_model(entry.name, checkpoint=settings.checkpoint, device=resolve_device(settings.device))
+
+
+def run_attention(
+    videos: Sequence[Path],
+    out_dir: Path,
+    settings: AttendSettings,
+    *,
+    on_done: Callable[[Path], None] | None = None,
+    on_failed: Callable[[Path, str], None] | None = None,
+    model: VideoEncoder | None = None,
+) -> AttendRun:
+    """Attention maps of one clip (or more, per ``settings.clip``) of each video, written as files.
+
+    ``model`` skips loading when the caller already holds the settings' model.
+    """
+    entry = default_catalog().get(settings.model)
+    heads = settings.check(entry)
+    device = resolve_device(settings.device)
+    dtype = resolve_dtype(settings.dtype)
+    model = model if model is not None else load_attention_model(settings)
+    run = AttendRun(settings=settings, entry=entry)
+    stems = output_stems(list(videos))
+    plan = ClipPlan(windows=settings.clip, sampling_rate=settings.sampling_rate, seed=settings.seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for batch in iter_clip_batches(
+        videos, entry.preprocessing, plan, batch_size=settings.batch_size, workers=settings.workers, device=device
+    ):
+        for video, reason in batch.failures:
+            run.failures.append((video, reason))
+            if on_failed:
+                on_failed(video, reason)
+        if batch.clips:
+            frames = to_device(torch.stack([c.clip.frames for c in batch.clips]), device)
+            with autocast(device, dtype):
+                rows = cls_row(model, frames, settings.layer, rollout=settings.rollout).float().cpu()
+            for i, item in enumerate(batch.clips):
+                name = _clip_name(stems[item.video], item)
+                run.clips.append(_write_clip(frames[i], rows[i], heads, item, out_dir / name, settings, model, entry))
+        for video in batch.finished:
+            if on_done:
+                on_done(video)
+        write_json(out_dir / "run.json", run_record(run))
+    write_json(out_dir / "run.json", run_record(run))
+    return run
+
+
+def _clip_name(stem: Path, item: LoadedClip) -> Path:
+    return stem if item.of_clips == 1 else stem.with_name(f"{stem.name}_clip{item.clip.window}")
+
+
+def row_labels(heads: tuple[int, ...] | None, settings: AttendSettings, num_heads: int) -> list[str]:
+    """Labels of the picture's rows: the frames, then one per map row."""
+    if settings.rollout:
+        return ["frames", "rollout"]
+    if heads is None:
+        return ["frames", f"mean of {num_heads}"]
+    return ["frames", *(f"head {h}" for h in heads)]
+
+
+def slot_labels(times: Sequence[float], t_patch: int, width: int) -> list[str]:
+    """Column labels: the times of the first and last frame each map covers (the first only on narrow tiles)."""
+    starts = range(0, len(times), t_patch)
+    if width < 100:
+        return [f"{times[s]:.2f} s" for s in starts]
+    return [f"{times[s]:.2f}-{times[min(s + t_patch, len(times)) - 1]:.2f} s" for s in starts]
+
+
+def _write_clip(
+    clip_frames: torch.Tensor,
+    row: torch.Tensor,
+    heads: tuple[int, ...] | None,
+    item: LoadedClip,
+    base: Path,
+    settings: AttendSettings,
+    model: VideoEncoder,
+    entry: ModelEntry,
+) -> AttentionClip:
+    """Picture, animation and arrays of one clip, from its CLS row ``[heads, 1 + L]``."""
+    t_patch = model.arch.t_patch_size
+    t, h, w = model.arch.grid
+    raw = row[:, 1:].reshape(-1, t, h, w)  # [heads, t, h, w], unscaled
+    shown = head_rows(raw.unsqueeze(0), heads)[0].numpy()  # [R, t, h, w]
+    masks = None
+    if settings.threshold is not None:
+        masks = threshold_mask(torch.from_numpy(shown), settings.threshold).numpy()
+    frames = denormalize(clip_frames, entry.preprocessing)  # [T, H, W, 3]
+    draw = {
+        "style": settings.style,
+        "colormap": settings.colormap,
+        "threshold_style": settings.threshold_style,
+    }
+    strips = render_rows(frames[::t_patch], shown, masks=masks, **draw)
+    picture = save_image(
+        grid_image(
+            [frames[::t_patch], *strips],
+            row_labels=row_labels(heads, settings, model.arch.num_heads),
+            column_labels=slot_labels(item.clip.times, t_patch, frames.shape[2]),
+        ),
+        base.with_name(f"{base.name}.{settings.image_format}"),
+    )
+    animations: list[Path] = []
+    if settings.animate:
+        held = np.repeat(shown, t_patch, axis=1)[:, : frames.shape[0]]
+        held_masks = None if masks is None else np.repeat(masks, t_patch, axis=1)[:, : frames.shape[0]]
+        panels = side_by_side([frames, *render_rows(frames, held, masks=held_masks, **draw)])
+        fps = entry.preprocessing.fps / settings.sampling_rate
+        animations.append(write_animation(panels, base.with_name(f"{base.name}.mp4"), fps))
+        if settings.gif:
+            animations.append(write_animation(panels, base.with_name(f"{base.name}.gif"), fps))
+    maps = None
+    if settings.save_maps:
+        maps = base.with_name(f"{base.name}.npy")
+        with atomic_path(maps) as tmp, open(tmp, "wb") as fh:
+            np.save(fh, raw.numpy().astype(np.float32))
+    mean = raw.mean(dim=0)
+    top = int(mean.argmax())
+    clip = item.clip
+    return AttentionClip(
+        video=item.video,
+        clip_index=clip.window,
+        picture=picture,
+        animations=tuple(animations),
+        maps=maps,
+        start=clip.start,
+        end=clip.end,
+        times=tuple(clip.times),
+        repeated_frames=clip.info.repeated_frames,
+        cls_self=tuple(float(v) for v in row[:, 0]),
+        peak=(top // (h * w), top // w % h, top % w, float(mean.flatten()[top])),
+    )
+
+
+def run_record(run: AttendRun) -> dict[str, object]:
+    """What ``run.json`` holds: settings, model, per-clip files and numbers, failures, versions."""
+    return {
+        "command": "attend",
+        "settings": asdict(run.settings),
+        "model": {"name": run.entry.name, "checkpoint": run.settings.checkpoint or run.entry.source.label},
+        "preprocessing": run.entry.preprocessing.to_dict(),
+        "maps_note": MAPS_NOTE,
+        "clips": [
+            {
+                "video": str(c.video),
+                "clip": c.clip_index,
+                "start": c.start,
+                "end": c.end,
+                "times": list(c.times),
+                "repeated_frames": c.repeated_frames,
+                "picture": str(c.picture),
+                "animations": [str(a) for a in c.animations],
+                "maps": str(c.maps) if c.maps else None,
+                "cls_self": list(c.cls_self),
+                "peak": {"slot": c.peak[0], "row": c.peak[1], "column": c.peak[2], "weight": c.peak[3]},
+            }
+            for c in run.clips
+        ],
+        "failed": [{"video": str(v), "reason": r} for v, r in run.failures],
+        "versions": versions(),
+    }

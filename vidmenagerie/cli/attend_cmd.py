@@ -1,0 +1,157 @@
+"""``vidm attend``: where the model looks, as CLS attention maps over each video's frames."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..attend_run import AttendSettings, InvalidSetting, load_attention_model, run_attention
+from ..catalog import default_catalog
+from ..heatmap import COLORMAPS
+from ._batch import finish, resolve_inputs, video_progress
+from ._options import (
+    AnimateOpt,
+    BatchSizeOpt,
+    CatalogOpt,
+    ClipOpt,
+    DeviceOpt,
+    DtypeOpt,
+    FormatOpt,
+    GifOpt,
+    NumVidsOpt,
+    SeedOpt,
+    VideosArg,
+    WorkersOpt,
+    epilog,
+    use_catalog,
+)
+from ._output import out, table
+
+EXAMPLES = (
+    "vidm attend",
+    "vidm attend clips/ --model vit_s_none --num-vids 16 --seed 0",
+    "vidm attend a.mp4 --model vit_hvm1@448_none --heads all --animate --save-maps",
+    "vidm attend a.mp4 --threshold 0.6 --threshold-style mask --style heatmap --colormap viridis",
+    "vidm attend a.mp4 --rollout",
+)
+
+OUTPUTS = """\
+Per video (names mirror the inputs): a picture with the first frame of each 2-frame slot on
+top and one map row below (the mean of the heads, each chosen head, or the rollout), columns
+labelled with the frame times; with --animate an MP4 (and GIF) of every frame with the map of
+its slot; with --save-maps a .npy [heads, T/2, H/14, W/14] float32 of the raw CLS attention
+(each head's values plus its CLS-to-CLS weight, in run.json as cls_self, sum to 1). Maps are
+upsampled by nearest neighbour; colours are scaled per row from its min to its max over the
+clip. run.json records every setting. Exits 1 if any video failed."""
+
+Opt = typer.Option
+HeadsOpt = Annotated[str, Opt("--heads", help="mean (of all heads), all (one row each), or a list like 3,7.")]
+LayerOpt = Annotated[int, Opt("--layer", help="Block whose attention is shown (negative: from the end).")]
+RolloutOpt = Annotated[
+    bool,
+    Opt(
+        "--rollout",
+        help="Attention rollout through blocks 0..--layer instead (heads averaged, identity added, "
+        "rows renormalised, multiplied through); keeps every block's tokens (1.3 GB per clip at 448 px).",
+    ),
+]
+ThresholdOpt = Annotated[
+    Optional[float],  # noqa: UP045
+    Opt(
+        "--threshold",
+        help="Keep the smallest set of patches holding this fraction of each map's mass over the whole clip "
+        "(map renormalised over its patches, CLS left out), as in DINO.",
+        show_default=False,
+    ),
+]
+ThresholdStyleOpt = Annotated[
+    str, Opt("--threshold-style", help="Draw the kept patches as an outline (contour) or dim the rest (mask).")
+]
+StyleOpt = Annotated[str, Opt("--style", help="overlay: colours blended onto the frame; heatmap: the map alone.")]
+ColormapOpt = Annotated[
+    str, Opt("--colormap", help=f"{', '.join(COLORMAPS)}, or any matplotlib name if it is installed.")
+]
+
+
+def attend_cmd(
+    videos: VideosArg = None,
+    model: Annotated[str, Opt("--model", "-m", help="A vit model, or an MAE (its encoder, unmasked).")] = "vit_s_none",
+    heads: HeadsOpt = "mean",
+    layer: LayerOpt = -1,
+    rollout: RolloutOpt = False,
+    threshold: ThresholdOpt = None,
+    threshold_style: ThresholdStyleOpt = "contour",
+    style: StyleOpt = "overlay",
+    colormap: ColormapOpt = "inferno",
+    num_vids: NumVidsOpt = None,
+    seed: SeedOpt = 0,
+    clip: ClipOpt = "center",
+    sampling_rate: Annotated[int, Opt("--sampling-rate", min=1, help="Take every Nth frame of 30 fps video.")] = 4,
+    device: DeviceOpt = "auto",
+    dtype: DtypeOpt = "float32",
+    batch_size: BatchSizeOpt = 4,
+    workers: WorkersOpt = 2,
+    out_dir: Annotated[Path, Opt("--out", help="Output folder.")] = Path("vidm-out/attend"),
+    image_format: FormatOpt = "jpg",
+    animate: AnimateOpt = False,
+    gif: GifOpt = False,
+    save_maps: Annotated[bool, Opt("--save-maps", help="Also save the raw per-head maps (.npy).")] = False,
+    checkpoint: Annotated[
+        Optional[Path],  # noqa: UP045
+        Opt("--checkpoint", help="Use this local checkpoint file instead of the Hub.", dir_okay=False),
+    ] = None,
+    catalog: CatalogOpt = None,
+) -> None:
+    """Show where the model looks: the CLS token's attention over every patch of each video."""
+    use_catalog(catalog)
+    if image_format.lower() not in ("jpg", "jpeg", "png"):
+        raise typer.BadParameter("use jpg or png", param_hint="--format")
+    settings = AttendSettings(
+        model=model,
+        heads=heads,
+        layer=layer,
+        rollout=rollout,
+        threshold=threshold,
+        threshold_style=threshold_style,
+        style=style,
+        colormap=colormap,
+        seed=seed,
+        clip=clip,
+        sampling_rate=sampling_rate,
+        device=device,
+        dtype=dtype,
+        batch_size=batch_size,
+        workers=workers,
+        image_format="jpg" if image_format.lower() == "jpeg" else image_format.lower(),
+        animate=animate or gif,
+        gif=gif,
+        save_maps=save_maps,
+        checkpoint=str(checkpoint) if checkpoint else None,
+    )
+    try:
+        settings.check(default_catalog().get(model))
+    except InvalidSetting as exc:
+        raise typer.BadParameter(exc.message, param_hint="--" + exc.setting.replace("_", "-")) from None
+    inputs = resolve_inputs(videos, num_vids, seed)
+    encoder = load_attention_model(settings)
+    what = "rollout" if rollout else f"layer {layer}, heads {heads}"
+    with video_progress(len(inputs), f"attend ({what})") as progress:
+        result = run_attention(
+            inputs, out_dir, settings, on_done=progress.done, on_failed=progress.failed, model=encoder
+        )
+    rows = [
+        (
+            str(c.picture),
+            f"slot {c.peak[0]}, row {c.peak[1]}, col {c.peak[2]} ({c.peak[3]:.1%})",
+            f"{sum(c.cls_self) / len(c.cls_self):.1%}",
+        )
+        for c in result.clips
+    ]
+    if rows:
+        out.print(table(f"{model}: CLS attention ({what})", ("picture", "strongest patch", "CLS itself"), rows))
+    finish(progress.report, out_dir)
+
+
+attend_cmd.__doc__ = (attend_cmd.__doc__ or "") + "\n\n" + OUTPUTS + "\n\n" + epilog(*EXAMPLES)
