@@ -1,0 +1,318 @@
+"""``vm.attention``, rollout, threshold masks and ``vidm attend`` with tiny models served by the Hub stand-in."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import vidmenagerie as vm
+from vidmenagerie.attention import cls_row
+from vidmenagerie.heatmap import ALPHA, COLORMAPS, DIM, colormap_table
+
+from cli import invoke
+from tiny import TINY_ARCH, tiny_state_dict
+from videos import write_video
+
+SIZE, FRAMES, PAD = 56, 4, 2  # tiny models: 56 px, 4 frames (2 slots of 2), 4x4 patches; grid padding
+SLOTS, HEADS, TOKENS = 2, 4, 33
+
+
+def _moving_frames(n: int = 30, height: int = 48, width: int = 64, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    base = rng.integers(0, 255, (height, width, 3), dtype=np.uint8)
+    return np.stack([np.roll(base, 2 * i, axis=1) for i in range(n)])
+
+
+@pytest.fixture
+def clips(tmp_path: Path) -> Path:
+    """Two ``clip.mp4`` in different folders and a broken file with a video extension."""
+    root = tmp_path / "clips"
+    for folder in ("a", "b"):
+        (root / folder).mkdir(parents=True)
+    write_video(root / "a" / "clip.mp4", _moving_frames(seed=1))
+    write_video(root / "b" / "clip.mp4", _moving_frames(seed=2))
+    (root / "broken.mp4").write_text("this is not a video")
+    return root
+
+
+@pytest.fixture
+def uniform_checkpoint(tmp_path: Path) -> Path:
+    """A tiny vit whose query and key weights are zero: every block attends uniformly to all 33 tokens."""
+    state = tiny_state_dict("vit", seed=5)
+    for name, value in state.items():
+        if ".attn.q." in name or ".attn.k." in name:
+            value.zero_()
+    path = tmp_path / "uniform.pth"
+    torch.save({"model": state}, path)
+    return path
+
+
+def _reference_model(reference: Path, ref: dict, file: str, **extra: int) -> vm.VideoEncoder:
+    model = vm.create_model("vit", **ref["arch"], **extra)
+    return vm.load_checkpoint(model, reference / file).eval()
+
+
+def _layout(image: np.ndarray, rows: int) -> tuple[int, int]:
+    """Top and left offsets of the tiles (column labels above, row labels to the left)."""
+    top = image.shape[0] - rows * (SIZE + PAD) - PAD
+    left = image.shape[1] - SLOTS * (SIZE + PAD) - PAD
+    assert 0 < top < 40 and 0 < left < 120, image.shape  # labels take some room, not a whole tile
+    return top, left
+
+
+def _tile(image: np.ndarray, offsets: tuple[int, int], row: int, col: int) -> np.ndarray:
+    top, left = offsets[0] + PAD + row * (SIZE + PAD), offsets[1] + PAD + col * (SIZE + PAD)
+    return image[top : top + SIZE, left : left + SIZE].astype(int)
+
+
+def _patches(tile: np.ndarray) -> np.ndarray:
+    """The colour of each 14 x 14 patch of a uniform-per-patch tile: ``[4, 4, 3]``."""
+    blocks = tile.reshape(4, 14, 4, 14, 3)
+    assert (blocks == blocks[:, :1, :, :1]).all(), "nearest upsampling: one colour per patch"
+    return blocks[:, 0, :, 0]
+
+
+# --------------------------------------------------------------------------- library
+
+
+def test_attention_equals_the_reference_last_block_cls_row(reference: Path) -> None:
+    ref = torch.load(reference / "reference_outputs.pt", weights_only=True)
+    x = ref["input"]
+    for file, key, extra in (("mae_tiny.pth", "vit_none", {}), ("vit_tiny_5cls.pth", "vit5", {"num_classes": 5})):
+        model = _reference_model(reference, ref, file, **extra)
+        maps = vm.attention(model, x)
+        expected = ref[f"{key}/last_attn"][:, :, 0, 1:].reshape(2, HEADS, SLOTS, 4, 4)
+        assert maps.shape == (2, HEADS, SLOTS, 4, 4) and maps.dtype == torch.float32
+        torch.testing.assert_close(maps, expected, atol=1e-5, rtol=0)
+        row = cls_row(model, x)
+        torch.testing.assert_close(row.sum(-1), torch.ones(2, HEADS))  # patches + the CLS itself
+        torch.testing.assert_close(vm.attention(model, x[1]), maps[1:], atol=1e-6, rtol=0)  # one clip
+    mae = vm.create_model("mae", **ref["arch"], **ref["decoder"])
+    vm.load_checkpoint(mae, reference / "mae_tiny.pth").eval()
+    expected = ref["vit_none/last_attn"][:, :, 0, 1:].reshape(2, HEADS, SLOTS, 4, 4)
+    torch.testing.assert_close(vm.attention(mae, x), expected, atol=1e-5, rtol=0)  # the encoder, unmasked
+
+
+def test_attention_of_an_earlier_block_and_under_bfloat16(reference: Path) -> None:
+    ref = torch.load(reference / "reference_outputs.pt", weights_only=True)
+    model = _reference_model(reference, ref, "mae_tiny.pth")
+    x = ref["input"]
+    with torch.no_grad():
+        first = model.blocks[0]
+        full = first.attn.full_attention(first.norm1(model.embed(x)))
+    torch.testing.assert_close(vm.attention(model, x, layer=0), full[:, :, 0, 1:].reshape(2, HEADS, SLOTS, 4, 4))
+    torch.testing.assert_close(vm.attention(model, x, layer=-2), vm.attention(model, x, layer=0))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        low = vm.attention(model, x)
+    assert low.dtype == torch.float32
+    torch.testing.assert_close(low, vm.attention(model, x), atol=1e-2, rtol=0)  # bf16 blocks before
+    with pytest.raises(ValueError, match="out of range: the model has 2 blocks"):
+        vm.attention(model, x, layer=2)
+
+
+def test_rollout_equals_the_running_product_of_the_definition(tiny_catalog: Path) -> None:
+    model = vm.load_model("tiny_vit", device="cpu")
+    x = torch.randn(2, 3, FRAMES, SIZE, SIZE, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():  # the textbook way: N x N matrices multiplied forward
+        tokens = model.embed(x)
+        product = torch.eye(TOKENS).expand(2, -1, -1)
+        for block in model.blocks:
+            fused = block.attn.full_attention(block.norm1(tokens)).mean(1) + torch.eye(TOKENS)
+            product = (fused / fused.sum(-1, keepdim=True)) @ product
+            tokens = block(tokens)
+    rollout = vm.attention_rollout(model, x)
+    assert rollout.shape == (2, 1, SLOTS, 4, 4)
+    torch.testing.assert_close(rollout.flatten(1), product[:, 0, 1:], atol=1e-6, rtol=0)
+    torch.testing.assert_close(cls_row(model, x, rollout=True)[:, 0, 0], product[:, 0, 0], atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("layer", [0, -1])
+def test_rollout_of_uniform_attention_is_the_hand_computed_row(uniform_checkpoint: Path, layer: int) -> None:
+    model = vm.create_model("vit", **{k: v for k, v in TINY_ARCH.items() if not k.startswith("decoder")})
+    vm.load_checkpoint(model, uniform_checkpoint).eval()
+    x = torch.randn(1, 3, FRAMES, SIZE, SIZE)
+    # every block: A = U (all 1/N), so (U + I)/2 per block and U @ U = U: after L blocks
+    # e_0 @ ((U + I)/2)^L = 2^-L e_0 + (1 - 2^-L) / N, whatever the tokens.
+    blocks = 1 if layer == 0 else 2
+    patch, own = (1 - 0.5**blocks) / TOKENS, 0.5**blocks + (1 - 0.5**blocks) / TOKENS
+    torch.testing.assert_close(vm.attention_rollout(model, x, layer), torch.full((1, 1, SLOTS, 4, 4), patch))
+    assert cls_row(model, x, layer, rollout=True)[0, 0, 0].item() == pytest.approx(own, abs=1e-6)
+    torch.testing.assert_close(vm.attention(model, x, layer), torch.full((1, HEADS, SLOTS, 4, 4), 1 / TOKENS))
+
+
+def test_threshold_keeps_the_smallest_set_holding_the_fraction() -> None:
+    maps = torch.tensor([1.0, 4, 2, 2, 6, 1, 0, 0]).view(1, 2, 2, 2) / 16  # sixteenths: exact boundaries
+    kept = lambda f: vm.threshold_mask(maps, f).flatten().nonzero().flatten().tolist()  # noqa: E731
+    assert kept(6 / 16) == [4]  # the largest patch alone holds 6/16
+    assert kept(0.5) == kept(10 / 16) == [1, 4]  # 6/16 + 4/16
+    assert len(kept(0.7)) == 3 and {1, 4} <= set(kept(0.7))  # plus one of the two 2/16
+    assert kept(1.0) == [0, 1, 2, 3, 4, 5]  # never the empty patches
+    assert kept(0.5) == vm.threshold_mask(maps * 0.3, 0.5).flatten().nonzero().flatten().tolist()  # renormalised
+    two = torch.stack([maps[0], maps[0].flip(-1)])  # each map thresholded on its own
+    assert vm.threshold_mask(two, 0.5).sum((1, 2, 3)).tolist() == [2, 2]
+    with pytest.raises(ValueError, match=r"fraction in \(0, 1\]"):
+        vm.threshold_mask(maps, 0.0)
+
+
+def test_builtin_colormaps_are_close_to_matplotlib() -> None:
+    for name in COLORMAPS:
+        table = colormap_table(name)
+        assert table.shape == (256, 3) and table.dtype == np.uint8
+    assert colormap_table("gray")[[0, 255]].tolist() == [[0, 0, 0], [255, 255, 255]]
+    matplotlib = pytest.importorskip("matplotlib")
+    for name in COLORMAPS:
+        expected = matplotlib.colormaps[name](np.linspace(0, 1, 256))[:, :3] * 255
+        assert np.abs(colormap_table(name) - expected).max() <= 5, name
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def test_attend_writes_grids_raw_maps_and_run_json(tiny_catalog: Path, clips: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ["attend", clips, "--model", "tiny_vit", "--format", "png", "--save-maps", "--workers", "0"]
+    result = invoke(*args, "--out", out, "--batch-size", "3")
+    assert result.exit_code == 1, result.output  # the broken file fails, the others finish
+    assert "broken.mp4" in result.output and "2 of 3 videos done, 1 failed" in result.output
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.png")) == ["a/clip.png", "b/clip.png"]
+    record = json.loads((out / "run.json").read_text())
+    assert record["command"] == "attend" and record["settings"]["heads"] == "mean"
+    assert record["model"]["checkpoint"].endswith("me/tiny-models/mae.pth")
+    assert len(record["clips"]) == 2 and record["failed"][0]["video"].endswith("broken.mp4")
+    for clip in record["clips"]:
+        maps = np.load(clip["maps"])
+        assert maps.shape == (HEADS, SLOTS, 4, 4) and maps.dtype == np.float32
+        np.testing.assert_allclose(maps.sum((1, 2, 3)) + clip["cls_self"], 1.0, atol=1e-5)
+    assert "strongest patch" in result.stdout
+
+    image = np.asarray(Image.open(out / "a" / "clip.png").convert("RGB"))
+    offsets = _layout(image, rows=2)  # frames, then the mean of the heads
+    mean = np.load(out / "a" / "clip.npy").mean(0)
+    scaled = (mean - mean.min()) / (mean.max() - mean.min())
+    table = colormap_table("inferno").astype(int)
+    for slot in range(SLOTS):
+        frame, overlay = _tile(image, offsets, 0, slot), _tile(image, offsets, 1, slot)
+        colour = table[np.round(scaled[slot] * 255).astype(int)].repeat(14, 0).repeat(14, 1)
+        assert np.abs(overlay - ((1 - ALPHA) * frame + ALPHA * colour)).max() <= 1  # blended onto its own frame
+
+
+def test_heatmap_rows_per_head_and_chosen_heads(tiny_catalog: Path, clips: Path, tmp_path: Path) -> None:
+    video = clips / "a" / "clip.mp4"
+    common = ["--model", "tiny_vit", "--format", "png", "--save-maps", "--workers", "0", "--style", "heatmap"]
+    assert invoke("attend", video, *common, "--heads", "all", "--out", tmp_path / "all").exit_code == 0
+    assert invoke("attend", video, *common, "--heads", "3,1", "--out", tmp_path / "two").exit_code == 0
+    every = np.asarray(Image.open(tmp_path / "all" / "clip.png").convert("RGB"))
+    two = np.asarray(Image.open(tmp_path / "two" / "clip.png").convert("RGB"))
+    assert every.shape[0] - two.shape[0] == 2 * (SIZE + PAD)  # 1 + 4 rows against 1 + 2
+    maps = np.load(tmp_path / "all" / "clip.npy")
+    np.testing.assert_array_equal(maps, np.load(tmp_path / "two" / "clip.npy"))  # saved raw, all heads
+    table = colormap_table("inferno").astype(int)
+    for image, heads in ((every, [0, 1, 2, 3]), (two, [3, 1])):
+        offsets = _layout(image, rows=1 + len(heads))
+        for row, head in enumerate(heads, start=1):
+            colours = np.stack([_patches(_tile(image, offsets, row, s)) for s in range(SLOTS)])
+            top = np.unravel_index(maps[head].argmax(), maps[head].shape)
+            low = np.unravel_index(maps[head].argmin(), maps[head].shape)
+            assert colours[top].tolist() == table[255].tolist()  # each row scaled from its min to its max
+            assert colours[low].tolist() == table[0].tolist()
+
+
+@pytest.mark.parametrize("style", ["mask", "contour"])
+def test_threshold_draws_the_kept_patches(tiny_catalog: Path, clips: Path, tmp_path: Path, style: str) -> None:
+    out = tmp_path / style
+    args = ["attend", clips / "a" / "clip.mp4", "--model", "tiny_vit", "--format", "png", "--save-maps"]
+    result = invoke(
+        *args, "--out", out, "--workers", "0", "--style", "heatmap", "--threshold", "0.5", "--threshold-style", style
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "run.json").read_text())["settings"]["threshold"] == 0.5
+    mean = torch.from_numpy(np.load(out / "clip.npy")).mean(0)
+    kept = vm.threshold_mask(mean, 0.5).numpy()
+    assert 0 < kept.sum() < kept.size
+    image = np.asarray(Image.open(out / "clip.png").convert("RGB"))
+    offsets = _layout(image, rows=2)
+    table = colormap_table("inferno").astype(int)
+    scaled = ((mean - mean.min()) / (mean.max() - mean.min())).numpy()
+    for slot in range(SLOTS):
+        tile = _tile(image, offsets, 1, slot)
+        colour = table[np.round(scaled[slot] * 255).astype(int)].repeat(14, 0).repeat(14, 1)
+        inside = kept[slot].repeat(14, 0).repeat(14, 1)
+        if style == "mask":  # the kept patches as they are, the rest dimmed
+            assert np.array_equal(tile[inside], colour[inside])
+            assert np.abs(tile[~inside] - DIM * colour[~inside]).max() <= 1
+        else:  # a white line just inside the border of the kept region, black inside it, the map elsewhere
+            assert np.array_equal(tile[~inside], colour[~inside])
+            for r, c in zip(*np.nonzero(kept[slot])):
+                if r > 0 and not kept[slot, r - 1, c]:  # a kept patch below a dropped one: its top edge
+                    assert tile[r * 14, c * 14 + 7].tolist() == [255, 255, 255]
+                    assert tile[r * 14 + 1, c * 14 + 7].tolist() == [0, 0, 0]
+
+
+@pytest.mark.parametrize("layer", ["0", "-1"])
+def test_rollout_through_the_cli_on_uniform_attention(
+    tiny_catalog: Path, clips: Path, uniform_checkpoint: Path, tmp_path: Path, layer: str
+) -> None:
+    out = tmp_path / "out"
+    args = ["attend", clips / "a" / "clip.mp4", "--model", "tiny_vit", "--checkpoint", uniform_checkpoint]
+    result = invoke(*args, "--rollout", "--layer", layer, "--save-maps", "--out", out, "--workers", "0")
+    assert result.exit_code == 0, result.output
+    blocks = 1 if layer == "0" else 2
+    maps = np.load(out / "clip.npy")
+    assert maps.shape == (1, SLOTS, 4, 4)
+    np.testing.assert_allclose(maps, (1 - 0.5**blocks) / TOKENS, atol=1e-6)
+    record = json.loads((out / "run.json").read_text())
+    assert record["clips"][0]["cls_self"] == pytest.approx([0.5**blocks + (1 - 0.5**blocks) / TOKENS], abs=1e-6)
+    assert record["settings"]["rollout"] is True and record["model"]["checkpoint"] == str(uniform_checkpoint)
+
+
+def test_animation_holds_each_map_for_the_frames_it_covers(tiny_catalog: Path, clips: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ["attend", clips / "a" / "clip.mp4", "--model", "tiny_vit", "--animate", "--gif", "--heads", "0,2"]
+    result = invoke(*args, "--out", out, "--workers", "0", "--style", "heatmap")
+    assert result.exit_code == 0, result.output
+    with av.open(str(out / "clip.mp4")) as container:
+        stream = container.streams.video[0]
+        decoded = list(container.decode(video=0))
+        assert float(stream.average_rate) == pytest.approx(30 / 4)
+    assert len(decoded) == FRAMES
+    assert decoded[0].width == 3 * SIZE + 2 * PAD  # frames, head 0, head 2
+    gif = Image.open(out / "clip.gif")
+    assert gif.n_frames == FRAMES
+    maps = []
+    for i in range(FRAMES):
+        gif.seek(i)
+        maps.append(np.asarray(gif.convert("RGB")).astype(int)[:, SIZE + PAD :])  # the two map panels
+    held = [np.abs(maps[i + 1] - maps[i]).mean() for i in range(FRAMES - 1)]
+    assert held[0] < 1 and held[2] < 1 < held[1]  # frames 0-1 share slot 0's maps, 2-3 slot 1's
+    assert json.loads((out / "run.json").read_text())["clips"][0]["animations"][1].endswith("clip.gif")
+
+
+def test_demo_clip_and_an_mae_model_by_default_inputs(tiny_catalog: Path, tmp_path: Path) -> None:
+    result = invoke("attend", "--model", "tiny_mae", "--out", tmp_path / "o", "--workers", "0")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "o" / "demo.jpg").is_file()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--heads", "4"], "no head 4: the model has 4 heads"),
+        (["--heads", "first"], "use mean, all or head numbers"),
+        (["--heads", "all", "--rollout"], "rollout fuses the heads by their mean"),
+        (["--layer", "2"], "layer 2 is out of range"),
+        (["--threshold", "0"], "fraction in (0, 1]"),
+        (["--style", "contour"], "use one of overlay, heatmap"),
+        (["--threshold-style", "fill"], "use one of contour, mask"),
+        (["--colormap", "no-such-map"], "unknown colormap 'no-such-map'"),
+    ],
+)
+def test_attend_refuses_settings_it_cannot_honour(tiny_catalog: Path, args: list[str], message: str) -> None:
+    result = invoke("attend", "--model", "tiny_vit", *args)
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.output.split())
