@@ -68,7 +68,7 @@ with torch.inference_mode():
             "vidm": lambda: cls_query_attention(last.attn, normed)[:, :, 1:],
             "keys": lambda: last.attn.cls_attention(normed)[:, :, 1:],
         }[way]
-        del run()  # warm-up: the first matrix product of a shape allocates the BLAS library's buffers
+        run()  # warm-up: the first matrix product of a shape allocates the BLAS library's buffers
     else:
         run = {
             "full": full_call,
