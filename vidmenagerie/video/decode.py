@@ -255,6 +255,7 @@ class _Packets:
         self.end_pts: int | None = None
         self.damage: str | None = None
         self.gop = 0
+        self._demux_error = import_av().FFmpegError
 
     def pop(self) -> Packet | None:
         """The next packet in decode order, or None at the end of the data."""
@@ -263,14 +264,13 @@ class _Packets:
 
     def _fill(self) -> None:
         """Read packets until ``LOOKAHEAD`` are queued or the data ends."""
-        av = import_av()
         while self._source is not None and len(self._queue) < LOOKAHEAD:
             try:
                 packet = next(self._source)
             except StopIteration:
                 self._source = None
                 break
-            except av.FFmpegError as err:  # a truncated or damaged file: keep what was read
+            except self._demux_error as err:  # a truncated or damaged file: keep what was read
                 self._source, self.damage = None, str(getattr(err, "strerror", None) or err)
                 break
             if packet.size == 0:  # PyAV's end-of-stream marker
@@ -287,12 +287,10 @@ class _Packets:
         bisect.insort(self._known, packet.pts)
         end = packet.pts + (packet.duration or 0)
         self.end_pts = end if self.end_pts is None else max(self.end_pts, end)
-        if packet.is_keyframe:
-            if self._last_key is not None:
-                self.gop = max(self.gop, packet.pts - self._last_key)
-            self._last_key = packet.pts
-        elif self._last_key is not None:
+        if self._last_key is not None:
             self.gop = max(self.gop, packet.pts - self._last_key)
+        if packet.is_keyframe:
+            self._last_key = packet.pts
 
     def unneeded(self, pts: int | None, wanted: list[Fraction]) -> bool:
         """True only if the frame of timestamp ``pts`` is provably shown at no wanted instant:

@@ -80,8 +80,10 @@ class Windows:
             return spec
         kind, _, arg = spec.strip().lower().partition(":")
         try:
-            if kind in ("center", "centre", "start") and not arg:
-                return cls("center" if kind == "centre" else kind)  # type: ignore[arg-type]
+            if kind in ("center", "centre") and not arg:
+                return cls("center")
+            if kind == "start" and not arg:
+                return cls("start")
             if kind == "random":
                 return cls("random", count=int(arg) if arg else 1, seed=seed)
             if kind == "uniform" and arg:
