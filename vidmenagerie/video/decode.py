@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Generic, TypeVar
 
-from vidmenagerie.video.probe import StreamClock, import_av
+from vidmenagerie.video.probe import StreamClock, ffmpeg_reason, import_av
 
 if TYPE_CHECKING:
     from av.container import InputContainer
@@ -271,7 +271,7 @@ class _Packets:
                 self._source = None
                 break
             except self._demux_error as err:  # a truncated or damaged file: keep what was read
-                self._source, self.damage = None, str(getattr(err, "strerror", None) or err)
+                self._source, self.damage = None, ffmpeg_reason(err)
                 break
             if packet.size == 0:  # PyAV's end-of-stream marker
                 continue

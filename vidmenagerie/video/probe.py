@@ -53,8 +53,10 @@ def open_video(path: str | Path, *, threads: int = 0) -> Iterator[tuple[InputCon
     _check_file(path)
     try:
         container = av.open(str(path), metadata_errors="ignore")
+    except PermissionError as err:  # PyAV's, an FFmpegError too
+        raise VideoError(f"{path}: cannot read the file (permission denied)") from err
     except av.FFmpegError as err:
-        raise VideoError(f"{path}: not a readable video, damaged or of another kind ({_reason(err)})") from err
+        raise VideoError(f"{path}: not a readable video, damaged or of another kind ({ffmpeg_reason(err)})") from err
     with container:
         if not container.streams.video:
             kinds = sorted({s.type for s in container.streams}) or ["no streams"]
@@ -68,8 +70,8 @@ def open_video(path: str | Path, *, threads: int = 0) -> Iterator[tuple[InputCon
         yield container, stream
 
 
-def _reason(err: Exception) -> str:
-    """FFmpeg's message without the errno and file name PyAV repeats."""
+def ffmpeg_reason(err: Exception) -> str:
+    """FFmpeg's message without the errno and file name PyAV adds."""
     strerror = getattr(err, "strerror", None)
     return str(strerror or err).rstrip(".")
 
@@ -148,7 +150,7 @@ def probe_video(path: str | Path) -> VideoInfo:
         try:
             clock = stream_clock(container, stream)
         except av.FFmpegError as err:
-            raise VideoError(f"{path}: cannot read its packets ({_reason(err)})") from err
+            raise VideoError(f"{path}: cannot read its packets ({ffmpeg_reason(err)})") from err
         rate = stream.average_rate or stream.guessed_rate
         return VideoInfo(
             path=str(path),

@@ -19,7 +19,7 @@ from vidmenagerie.errors import VideoError
 from vidmenagerie.preprocess import Preprocessing
 from vidmenagerie.video.clip import Clip, ClipInfo
 from vidmenagerie.video.decode import Decoded, NoFramesError, Picked, pick_frames
-from vidmenagerie.video.probe import StreamClock, import_av, open_video, stream_clock
+from vidmenagerie.video.probe import StreamClock, ffmpeg_reason, import_av, open_video, stream_clock
 from vidmenagerie.video.sampling import ClipSampling, Windows, to_fraction
 from vidmenagerie.video.transform import CropResizer, Crops, check_crops, rotate
 
@@ -130,7 +130,7 @@ def _read(
         except NoFramesError as err:
             raise VideoError(f"{path}: no frame could be decoded ({err})") from err
         except av.FFmpegError as err:
-            raise VideoError(f"{path}: cannot decode, damaged data ({getattr(err, 'strerror', None) or err})") from err
+            raise VideoError(f"{path}: cannot decode, damaged data ({ffmpeg_reason(err)})") from err
         rate = stream.average_rate or stream.guessed_rate
     by_instant = dict(zip(instants, decoded.picked))
     _check_complete(path, decoded, clock)
