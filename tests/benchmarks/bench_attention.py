@@ -120,7 +120,7 @@ def main() -> None:
                 versus = ""
                 if ref and way != "full":
                     mem = r["peak_mb"] / ref["peak_mb"] if scope == "call" else r["above_mb"] / ref["above_mb"]
-                    versus = f"{mem:.3f}x mem {ref['seconds'] / r['seconds']:.0f}x fast"
+                    versus = f"{mem:.2g}x mem {ref['seconds'] / r['seconds']:.0f}x fast"
                 print(
                     f"{size:>4} {tokens:>6} {scope:<5} {way:<5} {r['seconds']:>8.3f} {r['peak_mb']:>8.0f} "
                     f"{r['above_mb']:>9.1f} {versus:>16}",
