@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .attention import check_layer, cls_row, head_rows, parse_heads, threshold_mask
+from .attention import cls_row, head_rows, parse_heads, threshold_mask
 from .catalog import ModelEntry, default_catalog
 from .factory import load_model, resolve_device, resolve_dtype
 from .heatmap import STYLES, THRESHOLD_STYLES, colormap_table, render_rows
 from .inference import autocast, to_device
-from .models.video_vit import VideoEncoder
+from .models.video_vit import VideoEncoder, resolve_layer
 from .pipeline import ClipPlan, LoadedClip, iter_clip_batches
 from .render import denormalize, grid_image, save_image, side_by_side, write_animation
 from .runs import atomic_path, output_stems, versions, write_json
@@ -70,7 +70,7 @@ class AttendSettings:
         if self.rollout and heads is not None:
             raise InvalidSetting("heads", "rollout fuses the heads by their mean in every block; use mean")
         try:
-            check_layer(self.layer, entry.arch.depth)
+            resolve_layer(self.layer, entry.arch.depth)
         except ValueError as exc:
             raise InvalidSetting("layer", str(exc)) from None
         if self.threshold is not None and not 0.0 < self.threshold <= 1.0:

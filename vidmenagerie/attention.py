@@ -26,20 +26,10 @@ from typing import cast
 import torch
 from torch import Tensor
 
-from .models.video_vit import Attention, Block, VideoEncoder
+from .models.video_vit import Attention, Block, VideoEncoder, linear_fp32
 
 # Query rows per chunk in rollout: at most this many attention weights (x 4 bytes) alive at once.
 ROLLOUT_CHUNK_ELEMENTS = 1 << 24
-
-
-def check_layer(layer: int, depth: int) -> int:
-    """The block index ``layer`` names (negative counts from the end), or a ValueError naming the range."""
-    index = layer + depth if layer < 0 else layer
-    if not 0 <= index < depth:
-        raise ValueError(
-            f"layer {layer} is out of range: the model has {depth} blocks (0..{depth - 1}, or -1..-{depth})"
-        )
-    return index
 
 
 def _batch(frames: Tensor) -> Tensor:
@@ -48,31 +38,6 @@ def _batch(frames: Tensor) -> Tensor:
     if frames.ndim != 5:
         raise ValueError(f"expected a clip [3, T, H, W] or a batch [B, 3, T, H, W], got {list(frames.shape)}")
     return frames
-
-
-def _no_autocast(device: torch.device) -> torch.autocast:
-    return torch.autocast(device_type=device.type, enabled=False)
-
-
-def _linear(layer: torch.nn.Linear, x: Tensor) -> Tensor:
-    """``layer(x)`` in float32, whatever the weights' dtype and any surrounding autocast."""
-    bias = None if layer.bias is None else layer.bias.float()
-    return torch.nn.functional.linear(x.float(), layer.weight.float(), bias)
-
-
-def cls_query_attention(attn: Attention, x: Tensor) -> Tensor:
-    """Softmax attention of the CLS (first) query over the normed tokens ``x`` ``[B, N, C]``: ``[B, heads, N]``.
-
-    The key projection is folded into the query, so neither keys nor scores beyond one row per
-    head exist: memory ``heads x N`` and ``N x C x heads`` multiply-adds (float32 throughout).
-    """
-    b, _, c = x.shape
-    heads, dim = attn.num_heads, attn.head_dim
-    with _no_autocast(x.device):
-        q = _linear(attn.q, x[:, 0]).view(b, heads, dim) * attn.scale  # [B, h, d]
-        folded = torch.einsum("bhd,hdc->bhc", q, attn.k.weight.float().view(heads, dim, c))  # [B, h, C]
-        scores = torch.bmm(folded, x.float().transpose(1, 2))  # [B, h, N]; q . b_k is constant per row
-        return scores.softmax(dim=-1)
 
 
 def _tokens_before(model: VideoEncoder, batch: Tensor, index: int) -> Tensor:
@@ -87,12 +52,12 @@ def cls_row(model: VideoEncoder, frames: Tensor, layer: int = -1, *, rollout: bo
     An MAE is run as its encoder on every token (no masking).
     """
     batch = _batch(frames)
-    index = check_layer(layer, len(model.blocks))
+    index = model.block_index(layer)
     with torch.inference_mode():
         if rollout:
             return _rollout_row(model, batch, index).unsqueeze(1)
         block = cast(Block, model.blocks[index])
-        return cls_query_attention(block.attn, block.norm1(_tokens_before(model, batch, index)))
+        return block.attn.cls_attention(block.norm1(_tokens_before(model, batch, index)))
 
 
 def _on_grid(model: VideoEncoder, row: Tensor) -> Tensor:
@@ -138,9 +103,9 @@ def _row_times_mean_attention(attn: Attention, x: Tensor, row: Tensor) -> Tensor
     """``row @ mean_heads(softmax(q k^T / sqrt(d)))`` for normed tokens ``x``, a chunk of query rows at a time."""
     b, n, c = x.shape
     heads, dim = attn.num_heads, attn.head_dim
-    with _no_autocast(x.device):
-        q = _linear(attn.q, x).view(b, n, heads, dim).transpose(1, 2) * attn.scale  # [B, h, N, d]
-        k = _linear(attn.k, x).view(b, n, heads, dim).transpose(1, 2)
+    with torch.autocast(device_type=x.device.type, enabled=False):
+        q = linear_fp32(attn.q, x).view(b, n, heads, dim).transpose(1, 2) * attn.scale  # [B, h, N, d]
+        k = linear_fp32(attn.k, x).view(b, n, heads, dim).transpose(1, 2)
         out = torch.zeros_like(row)
         chunk = max(1, ROLLOUT_CHUNK_ELEMENTS // (b * heads * n))
         for start in range(0, n, chunk):

@@ -11,8 +11,7 @@ tensors leave the resident set at once):
 
 - ``full``: the reference scripts' way: blocks up to the last, then the last block's whole
   softmax(q k^T / sqrt(d)) ``[heads, N, N]``, row 0 read out;
-- ``vidm``: ``vm.attention`` (CLS query only, key projection folded into it);
-- ``keys``: ``VideoEncoder.cls_attention`` (CLS query only, but all keys materialised), for scale.
+- ``vidm``: ``vm.attention`` (CLS query only, key projection folded into it).
 
 Scopes: ``call`` is the whole call from frames (peak RSS of the process while it runs, weights
 included); ``step`` is the last block's attention alone, given its normed input tokens, after one
@@ -47,7 +46,6 @@ def reset_peak():
 import torch
 torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
 import vidmenagerie as vm
-from vidmenagerie.attention import cls_query_attention
 
 way, scope, size, depth, repeats = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 torch.manual_seed(0)
@@ -65,15 +63,13 @@ with torch.inference_mode():
         normed = last.norm1(model.forward_tokens(frames, layer=-2))
         run = {
             "full": lambda: last.attn.full_attention(normed)[:, :, 0, 1:],
-            "vidm": lambda: cls_query_attention(last.attn, normed)[:, :, 1:],
-            "keys": lambda: last.attn.cls_attention(normed)[:, :, 1:],
+            "vidm": lambda: last.attn.cls_attention(normed)[:, :, 1:],
         }[way]
         run()  # warm-up: the first matrix product of a shape allocates the BLAS library's buffers
     else:
         run = {
             "full": full_call,
             "vidm": lambda: vm.attention(model, frames),
-            "keys": lambda: model.cls_attention(frames),
         }[way]
     seconds = []
     reset_peak()
@@ -104,7 +100,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[224, 448])
     parser.add_argument("--depth", type=int, default=2, help="blocks (ViT-H/14 has 32)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per way (best is shown)")
-    parser.add_argument("--ways", nargs="+", default=["full", "vidm", "keys"])
+    parser.add_argument("--ways", nargs="+", default=["full", "vidm"])
     args = parser.parse_args()
     print(f"ViT-H/14 shapes (width 1280, 16 heads), 16 frames, depth {args.depth}, random weights, 1 clip")
     print(f"torch threads: {os.environ.get('BENCH_THREADS', '2')}\n")

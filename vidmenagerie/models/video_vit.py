@@ -12,6 +12,8 @@ computes only the CLS row of a block's attention, so attention maps never build 
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 import torch.nn.functional as F
 from timm.layers import DropPath, Mlp, trunc_normal_
@@ -58,19 +60,38 @@ class Attention(nn.Module):
         return self.proj(out.transpose(1, 2).reshape(b, n, c))
 
     def cls_attention(self, x: Tensor) -> Tensor:
-        """Softmax attention of the first (CLS) query over all tokens: ``[B, heads, N]``.
+        """Softmax attention of the first (CLS) query over the normed tokens ``x`` ``[B, N, C]``: ``[B, heads, N]``.
 
-        Costs one query row per head instead of the full ``N x N`` matrix.
+        Only that query row exists, and not even the keys: ``q . (W_k x + b_k) = (W_k^T q) . x +
+        q . b_k``, and the last term is the same for every key, so it drops out of the softmax.
+        Memory ``heads x N`` instead of ``heads x N x N``; float32 whatever the autocast.
         """
-        q = self._heads(self.q(x[:, :1]))  # [B, h, 1, d]
-        k = self._heads(self.k(x))  # [B, h, N, d]
-        scores = (q.float() * self.scale) @ k.float().transpose(-2, -1)
-        return scores.softmax(dim=-1).squeeze(2)
+        b, _, c = x.shape
+        with torch.autocast(device_type=x.device.type, enabled=False):
+            q = linear_fp32(self.q, x[:, 0]).view(b, self.num_heads, self.head_dim) * self.scale
+            folded = torch.einsum("bhd,hdc->bhc", q, self.k.weight.float().view(self.num_heads, self.head_dim, c))
+            return torch.bmm(folded, x.float().transpose(1, 2)).softmax(dim=-1)
 
     def full_attention(self, x: Tensor) -> Tensor:
         """The whole softmax attention matrix ``[B, heads, N, N]`` (for rollout; memory grows as N^2)."""
         q, k = self._heads(self.q(x)), self._heads(self.k(x))
         return ((q.float() * self.scale) @ k.float().transpose(-2, -1)).softmax(dim=-1)
+
+
+def linear_fp32(layer: nn.Linear, x: Tensor) -> Tensor:
+    """``layer(x)`` in float32, whatever the weights' dtype."""
+    bias = None if layer.bias is None else layer.bias.float()
+    return F.linear(x.float(), layer.weight.float(), bias)
+
+
+def resolve_layer(layer: int, depth: int) -> int:
+    """The block index ``layer`` names (negative counts from the end), or a ValueError naming the range."""
+    index = layer + depth if layer < 0 else layer
+    if not 0 <= index < depth:
+        raise ValueError(
+            f"layer {layer} is out of range: the model has {depth} blocks (0..{depth - 1}, or -1..-{depth})"
+        )
+    return index
 
 
 class Block(nn.Module):
@@ -142,17 +163,14 @@ class VideoEncoder(nn.Module):
         cls = (self.cls_token + self.pos_embed_class).expand(tokens.shape[0], -1, -1)
         return torch.cat([cls, tokens], dim=1)
 
-    def _block_index(self, layer: int) -> int:
-        depth = len(self.blocks)
-        index = layer + depth if layer < 0 else layer
-        if not 0 <= index < depth:
-            raise ValueError(f"layer {layer} is out of range for a model with {depth} blocks")
-        return index
+    def block_index(self, layer: int) -> int:
+        """Index of block ``layer`` (negative counts from the end); out of range is a clear ValueError."""
+        return resolve_layer(layer, len(self.blocks))
 
     def forward_tokens(self, x: Tensor, keep: Tensor | None = None, layer: int = -1) -> Tensor:
         """Output of block ``layer`` (default the last), before the final norm: ``[B, 1 + n, C]``."""
         tokens = self.embed(x, keep)
-        for block in self.blocks[: self._block_index(layer) + 1]:
+        for block in self.blocks[: self.block_index(layer) + 1]:
             tokens = block(tokens)
         return tokens
 
@@ -169,11 +187,11 @@ class VideoEncoder(nn.Module):
 
     def cls_attention(self, x: Tensor, layer: int = -1) -> Tensor:
         """CLS-query softmax attention of block ``layer`` over all tokens: ``[B, heads, 1 + L]``."""
-        index = self._block_index(layer)
+        index = self.block_index(layer)
         tokens = self.embed(x)
         for block in self.blocks[:index]:
             tokens = block(tokens)
-        block = self.blocks[index]
+        block = cast(Block, self.blocks[index])
         return block.attn.cls_attention(block.norm1(tokens))
 
     def init_weights(self) -> None:
