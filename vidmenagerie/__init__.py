@@ -33,9 +33,11 @@ from .video import (
     Clip,
     ClipDataset,
     ClipFailure,
+    ClipInfo,
     VideoClips,
     VideoInfo,
     Windows,
+    collate,
     demo_video_path,
     find_videos,
     probe_video,
@@ -44,6 +46,8 @@ from .video import (
 )
 
 __all__ = [
+    "ClipInfo",
+    "collate",
     "read_clips",
     "read_clip",
     "probe_video",

@@ -14,6 +14,7 @@ import re
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -22,7 +23,7 @@ from .errors import CheckpointError
 from .models.video_vit import VisionTransformer, is_decoder_key
 
 StateDict = dict[str, Tensor]
-_SAFE_GLOBALS = [argparse.Namespace]
+_SAFE_GLOBALS: list[Any] = [argparse.Namespace]
 _MAX_KEYS_SHOWN = 6
 
 

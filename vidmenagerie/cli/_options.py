@@ -49,7 +49,12 @@ NumVidsOpt = Annotated[
 ]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed for video picking, random clips and random masks.")]
 ClipOpt = Annotated[
-    str, typer.Option("--clip", help="Which clip of each video: center, start, random, or uniform:N:I (I-th of N).")
+    str,
+    typer.Option(
+        "--clip",
+        help="Which clip of each video: center, start, random[:N] (seeded) or uniform:N; several clips give one "
+        "output each (NAME_clipK).",
+    ),
 ]
 DeviceOpt = Annotated[str, typer.Option("--device", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:1, mps.")]
 DtypeOpt = Annotated[

@@ -10,6 +10,7 @@ import typer
 
 from ..complete_run import CompletionSettings, load_completion_model, run_completion
 from ..masking import MASK_TYPES
+from ..video import Windows
 from ._batch import finish, resolve_inputs, video_progress
 from ._options import (
     AnimateOpt,
@@ -70,6 +71,10 @@ def complete_cmd(
         raise typer.BadParameter(f"use one of {', '.join(MASK_TYPES)}", param_hint="--mask")
     if not 0.0 < ratio < 1.0:
         raise typer.BadParameter(f"must be strictly between 0 and 1, got {ratio}", param_hint="--ratio")
+    try:
+        Windows.parse(clip)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--clip") from None
     if image_format.lower() not in ("jpg", "jpeg", "png"):
         raise typer.BadParameter("use jpg or png", param_hint="--format")
     settings = CompletionSettings(
