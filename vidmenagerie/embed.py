@@ -27,15 +27,6 @@ def check_pool(pool: str) -> Pool:
     return pool  # type: ignore[return-value]
 
 
-def check_layer(model: VideoEncoder, layer: int) -> int:
-    """The block index ``layer`` names (negative counts from the end); a ValueError when out of range."""
-    depth = len(model.blocks)
-    index = layer + depth if layer < 0 else layer
-    if not 0 <= index < depth:
-        raise ValueError(f"layer {layer} is out of range for a model with {depth} blocks (use -{depth}..{depth - 1})")
-    return index
-
-
 def has_head(model: VideoEncoder) -> bool:
     """Whether the model is a finetuned ``vit`` with a classification head."""
     return isinstance(model, VisionTransformer) and isinstance(model.head, nn.Linear)
@@ -66,7 +57,7 @@ def embed_batch(
     Runs under ``torch.inference_mode``; ``frames`` go to the model's device and dtype first.
     """
     pooled = check_pool(pool)
-    index = check_layer(model, layer)
+    index = model.block_index(layer)
     if logits and not has_head(model):
         raise ValueError("logits need a finetuned vit model (one with a classification head)")
     param = next(model.parameters())

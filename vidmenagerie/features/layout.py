@@ -84,7 +84,9 @@ class OutputLayout:
     @property
     def parts(self) -> Path:
         """Finished videos of an unfinished run (removed once a run completes, single output)."""
-        return self._name("parts") if not self.per_video else self.out / f".{self._name('parts').name}"
+        if self.per_video:  # hidden, so it never collides with a video's own file
+            return self.out / (f".{self.shard.label}.parts" if self.shard else ".parts")
+        return self._name("parts")
 
     def video_features(self, stem: Path) -> Path:
         """A video's own ``.npy`` in a per-video output (``stem`` mirrors its input path)."""

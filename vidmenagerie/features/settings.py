@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -10,6 +11,7 @@ import torch
 from ..catalog import ModelEntry
 from ..embed import check_pool
 from ..factory import resolve_dtype
+from ..models.video_vit import resolve_layer
 from ..preprocess import Preprocessing
 from ..video.sampling import Windows
 from ..video.transform import check_crops
@@ -76,7 +78,7 @@ class EmbedSettings:
         cls,
         entry: ModelEntry,
         *,
-        checkpoint: str | None = None,
+        checkpoint: str | Path | None = None,
         pool: str = "cls",
         layer: int = -1,
         clips: str = "center",
@@ -88,17 +90,13 @@ class EmbedSettings:
         dtype: str | torch.dtype | None = "float32",
     ) -> EmbedSettings:
         """Settings for a catalogue entry: its preprocessing, its checkpoint (or ``checkpoint``), its row shape."""
-        depth = entry.arch.depth
-        if not -depth <= layer < depth:
-            raise ValueError(
-                f"--layer {layer} is out of range for {entry.name} ({depth} blocks: -{depth}..{depth - 1})"
-            )
+        resolve_layer(layer, entry.arch.depth)  # out of range fails here, before any work
         if logits and (entry.kind != "vit" or entry.num_classes is None):
             raise ValueError(f"--logits needs a finetuned vit model; {entry.name} has no classification head")
         dim = entry.arch.embed_dim
         return cls(
             model=entry.name,
-            checkpoint=checkpoint or entry.source.label,
+            checkpoint=str(Path(checkpoint).resolve()) if checkpoint else entry.source.label,
             kind=entry.kind,
             preprocessing=entry.preprocessing,
             feature_shape=(entry.arch.num_patches, dim) if pool == "tokens" else (dim,),
