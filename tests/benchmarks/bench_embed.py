@@ -1,0 +1,175 @@
+"""Benchmark: ``vidm embed``'s pipeline against the straightforward loop, at the real ViT-H/14 shape.
+
+Plain script, not collected by pytest::
+
+    .venv/bin/python tests/benchmarks/bench_embed.py [--videos 3] [--clips 2] [--batch-size 2] [--rounds 1] [--bf16]
+
+Writes a folder of 1280x720 H.264 videos (6 s, ~4 Mbit/s, a keyframe every 250 frames) and
+embeds ``--clips`` uniform clips of each (16 frames, every 8th at 30 fps, 224 px) with a
+randomly initialised ViT-H/14 on the CPU, timing in one run:
+
+- ``straightforward``: decode one video (``read_clips``), run its clips one at a time under
+  ``torch.no_grad``, save its ``.npy``, repeat;
+- ``vidm embed``: ``embed_videos`` (decoding in ``--workers`` processes while the model runs,
+  clips batched across videos, ``inference_mode``, parts and manifest written);
+- ``decode only``: the same decoding without the model (in ``--workers`` processes, and in
+  process), i.e. the rate decoding alone could feed;
+- ``model only``: forward passes on ready tensors, the ceiling any pipeline can reach;
+- with ``--bf16``, ``vidm embed --dtype bfloat16`` as well (CPU autocast).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import av
+import numpy as np
+import torch
+
+import vidmenagerie as vm
+from vidmenagerie.features import EmbedSettings, embed_videos
+from vidmenagerie.pipeline import ClipPlan, iter_clip_batches
+from vidmenagerie.video import read_clips
+
+MODEL = "vit_s_none"  # only its catalogue entry is used (ViT-H/14 shape, 224 px preprocessing)
+SAMPLING_RATE = 8
+
+
+def make_video(path: Path, seed: int, seconds: int = 6, width: int = 1280, height: int = 720) -> Path:
+    """A textured moving scene, H.264 at ~4 Mbit/s with one keyframe every 250 frames."""
+    if path.exists():
+        return path
+    rng = np.random.default_rng(seed)
+    noise = rng.integers(0, 40, (height + 64, width + 64, 1), dtype=np.uint8)
+    yy, xx = np.mgrid[0:height, 0:width]
+    tmp = path.with_suffix(".part.mp4")
+    with av.open(str(tmp), "w") as container:
+        stream = container.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.bit_rate = 4_000_000
+        stream.options = {"g": "250", "keyint_min": "250", "sc_threshold": "0", "preset": "veryfast"}
+        for i in range(seconds * 30):
+            image = np.empty((height, width, 3), np.uint8)
+            image[..., 0] = (xx + (5 + seed) * i) % 256
+            image[..., 1] = (yy + 3 * i) % 256
+            image[..., 2] = ((xx // 40 + yy // 40 + i // 10) % 2) * 180
+            image += noise[i % 64 : i % 64 + height, (2 * i) % 64 : (2 * i) % 64 + width]
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+        container.mux(stream.encode())
+    tmp.rename(path)
+    return path
+
+
+def straightforward(videos: list[Path], model: vm.VideoEncoder, windows: str, out: Path) -> int:
+    """Decode one video, run one clip at a time, write, repeat."""
+    pre = vm.get_model_entry(MODEL).preprocessing
+    clips = 0
+    for video in videos:
+        features = []
+        for clip in read_clips(video, windows, sampling_rate=SAMPLING_RATE, preprocessing=pre):
+            with torch.no_grad():
+                features.append(model.forward_features(clip.frames[None]).numpy())
+            clips += 1
+        np.save(out / f"{video.stem}.npy", np.concatenate(features))
+    return clips
+
+
+def decode_only(videos: list[Path], windows: str, batch_size: int, workers: int) -> int:
+    """Every clip decoded as the pipeline decodes them, nothing else."""
+    pre = vm.get_model_entry(MODEL).preprocessing
+    plan = ClipPlan(windows, SAMPLING_RATE)
+    return sum(len(b.clips) for b in iter_clip_batches(videos, pre, plan, batch_size=batch_size, workers=workers))
+
+
+def model_only(model: vm.VideoEncoder, clips: int, batch_size: int) -> int:
+    """Forward passes on ready input: the ceiling of any pipeline."""
+    x = torch.randn(batch_size, 3, 16, 224, 224)
+    done = 0
+    with torch.inference_mode():
+        while done < clips:
+            n = min(batch_size, clips - done)
+            model.forward_features(x[:n])
+            done += n
+    return done
+
+
+def timed(label: str, run: Callable[[], int]) -> float:
+    """Run once; print and return clips per second."""
+    start = time.perf_counter()
+    clips = run()
+    seconds = time.perf_counter() - start
+    print(f"  {label:<30} {clips:3d} clips {seconds:8.1f} s {clips / seconds:7.3f} clips/s", flush=True)
+    return clips / seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--videos", type=int, default=3)
+    parser.add_argument("--clips", type=int, default=2, help="uniform clips per video")
+    parser.add_argument("--batch-size", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=1, help="repeat the model runs in rotating order; medians")
+    parser.add_argument("--bf16", action="store_true", help="also time vidm embed with --dtype bfloat16")
+    parser.add_argument("--depth", type=int, default=32, help="blocks (32 = ViT-H/14; fewer shows a decode-bound case)")
+    parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "vidm-bench-embed")
+    args = parser.parse_args()
+    folder = args.dir / "videos"
+    folder.mkdir(parents=True, exist_ok=True)
+    videos = [make_video(folder / f"v{i}.mp4", seed=i) for i in range(args.videos)]
+    windows = f"uniform:{args.clips}"
+    torch.manual_seed(0)
+    model = vm.create_model("vit", depth=args.depth).eval()  # ViT-H/14 (or fewer blocks), random weights
+    entry = vm.get_model_entry(MODEL)
+    n = args.videos * args.clips
+    print(f"ViT-H/14 with {args.depth} blocks (random weights), {torch.get_num_threads()} CPU threads; {n} clips "
+          f"({args.videos} videos x {args.clips}); batch {args.batch_size}, {args.workers} workers")  # fmt: skip
+    model_only(model, 1, 1)  # warm-up: first-call allocations are nobody's cost
+    timed("decode only (in process)", lambda: decode_only(videos, windows, args.batch_size, 0))
+    timed(f"decode only ({args.workers} workers)", lambda: decode_only(videos, windows, args.batch_size, args.workers))
+    loop_out = args.dir / "loop"
+    loop_out.mkdir(exist_ok=True)
+
+    def ours(dtype: str) -> int:
+        settings = EmbedSettings.for_model(entry, clips=windows, sampling_rate=SAMPLING_RATE, dtype=dtype)
+        run = embed_videos(
+            videos, args.dir / f"feats-{dtype}.npy", settings, model=model, resume=False,
+            batch_size=args.batch_size, workers=args.workers, device="cpu",
+        )  # fmt: skip
+        assert run.complete and not run.failed
+        return run.clips
+
+    runs: dict[str, Callable[[], int]] = {
+        "model only (ceiling)": lambda: model_only(model, n, args.batch_size),
+        "straightforward loop": lambda: straightforward(videos, model, windows, loop_out),
+        "vidm embed": lambda: ours("float32"),
+    }
+    if args.bf16:
+        runs["vidm embed --dtype bfloat16"] = lambda: ours("bfloat16")
+    rates: dict[str, list[float]] = {label: [] for label in runs}
+    labels = list(runs)
+    for r in range(args.rounds):  # rotate the order so load from elsewhere hits every path alike
+        for label in labels[r % len(labels) :] + labels[: r % len(labels)]:
+            rates[label].append(timed(label, runs[label]))
+    rate = {label: statistics.median(values) for label, values in rates.items()}
+    ratio = [o / b for o, b in zip(rates["vidm embed"], rates["straightforward loop"])]
+    print(f"\nmedians over {args.rounds} round(s), clips/s: " + ", ".join(f"{k} {v:.4f}" for k, v in rate.items()))
+    print(f"vidm embed / straightforward: {statistics.median(ratio):.2f}x (float32, per-round median)", end="")
+    if args.bf16:
+        bf16 = [o / b for o, b in zip(rates["vidm embed --dtype bfloat16"], rates["straightforward loop"])]
+        print(f", {statistics.median(bf16):.2f}x (bfloat16 autocast)", end="")
+    print(f"\nvidm embed / model-only ceiling: {rate['vidm embed'] / rate['model only (ceiling)']:.2f}")
+    same = np.allclose(
+        np.concatenate([np.load(args.dir / "loop" / f"{v.stem}.npy") for v in videos]),
+        np.load(args.dir / "feats-float32.npy"),
+        atol=1e-4,
+    )
+    print(f"same features as the loop (atol 1e-4): {same}")
+
+
+if __name__ == "__main__":
+    main()
