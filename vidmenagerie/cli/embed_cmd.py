@@ -12,7 +12,8 @@ from ..catalog import default_catalog
 from ..embed import POOLS
 from ..features import EmbedRun, EmbedSettings, OutputLayout, Shard, embed_videos, merge_shards, shard_from_env
 from ..features.assemble import Assembly
-from ..features.pipeline import default_workers
+from ..features.pipeline import default_workers, run_device
+from ..features.record import check_output
 from ..features.settings import REDUCES
 from ._batch import resolve_inputs, video_progress
 from ._options import BatchSizeOpt, CatalogOpt, DeviceOpt, DtypeOpt, VideosArg, WorkersOpt, epilog, use_catalog
@@ -147,7 +148,9 @@ def embed_cmd(
     part = Shard.parse(shard) if shard else shard_from_env()
     part = part if part is not None and part.count > 1 else None
     target = out_path or Path("vidm-out/feats" if per_video else "vidm-out/feats.npy")
-    OutputLayout(target, per_video, part)  # a bad --out fails before anything is decoded
+    layout = OutputLayout(target, per_video, part)  # a bad --out, --dtype or resume fails before any work
+    run_device(settings, device)
+    check_output(layout.run, settings, layout.out, resume=resume)
     inputs = resolve_inputs(videos, None, 0)
     mine = part.select(inputs) if part else inputs
     if part is not None:

@@ -37,7 +37,7 @@ from .layout import OutputLayout
 from .manifest import RowInfo
 from .output import read_output
 from .parts import Finished, PartStore
-from .record import OutputError, check_resumable, read_record, write_record
+from .record import OutputError, check_output, write_record
 from .settings import EmbedSettings
 from .shards import Shard
 
@@ -55,6 +55,13 @@ def embed_device(device: str | torch.device | None = "auto") -> torch.device:
     if (device is None or str(device) == "auto") and torch.cuda.is_available() and "LOCAL_RANK" in os.environ:
         return torch.device("cuda", int(os.environ["LOCAL_RANK"]))
     return resolve_device(device)
+
+
+def run_device(settings: EmbedSettings, device: str | torch.device | None = "auto") -> torch.device:
+    """The device a run uses; a precision it cannot compute in (float16 on a CPU) fails here, before any work."""
+    resolved = embed_device(device)
+    autocast(resolved, getattr(torch, settings.dtype))
+    return resolved
 
 
 def load_embed_model(settings: EmbedSettings, device: str | torch.device | None = "auto") -> VideoEncoder:
@@ -200,8 +207,7 @@ def embed_videos(
     started, clock = datetime.now(timezone.utc), time.perf_counter()
     layout = OutputLayout(Path(out), per_video, shard)
     entry = get_model_entry(settings.model)
-    run_device = embed_device(device)
-    autocast(run_device, getattr(torch, settings.dtype))  # float16 on a CPU fails here, before any work
+    target = run_device(settings, device)
     every = [str(v) for v in videos]
     mine = shard.select(every) if shard else every
     stems = {str(v): s for v, s in output_stems([Path(v) for v in every]).items()} if per_video else None
@@ -214,7 +220,7 @@ def embed_videos(
         note(video, "resumed", "")
     todo = [v for v in mine if v not in finished]
     if todo and model is None:
-        model = load_embed_model(settings, run_device)  # before anything is written: a failed download leaves no trace
+        model = load_embed_model(settings, target)  # before anything is written: a failed download leaves no trace
     labels = load_labels(entry.labels) if top_k and settings.logits and entry.labels else None
     info = _Run(layout, settings, entry.to_dict(), _inputs(every, mine, shard), top_k, started)
     write_record(layout.run, info.record(None, complete=False))
@@ -223,7 +229,7 @@ def embed_videos(
     try:
         if todo:
             assert model is not None
-            run_model = _Model(model, settings, run_device)
+            run_model = _Model(model, settings, target)
             plan = ClipPlan(settings.clips, settings.sampling_rate, settings.crops)
             count = default_workers() if workers is None else workers
             paths = [Path(v) for v in todo]
@@ -247,9 +253,7 @@ def _resume(
     if not resume:
         _clear(layout, store)
         return {}, {}
-    record = read_record(layout.run)
-    if record is not None:
-        check_resumable(record, settings, layout.out)
+    record = check_output(layout.run, settings, layout.out)
     finished, refused = store.load(mine)
     if record is not None and not layout.per_video and len(finished) < len(mine):
         try:

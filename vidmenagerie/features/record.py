@@ -46,6 +46,14 @@ def check_resumable(record: dict[str, Any], settings: EmbedSettings, where: Path
         )
 
 
+def check_output(run_json: Path, settings: EmbedSettings, where: Path, *, resume: bool = True) -> dict[str, Any] | None:
+    """The existing ``run.json`` of an output, after checking that ``settings`` may resume it (None if new)."""
+    record = read_record(run_json) if resume else None
+    if record is not None:
+        check_resumable(record, settings, where)
+    return record
+
+
 def write_record(path: Path, record: dict[str, Any]) -> None:
     """Write ``run.json`` atomically."""
     write_json(path, record)
