@@ -21,8 +21,10 @@ from .catalog import (
 )
 from .checkpoint import load_checkpoint, read_state_dict
 from .complete import Completion, complete
+from .embed import embed
 from .errors import CatalogError, CheckpointError, DownloadError, UnknownModelError, VideoError, VidmError
 from .factory import create_model, load_model, resolve_device
+from .features import EmbedSettings, embed_videos, load_features, merge_shards
 from .hub import CheckpointSource, cached_checkpoint, fetch_checkpoint
 from .labels import load_labels
 from .masking import MASK_TYPES, make_mask
@@ -46,6 +48,11 @@ from .video import (
 )
 
 __all__ = [
+    "EmbedSettings",
+    "embed",
+    "embed_videos",
+    "load_features",
+    "merge_shards",
     "ClipInfo",
     "collate",
     "read_clips",

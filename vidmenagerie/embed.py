@@ -32,15 +32,6 @@ def has_head(model: VideoEncoder) -> bool:
     return isinstance(model, VisionTransformer) and isinstance(model.head, nn.Linear)
 
 
-def pool_tokens(model: VideoEncoder, tokens: Tensor, pool: Pool) -> Tensor:
-    """Pool a block's output ``[B, 1 + L, C]``: norm(CLS), norm(mean patch token) or norm(every patch token)."""
-    if pool == "cls":
-        return model.norm(tokens[:, 0])
-    if pool == "mean":
-        return model.norm(tokens[:, 1:].mean(dim=1))
-    return model.norm(tokens[:, 1:])
-
-
 @dataclass(frozen=True)
 class Embedding:
     """One batch's output: ``features`` and, when asked of a finetuned model, the head's ``logits``."""
@@ -64,7 +55,7 @@ def embed_batch(
     with torch.inference_mode():
         x = frames.to(device=param.device, dtype=param.dtype, non_blocking=True)
         tokens = model.forward_tokens(x, layer=index)
-        features = pool_tokens(model, tokens, pooled)
+        features = model.pool(tokens, pooled)
         if not logits:
             return Embedding(features)
         for block in model.blocks[index + 1 :]:  # carry on to the last block for the head

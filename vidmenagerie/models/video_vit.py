@@ -174,16 +174,19 @@ class VideoEncoder(nn.Module):
             tokens = block(tokens)
         return tokens
 
-    def forward_features(self, x: Tensor, pool: str = "cls", layer: int = -1) -> Tensor:
-        """Pooled features: ``cls`` = norm(CLS), ``mean`` = norm(mean patch token), ``tokens`` = norm(patches)."""
-        tokens = self.forward_tokens(x, layer=layer)
+    def pool(self, tokens: Tensor, pool: str = "cls") -> Tensor:
+        """Pool a block's output ``[B, 1 + n, C]``: norm(CLS), norm(mean patch token) or norm(every patch)."""
         if pool == "cls":
             return self.norm(tokens[:, 0])
         if pool == "mean":
             return self.norm(tokens[:, 1:].mean(dim=1))
         if pool == "tokens":
             return self.norm(tokens[:, 1:])
-        raise ValueError(f"pool must be 'cls', 'mean' or 'tokens', got {pool!r}")
+        raise ValueError(f"pool must be one of cls, mean, tokens, got {pool!r}")
+
+    def forward_features(self, x: Tensor, pool: str = "cls", layer: int = -1) -> Tensor:
+        """Pooled features of block ``layer`` (default the last), through the final norm (see :meth:`pool`)."""
+        return self.pool(self.forward_tokens(x, layer=layer), pool)
 
     def cls_attention(self, x: Tensor, layer: int = -1) -> Tensor:
         """CLS-query softmax attention of block ``layer`` over all tokens: ``[B, heads, 1 + L]``."""
