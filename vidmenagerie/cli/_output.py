@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 out = Console(soft_wrap=True)  # data (tables) to stdout
-err = Console(stderr=True)  # progress, warnings, summaries
+err = Console(stderr=True, soft_wrap=True)  # progress, warnings, summaries (one line per message)
 
 
 def print_json(data: Any) -> None:
