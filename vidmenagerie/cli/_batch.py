@@ -50,7 +50,8 @@ class VideoProgress:
 
     def failed(self, video: Path, reason: str) -> None:
         self.report.failed.append((video, reason))
-        self._progress.console.print(f"[red]failed[/red] {escape(str(video))}: {escape(reason)}")
+        line = reason if reason.startswith(str(video)) else f"{video}: {reason}"  # VideoErrors name the file
+        self._progress.console.print(f"[red]failed[/red] {escape(line)}")
         self._progress.advance(self._task)
 
 
@@ -64,7 +65,7 @@ def video_progress(total: int, label: str) -> Iterator[VideoProgress]:
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=err, transient=True) as progress:
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as progress:
         yield VideoProgress(progress, total, BatchReport())
 
 
