@@ -12,11 +12,11 @@ computes only the CLS row of a block's attention, so attention maps never build 
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import cast
 
 import torch
 import torch.nn.functional as F
-from timm.layers import DropPath, Mlp, trunc_normal_
 from torch import Tensor, nn
 
 from .config import Architecture
@@ -78,6 +78,14 @@ class Attention(nn.Module):
         return ((q.float() * self.scale) @ k.float().transpose(-2, -1)).softmax(dim=-1)
 
 
+def _timm_layers() -> ModuleType:
+    """``timm.layers``, imported when the first model is built: importing timm registers its
+    whole model zoo (about a second), which commands that build no model should not pay."""
+    import timm.layers
+
+    return timm.layers
+
+
 def linear_fp32(layer: nn.Linear, x: Tensor) -> Tensor:
     """``layer(x)`` in float32, whatever the weights' dtype."""
     bias = None if layer.bias is None else layer.bias.float()
@@ -101,9 +109,10 @@ class Block(nn.Module):
         super().__init__()
         self.norm1 = nn.LayerNorm(dim, eps=eps)
         self.attn = Attention(dim, num_heads)
-        self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
+        layers = _timm_layers()
+        self.drop_path = layers.DropPath(drop_path) if drop_path > 0 else nn.Identity()
         self.norm2 = nn.LayerNorm(dim, eps=eps)
-        self.mlp = Mlp(in_features=dim, hidden_features=int(dim * mlp_ratio), act_layer=nn.GELU)
+        self.mlp = layers.Mlp(in_features=dim, hidden_features=int(dim * mlp_ratio), act_layer=nn.GELU)
 
     def forward(self, x: Tensor) -> Tensor:
         x = x + self.drop_path(self.attn(self.norm1(x)))
@@ -200,7 +209,7 @@ class VideoEncoder(nn.Module):
     def init_weights(self) -> None:
         """Random initialisation as in the reference training code (skipped when loading weights)."""
         for p in (self.cls_token, self.pos_embed_spatial, self.pos_embed_temporal, self.pos_embed_class):
-            trunc_normal_(p, std=0.02)
+            _timm_layers().trunc_normal_(p, std=0.02)
         w = self.patch_embed.proj.weight.data
         nn.init.xavier_uniform_(w.view(w.shape[0], -1))
         self.apply(_init_linear_and_norm)
@@ -309,7 +318,7 @@ class MaskedAutoencoder(VideoEncoder):
             self.decoder_pos_embed_temporal,
             self.decoder_pos_embed_class,
         ):
-            trunc_normal_(p, std=0.02)
+            _timm_layers().trunc_normal_(p, std=0.02)
         nn.init.normal_(self.mask_token, std=0.02)
 
 
