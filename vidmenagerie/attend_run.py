@@ -18,9 +18,9 @@ from .attention import cls_row, head_rows, parse_heads, threshold_mask
 from .catalog import ModelEntry, default_catalog
 from .factory import load_model, resolve_device, resolve_dtype
 from .heatmap import STYLES, THRESHOLD_STYLES, colormap_table, render_rows
-from .inference import autocast, to_device
+from .inference import autocast
 from .models.video_vit import VideoEncoder, resolve_layer
-from .pipeline import ClipPlan, LoadedClip, iter_clip_batches
+from .pipeline import ClipPlan, LoadedClip, clip_output_name, iter_device_batches
 from .render import denormalize, grid_image, save_image, side_by_side, write_animation
 from .runs import atomic_path, output_stems, versions, write_json
 
@@ -150,30 +150,32 @@ def run_attention(
     stems = output_stems(list(videos))
     plan = ClipPlan(windows=settings.clip, sampling_rate=settings.sampling_rate, seed=settings.seed)
     out_dir.mkdir(parents=True, exist_ok=True)
-    for batch in iter_clip_batches(
-        videos, entry.preprocessing, plan, batch_size=settings.batch_size, workers=settings.workers, device=device
-    ):
-        for video, reason in batch.failures:
-            run.failures.append((video, reason))
-            if on_failed:
-                on_failed(video, reason)
-        if batch.clips:
-            frames = to_device(torch.stack([c.clip.frames for c in batch.clips]), device)
+
+    def failed(video: Path, reason: str) -> None:
+        run.failures.append((video, reason))
+        if on_failed:
+            on_failed(video, reason)
+
+    batches = iter_device_batches(
+        videos,
+        entry.preprocessing,
+        plan,
+        batch_size=settings.batch_size,
+        workers=settings.workers,
+        device=device,
+        on_done=on_done or (lambda video: None),
+        on_failed=failed,
+    )
+    for clips, frames in batches:
+        if frames is not None:
             with autocast(device, dtype):
                 rows = cls_row(model, frames, settings.layer, rollout=settings.rollout).float().cpu()
-            for i, item in enumerate(batch.clips):
-                name = _clip_name(stems[item.video], item)
+            for i, item in enumerate(clips):
+                name = clip_output_name(stems[item.video], item)
                 run.clips.append(_write_clip(frames[i], rows[i], heads, item, out_dir / name, settings, model, entry))
-        for video in batch.finished:
-            if on_done:
-                on_done(video)
         write_json(out_dir / "run.json", run_record(run))
     write_json(out_dir / "run.json", run_record(run))
     return run
-
-
-def _clip_name(stem: Path, item: LoadedClip) -> Path:
-    return stem if item.of_clips == 1 else stem.with_name(f"{stem.name}_clip{item.clip.window}")
 
 
 def row_labels(heads: tuple[int, ...] | None, settings: AttendSettings, num_heads: int) -> list[str]:

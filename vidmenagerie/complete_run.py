@@ -19,10 +19,10 @@ from .catalog import ModelEntry, default_catalog
 from .complete import Completion, CompletionScore, complete, psnr, scores, video_seed
 from .errors import CatalogError
 from .factory import load_model, resolve_device, resolve_dtype
-from .inference import autocast, to_device
+from .inference import autocast
 from .masking import check_ratio, make_mask
 from .models.video_vit import MaskedAutoencoder
-from .pipeline import ClipPlan, LoadedClip, iter_clip_batches
+from .pipeline import ClipPlan, LoadedClip, clip_output_name, iter_device_batches
 from .render import denormalize, grid_image, save_image, side_by_side, write_animation
 from .runs import output_stems, versions, write_json
 
@@ -126,16 +126,25 @@ def run_completion(
     stems = output_stems(list(videos))
     plan = ClipPlan(windows=settings.clip, sampling_rate=settings.sampling_rate, seed=settings.seed)
     out_dir.mkdir(parents=True, exist_ok=True)
-    for batch in iter_clip_batches(
-        videos, entry.preprocessing, plan, batch_size=settings.batch_size, workers=settings.workers, device=device
-    ):
-        for video, reason in batch.failures:
-            run.failures.append((video, reason))
-            if on_failed:
-                on_failed(video, reason)
-        if batch.clips:
-            frames = to_device(torch.stack([c.clip.frames for c in batch.clips]), device)
-            names = [_clip_name(stems[c.video], c) for c in batch.clips]
+
+    def failed(video: Path, reason: str) -> None:
+        run.failures.append((video, reason))
+        if on_failed:
+            on_failed(video, reason)
+
+    batches = iter_device_batches(
+        videos,
+        entry.preprocessing,
+        plan,
+        batch_size=settings.batch_size,
+        workers=settings.workers,
+        device=device,
+        on_done=on_done or (lambda video: None),
+        on_failed=failed,
+    )
+    for clips, frames in batches:
+        if frames is not None:
+            names = [clip_output_name(stems[c.video], c) for c in clips]
             mask = torch.cat(
                 [
                     make_mask(
@@ -150,18 +159,11 @@ def run_completion(
             with autocast(device, dtype):
                 result = complete(model, frames, mask=mask)
             clip_scores = scores(result, entry.preprocessing)
-            for i, (item, name) in enumerate(zip(batch.clips, names)):
+            for i, (item, name) in enumerate(zip(clips, names)):
                 run.clips.append(_write_clip(result, i, item, name, clip_scores[i], out_dir, settings, entry))
-        for video in batch.finished:
-            if on_done:
-                on_done(video)
         write_json(out_dir / "run.json", run_record(run))
     write_json(out_dir / "run.json", run_record(run))
     return run
-
-
-def _clip_name(stem: Path, item: LoadedClip) -> Path:
-    return stem if item.of_clips == 1 else stem.with_name(f"{stem.name}_clip{item.clip.window}")
 
 
 def _write_clip(

@@ -8,13 +8,14 @@ as soon as it is seen, so a caller can report progress per video.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 from torch.utils.data import DataLoader
 
+from .inference import to_device
 from .preprocess import Preprocessing
 from .video import Clip, ClipDataset, ClipFailure, collate
 
@@ -75,10 +76,8 @@ def iter_clip_batches(
     *,
     batch_size: int,
     workers: int,
-    device: torch.device | None = None,
 ) -> Iterator[ClipBatch]:
     """Batches of clips over all videos, in input order; failures and finished videos ride along."""
-    del device  # batches are moved by the caller (inference.to_device pins them for CUDA)
     by_name = {str(v): v for v in videos}
     pending: list[LoadedClip] = []
     remaining: dict[Path, int] = {}
@@ -110,3 +109,33 @@ def iter_clip_batches(
             yield take(0)
     if pending or failures:
         yield take(len(pending))
+
+
+def clip_output_name(stem: Path, item: LoadedClip) -> Path:
+    """Output name of a clip: the video's mirrored stem, with ``_clipK`` when the video gave several clips."""
+    return stem if item.of_clips == 1 else stem.with_name(f"{stem.name}_clip{item.clip.window}")
+
+
+def iter_device_batches(
+    videos: Sequence[Path],
+    preprocessing: Preprocessing,
+    plan: ClipPlan,
+    *,
+    batch_size: int,
+    workers: int,
+    device: torch.device,
+    on_done: Callable[[Path], None],
+    on_failed: Callable[[Path, str], None],
+) -> Iterator[tuple[list[LoadedClip], torch.Tensor | None]]:
+    """Clip batches with their frames stacked on ``device`` (``None`` for a batch of failures only).
+
+    Failures are reported to ``on_failed`` as soon as they are seen; a video is reported to
+    ``on_done`` once the caller has come back for the next batch, i.e. after its clips were used.
+    """
+    for batch in iter_clip_batches(videos, preprocessing, plan, batch_size=batch_size, workers=workers):
+        for video, reason in batch.failures:
+            on_failed(video, reason)
+        frames = to_device(torch.stack([c.clip.frames for c in batch.clips]), device) if batch.clips else None
+        yield batch.clips, frames
+        for video in batch.finished:
+            on_done(video)
