@@ -17,16 +17,10 @@ from vidmenagerie.heatmap import ALPHA, COLORMAPS, DIM, colormap_table
 
 from cli import invoke
 from tiny import TINY_ARCH, tiny_state_dict
-from videos import write_video
+from videos import moving_frames, write_video
 
 SIZE, FRAMES, PAD = 56, 4, 2  # tiny models: 56 px, 4 frames (2 slots of 2), 4x4 patches; grid padding
 SLOTS, HEADS, TOKENS = 2, 4, 33
-
-
-def _moving_frames(n: int = 30, height: int = 48, width: int = 64, seed: int = 0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    base = rng.integers(0, 255, (height, width, 3), dtype=np.uint8)
-    return np.stack([np.roll(base, 2 * i, axis=1) for i in range(n)])
 
 
 @pytest.fixture
@@ -35,8 +29,8 @@ def clips(tmp_path: Path) -> Path:
     root = tmp_path / "clips"
     for folder in ("a", "b"):
         (root / folder).mkdir(parents=True)
-    write_video(root / "a" / "clip.mp4", _moving_frames(seed=1))
-    write_video(root / "b" / "clip.mp4", _moving_frames(seed=2))
+    write_video(root / "a" / "clip.mp4", moving_frames(seed=1))
+    write_video(root / "b" / "clip.mp4", moving_frames(seed=2))
     (root / "broken.mp4").write_text("this is not a video")
     return root
 

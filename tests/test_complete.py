@@ -15,15 +15,9 @@ import vidmenagerie as vm
 
 from cli import invoke, run_vidm
 from hubserver import HubServer
-from videos import write_video
+from videos import moving_frames, write_video
 
 SIZE, FRAMES, PAD = 56, 4, 2  # tiny models: 56 px, 4 frames; grid padding
-
-
-def _moving_frames(n: int = 30, height: int = 48, width: int = 64, seed: int = 0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    base = rng.integers(0, 255, (height, width, 3), dtype=np.uint8)
-    return np.stack([np.roll(base, 2 * i, axis=1) for i in range(n)])
 
 
 @pytest.fixture
@@ -32,10 +26,10 @@ def clips(tmp_path: Path) -> Path:
     root = tmp_path / "clips"
     for folder in ("a", "b"):
         (root / folder).mkdir(parents=True)
-    write_video(root / "a" / "clip.mp4", _moving_frames(seed=1))
-    write_video(root / "b" / "clip.mp4", _moving_frames(seed=2))
+    write_video(root / "a" / "clip.mp4", moving_frames(seed=1))
+    write_video(root / "b" / "clip.mp4", moving_frames(seed=2))
     vp9 = {"deadline": "realtime", "cpu-used": "8"}  # lossless VP9 chokes on noise-like frames
-    write_video(root / "b" / "other.webm", _moving_frames(seed=3), codec="libvpx-vp9", options=vp9, pix_fmt="yuv420p")
+    write_video(root / "b" / "other.webm", moving_frames(seed=3), codec="libvpx-vp9", options=vp9, pix_fmt="yuv420p")
     (root / "broken.mp4").write_text("this is not a video")
     return root
 

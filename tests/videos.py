@@ -138,3 +138,10 @@ def write_gray_video(
     """A video whose frame i shows ``index_image(i)``: losslessly encoded by default."""
     frames = (index_image(i, *size) for i in range(num_frames))
     return write_video(path, frames, fps=fps, codec=codec, **kwargs)  # type: ignore[arg-type]
+
+
+def moving_frames(n: int = 30, height: int = 48, width: int = 64, seed: int = 0) -> np.ndarray:
+    """``[n, H, W, 3]`` uint8 noise texture sliding 2 px right per frame: content a model can tell apart."""
+    rng = np.random.default_rng(seed)
+    base = rng.integers(0, 255, (height, width, 3), dtype=np.uint8)
+    return np.stack([np.roll(base, 2 * i, axis=1) for i in range(n)])
