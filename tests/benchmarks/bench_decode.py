@@ -39,6 +39,7 @@ from typing import TypeVar
 import av
 import numpy as np
 import torch
+from textured_video import make_textured_video
 
 from vidmenagerie.preprocess import Preprocessing
 from vidmenagerie.video import float_pipeline, read_clip, read_clips
@@ -53,28 +54,7 @@ SAMPLING = ClipSampling(num_frames=16, sampling_rate=4)
 
 def make_video(path: Path, *, seconds: int = 10, width: int = 1280, height: int = 720) -> Path:
     """A textured moving scene, H.264 at ~5 Mbit/s with one keyframe every 250 frames."""
-    if path.exists():
-        return path
-    rng = np.random.default_rng(0)
-    noise = rng.integers(0, 40, (height + 64, width + 64, 1), dtype=np.uint8)
-    yy, xx = np.mgrid[0:height, 0:width]
-    tmp = path.with_suffix(".part.mp4")
-    with av.open(str(tmp), "w") as container:
-        stream = container.add_stream("libx264", rate=30)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.bit_rate = 5_000_000
-        stream.options = {"g": "250", "keyint_min": "250", "sc_threshold": "0", "preset": "medium"}
-        for i in range(seconds * 30):
-            image = np.empty((height, width, 3), np.uint8)
-            image[..., 0] = (xx + 5 * i) % 256
-            image[..., 1] = (yy + 3 * i) % 256
-            image[..., 2] = ((xx // 40 + yy // 40 + i // 10) % 2) * 180
-            image += noise[i % 64 : i % 64 + height, (2 * i) % 64 : (2 * i) % 64 + width]
-            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode())
-    tmp.rename(path)
-    return path
+    return make_textured_video(path, seconds=seconds, width=width, height=height)
 
 
 def make_short_video(path: Path) -> Path:

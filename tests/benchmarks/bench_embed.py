@@ -27,9 +27,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import av
 import numpy as np
 import torch
+from textured_video import make_textured_video
 
 import vidmenagerie as vm
 from vidmenagerie.features import EmbedSettings, embed_videos
@@ -42,27 +42,9 @@ SAMPLING_RATE = 8
 
 def make_video(path: Path, seed: int, seconds: int = 6, width: int = 1280, height: int = 720) -> Path:
     """A textured moving scene, H.264 at ~4 Mbit/s with one keyframe every 250 frames."""
-    if path.exists():
-        return path
-    rng = np.random.default_rng(seed)
-    noise = rng.integers(0, 40, (height + 64, width + 64, 1), dtype=np.uint8)
-    yy, xx = np.mgrid[0:height, 0:width]
-    tmp = path.with_suffix(".part.mp4")
-    with av.open(str(tmp), "w") as container:
-        stream = container.add_stream("libx264", rate=30)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.bit_rate = 4_000_000
-        stream.options = {"g": "250", "keyint_min": "250", "sc_threshold": "0", "preset": "veryfast"}
-        for i in range(seconds * 30):
-            image = np.empty((height, width, 3), np.uint8)
-            image[..., 0] = (xx + (5 + seed) * i) % 256
-            image[..., 1] = (yy + 3 * i) % 256
-            image[..., 2] = ((xx // 40 + yy // 40 + i // 10) % 2) * 180
-            image += noise[i % 64 : i % 64 + height, (2 * i) % 64 : (2 * i) % 64 + width]
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
-        container.mux(stream.encode())
-    tmp.rename(path)
-    return path
+    return make_textured_video(
+        path, seconds=seconds, seed=seed, width=width, height=height, bit_rate=4_000_000, preset="veryfast"
+    )
 
 
 def straightforward(videos: list[Path], model: vm.VideoEncoder, windows: str, out: Path) -> int:
