@@ -144,8 +144,8 @@ def attend_cmd(
     rows = [
         (
             str(c.picture),
-            f"slot {c.peak[0]}, row {c.peak[1]}, col {c.peak[2]} ({c.peak[3]:.1%})",
-            f"{sum(c.cls_self) / len(c.cls_self):.1%}",
+            f"slot {c.peak[0]}, row {c.peak[1]}, col {c.peak[2]} ({_percent(c.peak[3])})",
+            _percent(sum(c.cls_self) / len(c.cls_self)),
         )
         for c in result.clips
     ]
@@ -155,3 +155,8 @@ def attend_cmd(
 
 
 attend_cmd.__doc__ = (attend_cmd.__doc__ or "") + "\n\n" + OUTPUTS + "\n\n" + epilog(*EXAMPLES)
+
+
+def _percent(share: float) -> str:
+    """A share as a percentage with two significant digits (near-uniform maps have tiny shares)."""
+    return f"{share * 100:.2g}%"
