@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from vidmenagerie import catalog as catalog_module
 
-from hubserver import HubServer
 from tiny import toml_entry, write_checkpoint
+
+if TYPE_CHECKING:
+    from hubserver import HubServer
 
 pytest_plugins = ("hubserver",)  # the hub_server and hf_sleeps fixtures
 

@@ -33,6 +33,7 @@ from .models.video_vit import MaskedAutoencoder, VideoEncoder, VisionTransformer
 from .preprocess import Preprocessing
 from .video import (
     Clip,
+    ClipChunks,
     ClipDataset,
     ClipFailure,
     ClipInfo,
@@ -42,12 +43,15 @@ from .video import (
     collate,
     demo_video_path,
     find_videos,
+    iter_clip_chunks,
     probe_video,
     read_clip,
     read_clips,
 )
 
 __all__ = [
+    "ClipChunks",
+    "iter_clip_chunks",
     "EmbedSettings",
     "embed",
     "embed_videos",

@@ -1,9 +1,10 @@
 """Clips of many videos in model-sized batches, decoded in worker processes while the model runs.
 
-Each video is decoded once (``ClipDataset``, one item per video); its clips are queued and
-cut into batches of ``batch_size`` across video boundaries. A video counts as finished once
-its last clip has been handed out, and a video that fails to decode is passed on as a failure
-as soon as it is seen, so a caller can report progress per video.
+Each video is decoded in one in-order pass (``ClipChunks``: a long video in pieces of
+``max_windows`` windows, so memory stays bounded); its clips are queued and cut into batches of
+``batch_size`` across video boundaries. A video counts as finished once its last clip has been
+handed out, and a video that fails to decode is passed on as a failure as soon as it is seen
+(its queued clips are dropped), so a caller can report progress per video.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from torch.utils.data import DataLoader
 
 from .inference import to_device
 from .preprocess import Preprocessing
-from .video import Clip, ClipDataset, ClipFailure, collate
+from .video import Clip, ClipChunks, ClipFailure, collate
 
 
 @dataclass(frozen=True)
@@ -28,11 +29,16 @@ class ClipPlan:
     sampling_rate: int = 4
     crops: int = 1
     seed: int = 0
+    max_windows: int = 8  # windows of one video decoded (and held in memory) at a time
 
 
 @dataclass(frozen=True)
 class LoadedClip:
-    """One decoded clip, the video it came from and how many clips that video gave."""
+    """One decoded clip, the video it came from and how many clips that video gave.
+
+    For a long video read in pieces the count is not known yet: ``of_clips`` is then a lower
+    bound above 1 (all that output naming needs).
+    """
 
     video: Path
     clip: Clip
@@ -49,23 +55,23 @@ class ClipBatch:
 
 
 def clip_loader(videos: Sequence[Path], preprocessing: Preprocessing, plan: ClipPlan, *, workers: int) -> DataLoader:
-    """A ``DataLoader`` over videos (one item each) with ``workers`` decoding processes."""
-    dataset = ClipDataset(
+    """A ``DataLoader`` over the videos' clip pieces with ``workers`` decoding processes."""
+    dataset = ClipChunks(
         list(videos),
         windows=plan.windows,
         crops=plan.crops,  # type: ignore[arg-type]
         sampling_rate=plan.sampling_rate,
         seed=plan.seed,
         preprocessing=preprocessing,
+        max_windows=plan.max_windows,
     )
-    workers = max(0, min(workers, len(dataset)))
+    workers = max(0, min(workers, len(videos)))
     return DataLoader(
         dataset,
         batch_size=1,
-        shuffle=False,
         num_workers=workers,
         collate_fn=collate,
-        prefetch_factor=4 if workers else None,
+        prefetch_factor=2 if workers else None,  # pieces waiting per worker: bounds memory with crops x windows
     )
 
 
@@ -80,7 +86,8 @@ def iter_clip_batches(
     """Batches of clips over all videos, in input order; failures and finished videos ride along."""
     by_name = {str(v): v for v in videos}
     pending: list[LoadedClip] = []
-    remaining: dict[Path, int] = {}
+    remaining: dict[Path, int] = {}  # clips queued or in flight, per video
+    unfinished: set[Path] = set()  # videos whose last piece has not arrived yet
     failures: list[tuple[Path, str]] = []
 
     def take(count: int) -> ClipBatch:
@@ -89,7 +96,7 @@ def iter_clip_batches(
         failures.clear()
         for item in batch.clips:
             remaining[item.video] -= 1
-            if remaining[item.video] == 0:
+            if remaining[item.video] == 0 and item.video not in unfinished:
                 batch.finished.append(item.video)
                 del remaining[item.video]
         return batch
@@ -99,10 +106,19 @@ def iter_clip_batches(
             video = by_name.get(item.source, Path(item.source))
             if isinstance(item, ClipFailure):
                 failures.append((video, item.reason))
+                pending[:] = [c for c in pending if c.video != video]
+                remaining.pop(video, None)
+                unfinished.discard(video)
                 continue
             clips = item.clips()
-            remaining[video] = len(clips)
-            pending.extend(LoadedClip(video, clip, len(clips)) for clip in clips)
+            whole = item.final and video not in remaining
+            count = len(clips) if whole else max(len(clips), 2)
+            remaining[video] = remaining.get(video, 0) + len(clips)
+            if item.final:
+                unfinished.discard(video)
+            else:
+                unfinished.add(video)
+            pending.extend(LoadedClip(video, clip, count) for clip in clips)
         while len(pending) >= batch_size:
             yield take(batch_size)
         if failures and not pending:

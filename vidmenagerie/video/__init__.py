@@ -8,17 +8,18 @@ applied), ``find_videos`` expands paths, folders and list files, ``ClipDataset``
 from __future__ import annotations
 
 from vidmenagerie.video.clip import Clip, ClipInfo
-from vidmenagerie.video.dataset import ClipDataset, ClipFailure, VideoClips, collate
+from vidmenagerie.video.dataset import ClipChunks, ClipDataset, ClipFailure, VideoClips, collate
 from vidmenagerie.video.demo import demo_video_path, make_demo_video
 from vidmenagerie.video.find import VIDEO_EXTENSIONS, find_videos
 from vidmenagerie.video.probe import VideoInfo, probe_video
-from vidmenagerie.video.read import read_clip, read_clips
+from vidmenagerie.video.read import iter_clip_chunks, read_clip, read_clips
 from vidmenagerie.video.sampling import ClipSampling, Windows
 from vidmenagerie.video.transform import float_pipeline
 
 __all__ = [
     "VIDEO_EXTENSIONS",
     "Clip",
+    "ClipChunks",
     "ClipDataset",
     "ClipFailure",
     "ClipInfo",
@@ -30,6 +31,7 @@ __all__ = [
     "demo_video_path",
     "find_videos",
     "float_pipeline",
+    "iter_clip_chunks",
     "make_demo_video",
     "probe_video",
     "read_clip",

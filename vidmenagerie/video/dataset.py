@@ -19,17 +19,17 @@ per worker (as fast, and the workers do not fight over cores).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from torch.utils.data import Dataset, get_worker_info
+from torch.utils.data import Dataset, IterableDataset, get_worker_info
 
 from vidmenagerie.errors import VideoError
 from vidmenagerie.preprocess import Preprocessing
 from vidmenagerie.video.clip import Clip, ClipInfo
-from vidmenagerie.video.read import read_clips, resolve
+from vidmenagerie.video.read import iter_clip_chunks, read_clips, resolve
 from vidmenagerie.video.sampling import Windows
 from vidmenagerie.video.transform import Crops, check_crops
 
@@ -47,10 +47,11 @@ class VideoClips:
     windows: torch.Tensor
     crops: torch.Tensor
     info: tuple[ClipInfo, ...]
+    final: bool = True  # False: more clips of this video follow (``ClipChunks``)
 
     @classmethod
-    def from_clips(cls, clips: Sequence[Clip]) -> VideoClips:
-        """Stack the clips ``read_clips`` returned for one video."""
+    def from_clips(cls, clips: Sequence[Clip], *, final: bool = True) -> VideoClips:
+        """Stack the clips ``read_clips`` returned for one video (or one piece of it)."""
         return cls(
             source=clips[0].source,
             frames=torch.stack([c.frames for c in clips]),
@@ -60,6 +61,7 @@ class VideoClips:
             windows=torch.tensor([c.window for c in clips], dtype=torch.int64),
             crops=torch.tensor([c.crop for c in clips], dtype=torch.int64),
             info=tuple(c.info for c in clips),
+            final=final,
         )
 
     def clips(self) -> list[Clip]:
@@ -134,6 +136,68 @@ class ClipDataset(Dataset[VideoClips | ClipFailure]):
         except Exception as err:  # anything else must not kill the worker or the batch either
             return ClipFailure(source=path, reason=f"{path}: {type(err).__name__}: {err}")
         return VideoClips.from_clips(clips)
+
+
+class ClipChunks(IterableDataset[VideoClips | ClipFailure]):
+    """Like ``ClipDataset``, but a video's clips come in pieces of at most ``max_windows`` windows.
+
+    Memory stays bounded however long a video is (a sliding pass over hours of video). Pieces
+    of one video arrive in order, the last with ``final=True``; a failure ends that video with
+    a ``ClipFailure`` (earlier pieces may have arrived). Videos are dealt to DataLoader workers
+    round-robin, so pieces of different videos interleave, in an order fixed by the worker count.
+    """
+
+    def __init__(
+        self,
+        paths: Sequence[str | Path],
+        *,
+        windows: str | Windows = "center",
+        crops: Crops = 1,
+        sampling_rate: int = 4,
+        seed: int = 0,
+        preprocessing: Preprocessing | None = None,
+        max_windows: int = 16,
+    ) -> None:
+        if max_windows < 1:
+            raise ValueError(f"max_windows must be >= 1, got {max_windows}")
+        self.videos = ClipDataset(
+            paths, windows=windows, crops=crops, sampling_rate=sampling_rate, seed=seed, preprocessing=preprocessing
+        )
+        self.max_windows = max_windows
+
+    def __iter__(self) -> Iterator[VideoClips | ClipFailure]:
+        """This worker's videos, piece by piece."""
+        worker = get_worker_info()
+        first, step = (worker.id, worker.num_workers) if worker is not None else (0, 1)
+        if worker is not None and torch.get_num_threads() != 1:
+            torch.set_num_threads(1)
+        for index in range(first, len(self.videos.paths), step):
+            yield from self._pieces(self.videos.paths[index], threads=1 if worker is not None else 0)
+
+    def _pieces(self, path: str, threads: int) -> Iterator[VideoClips | ClipFailure]:
+        videos = self.videos
+        held: list[Clip] | None = None  # one piece of lookahead, to know which piece is the last
+        try:
+            for piece in iter_clip_chunks(
+                path,
+                videos.windows,
+                sampling_rate=videos.sampling.sampling_rate,
+                crops=videos.crops,
+                preprocessing=videos.preprocessing,
+                threads=threads,
+                max_windows=self.max_windows,
+            ):
+                if held is not None:
+                    yield VideoClips.from_clips(held, final=False)
+                held = piece
+        except VideoError as err:
+            yield ClipFailure(source=path, reason=str(err))
+            return
+        except Exception as err:  # anything else must not kill the worker or the batch either
+            yield ClipFailure(source=path, reason=f"{path}: {type(err).__name__}: {err}")
+            return
+        if held is not None:
+            yield VideoClips.from_clips(held, final=True)
 
 
 def collate(batch: list[VideoClips | ClipFailure]) -> list[VideoClips | ClipFailure]:

@@ -7,7 +7,7 @@ clips of one video are decoded in one in-order pass; only the chosen frames are 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -104,6 +104,31 @@ class _Shown:
     rotation: int
 
 
+def iter_clip_chunks(
+    path: str | Path,
+    windows: str | Windows = "center",
+    num_frames: int | None = None,
+    sampling_rate: int = 4,
+    img_size: int | None = None,
+    *,
+    crops: Crops = 1,
+    seed: int = 0,
+    preprocessing: Preprocessing | None = None,
+    threads: int = 0,
+    max_windows: int = 16,
+) -> Iterator[list[Clip]]:
+    """``read_clips`` in pieces of at most ``max_windows`` windows (each with its crops), in order.
+
+    The file is opened and probed once; each piece is decoded when asked for, so memory stays
+    bounded however long the video (a sliding pass over hours of video holds one piece).
+    """
+    if max_windows < 1:
+        raise ValueError(f"max_windows must be >= 1, got {max_windows}")
+    preprocessing, sampling = resolve(preprocessing, num_frames, img_size, sampling_rate)
+    where = Windows.parse(windows, seed=seed)
+    yield from _read_pieces(path, where, preprocessing, sampling, check_crops(crops), threads, max_windows)
+
+
 def _read(
     path: str | Path,
     where: Windows | Sequence[Fraction],
@@ -112,10 +137,23 @@ def _read(
     crops: Crops,
     threads: int,
 ) -> list[Clip]:
-    """Decode the clips starting where ``where`` says (windows, or explicit start seconds)."""
+    """Decode the clips starting where ``where`` says (windows, or explicit start seconds), in one pass."""
+    pieces = _read_pieces(path, where, preprocessing, sampling, crops, threads, None)
+    return [clip for piece in pieces for clip in piece]
+
+
+def _read_pieces(
+    path: str | Path,
+    where: Windows | Sequence[Fraction],
+    preprocessing: Preprocessing,
+    sampling: ClipSampling,
+    crops: Crops,
+    threads: int,
+    max_windows: int | None,
+) -> Iterator[list[Clip]]:
+    """The clips ``where`` names, ``max_windows`` windows at a time (all at once for None)."""
     av = import_av()
     resize = CropResizer(preprocessing, crops)
-
     def show(frame: VideoFrame) -> _Shown:
         """Convert a chosen frame: RGB, upright, resized, cropped, normalized."""
         rgb = rotate(frame.to_ndarray(format="rgb24"), frame.rotation)
@@ -124,17 +162,23 @@ def _read(
     with open_video(path, threads=threads) as (container, stream):
         try:
             clock = stream_clock(container, stream)
-            starts = _starts(path, where, clock, sampling)
-            instants = sorted({t for s in starts for t in sampling.times(s)})
-            decoded = pick_frames(container, stream, clock, instants, show)
-        except NoFramesError as err:
-            raise VideoError(f"{path}: no frame could be decoded ({err})") from err
         except av.FFmpegError as err:
             raise VideoError(f"{path}: cannot decode, damaged data ({ffmpeg_reason(err)})") from err
-        rate = stream.average_rate or stream.guessed_rate
-    by_instant = dict(zip(instants, decoded.picked))
-    _check_complete(path, decoded, clock)
-    return _assemble(path, starts, by_instant, decoded, clock, sampling, rate)
+        starts = _starts(path, where, clock, sampling)
+        size = max_windows or len(starts)
+        for first in range(0, len(starts), size):
+            piece = starts[first : first + size]
+            instants = sorted({t for s in piece for t in sampling.times(s)})
+            try:
+                decoded = pick_frames(container, stream, clock, instants, show)
+            except NoFramesError as err:
+                raise VideoError(f"{path}: no frame could be decoded ({err})") from err
+            except av.FFmpegError as err:
+                raise VideoError(f"{path}: cannot decode, damaged data ({ffmpeg_reason(err)})") from err
+            _check_complete(path, decoded, clock)
+            rate = stream.average_rate or stream.guessed_rate  # known once frames were decoded
+            by_instant = dict(zip(instants, decoded.picked))
+            yield _assemble(path, piece, by_instant, decoded, clock, sampling, rate, first_window=first)
 
 
 def _starts(
@@ -173,12 +217,14 @@ def _assemble(
     clock: StreamClock,
     sampling: ClipSampling,
     rate: Fraction | None,
+    *,
+    first_window: int = 0,
 ) -> list[Clip]:
-    """One Clip per window and crop, from the decoded frames."""
+    """One Clip per window and crop, from the decoded frames (windows numbered from ``first_window``)."""
     first = decoded.picked[0].value
     duration = clock.duration if clock.duration is not None else Fraction(0)
     clips = []
-    for window, start in enumerate(starts):
+    for window, start in enumerate(starts, start=first_window):
         picks = [by_instant[t] for t in sampling.times(start)]
         info = ClipInfo(
             fps=float(rate) if rate else 0.0,
