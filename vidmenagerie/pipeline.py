@@ -29,7 +29,7 @@ class ClipPlan:
     sampling_rate: int = 4
     crops: int = 1
     seed: int = 0
-    max_windows: int = 8  # windows of one video decoded (and held in memory) at a time
+    max_windows: int = 16  # windows of one video held at a time (each piece after the first costs one seek)
 
 
 @dataclass(frozen=True)
