@@ -164,3 +164,12 @@ def test_complete_refuses_a_vit_model_naming_the_maes(
 def test_complete_refuses_ratios_outside_the_open_interval(tiny_catalog: Path, ratio: str) -> None:
     result = invoke("complete", "--model", "tiny_mae", "--ratio", ratio)
     assert result.exit_code == 2 and "strictly between 0 and 1" in result.output
+
+
+def test_completion_scales_with_the_input_size_like_the_448_models() -> None:
+    from tiny import TINY_ARCH
+
+    model = vm.create_model("mae", **{**TINY_ARCH, "img_size": 112}).eval()  # 8x8 grid, as 448 px gives 32x32
+    result = vm.complete(model, torch.randn(3, FRAMES, 112, 112), mask="center", ratio=0.5)
+    assert result.mask.shape == (1, 2, 8, 8) and result.completion.shape == (1, 3, FRAMES, 112, 112)
+    assert int(result.mask.sum()) == 128 - int(128 * 0.5)
