@@ -119,9 +119,6 @@ class ClipDataset(Dataset[VideoClips | ClipFailure]):
     def __getitem__(self, index: int) -> VideoClips | ClipFailure:
         """Decode one video's clips; any failure is returned, never raised."""
         path = self.paths[index]
-        in_worker = get_worker_info() is not None
-        if in_worker and torch.get_num_threads() != 1:
-            torch.set_num_threads(1)
         try:
             clips = read_clips(
                 path,
@@ -129,12 +126,10 @@ class ClipDataset(Dataset[VideoClips | ClipFailure]):
                 sampling_rate=self.sampling.sampling_rate,
                 crops=self.crops,
                 preprocessing=self.preprocessing,
-                threads=1 if in_worker else 0,
+                threads=_decoder_threads(),
             )
-        except VideoError as err:
-            return ClipFailure(source=path, reason=str(err))
-        except Exception as err:  # anything else must not kill the worker or the batch either
-            return ClipFailure(source=path, reason=f"{path}: {type(err).__name__}: {err}")
+        except Exception as err:  # a failure is a record, never a dead worker or batch
+            return _failure(path, err)
         return VideoClips.from_clips(clips)
 
 
@@ -169,10 +164,9 @@ class ClipChunks(IterableDataset[VideoClips | ClipFailure]):
         """This worker's videos, piece by piece."""
         worker = get_worker_info()
         first, step = (worker.id, worker.num_workers) if worker is not None else (0, 1)
-        if worker is not None and torch.get_num_threads() != 1:
-            torch.set_num_threads(1)
+        threads = _decoder_threads()
         for index in range(first, len(self.videos.paths), step):
-            yield from self._pieces(self.videos.paths[index], threads=1 if worker is not None else 0)
+            yield from self._pieces(self.videos.paths[index], threads)
 
     def _pieces(self, path: str, threads: int) -> Iterator[VideoClips | ClipFailure]:
         videos = self.videos
@@ -190,14 +184,28 @@ class ClipChunks(IterableDataset[VideoClips | ClipFailure]):
                 if held is not None:
                     yield VideoClips.from_clips(held, final=False)
                 held = piece
-        except VideoError as err:
-            yield ClipFailure(source=path, reason=str(err))
-            return
-        except Exception as err:  # anything else must not kill the worker or the batch either
-            yield ClipFailure(source=path, reason=f"{path}: {type(err).__name__}: {err}")
+        except Exception as err:  # a failure is a record, never a dead worker or batch
+            yield _failure(path, err)
             return
         if held is not None:
             yield VideoClips.from_clips(held, final=True)
+
+
+def _decoder_threads() -> int:
+    """Decoder threads for this process: one inside a DataLoader worker (torch kept to one thread
+    too, so workers do not fight over cores), FFmpeg's choice in the main process."""
+    if get_worker_info() is None:
+        return 0
+    if torch.get_num_threads() != 1:
+        torch.set_num_threads(1)
+    return 1
+
+
+def _failure(path: str, err: Exception) -> ClipFailure:
+    """The record of a video that could not be read: a VideoError's own line, else the error named."""
+    if isinstance(err, VideoError):
+        return ClipFailure(source=path, reason=str(err))
+    return ClipFailure(source=path, reason=f"{path}: {type(err).__name__}: {err}")
 
 
 def collate(batch: list[VideoClips | ClipFailure]) -> list[VideoClips | ClipFailure]:
