@@ -150,12 +150,6 @@ def run_attention(
     stems = output_stems(list(videos))
     plan = ClipPlan(windows=settings.clip, sampling_rate=settings.sampling_rate, seed=settings.seed)
     out_dir.mkdir(parents=True, exist_ok=True)
-
-    def failed(video: Path, reason: str) -> None:
-        run.failures.append((video, reason))
-        if on_failed:
-            on_failed(video, reason)
-
     batches = iter_device_batches(
         videos,
         entry.preprocessing,
@@ -163,8 +157,9 @@ def run_attention(
         batch_size=settings.batch_size,
         workers=settings.workers,
         device=device,
-        on_done=on_done or (lambda video: None),
-        on_failed=failed,
+        failures=run.failures,
+        on_done=on_done,
+        on_failed=on_failed,
     )
     for clips, frames in batches:
         if frames is not None:

@@ -140,18 +140,23 @@ def iter_device_batches(
     batch_size: int,
     workers: int,
     device: torch.device,
-    on_done: Callable[[Path], None],
-    on_failed: Callable[[Path, str], None],
+    failures: list[tuple[Path, str]],
+    on_done: Callable[[Path], None] | None = None,
+    on_failed: Callable[[Path, str], None] | None = None,
 ) -> Iterator[tuple[list[LoadedClip], torch.Tensor | None]]:
     """Clip batches with their frames stacked on ``device`` (``None`` for a batch of failures only).
 
-    Failures are reported to ``on_failed`` as soon as they are seen; a video is reported to
-    ``on_done`` once the caller has come back for the next batch, i.e. after its clips were used.
+    Failures are appended to ``failures`` and reported to ``on_failed`` as soon as they are seen;
+    a video is reported to ``on_done`` once the caller comes back for the next batch, i.e. after
+    its clips were used.
     """
     for batch in iter_clip_batches(videos, preprocessing, plan, batch_size=batch_size, workers=workers):
+        failures.extend(batch.failures)
         for video, reason in batch.failures:
-            on_failed(video, reason)
+            if on_failed:
+                on_failed(video, reason)
         frames = to_device(torch.stack([c.clip.frames for c in batch.clips]), device) if batch.clips else None
         yield batch.clips, frames
         for video in batch.finished:
-            on_done(video)
+            if on_done:
+                on_done(video)
