@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch import nn
 
 from .catalog import ModelEntry, default_catalog, register_catalog
 from .checkpoint import load_checkpoint
@@ -145,8 +144,3 @@ def count_parameters(kind: str, arch: Architecture) -> int:
 def entry_parameters(entry: ModelEntry) -> int:
     """Parameters of a catalogue entry's model (a ``vit_*_none`` counts the encoder only)."""
     return entry.arch.num_parameters(entry.kind)
-
-
-def describe_module(model: nn.Module) -> str:
-    """Short description: class and parameter count."""
-    return f"{type(model).__name__} ({sum(p.numel() for p in model.parameters()) / 1e6:.1f}M parameters)"

@@ -28,8 +28,3 @@ def to_device(tensor: Tensor, device: torch.device) -> Tensor:
             tensor = tensor.pin_memory()
         return tensor.to(device, non_blocking=True)
     return tensor.to(device)
-
-
-def pin_memory_for(device: torch.device) -> bool:
-    """Whether a DataLoader feeding ``device`` should pin its batches."""
-    return device.type == "cuda"

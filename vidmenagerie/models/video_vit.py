@@ -335,7 +335,6 @@ def visible_indices(mask: Tensor) -> Tensor:
     return order[:, :n_keep]
 
 
-ENCODER_PREFIXES: tuple[str, ...] = ("cls_token", "pos_embed_", "patch_embed.", "blocks.", "norm.")
 DECODER_PREFIXES: tuple[str, ...] = ("decoder_", "mask_token")
 
 
