@@ -10,7 +10,7 @@ from rich.panel import Panel
 
 from ..catalog import ModelEntry, default_catalog
 from ..factory import entry_parameters
-from ..hub import cached_checkpoint, checkpoint_size
+from ..hub import cached_checkpoint
 from ._options import CatalogOpt, JsonOpt, epilog, use_catalog
 from ._output import human_count, human_size, out, print_json, table
 
@@ -24,7 +24,7 @@ def _row(entry: ModelEntry) -> dict[str, Any]:
     row["parameters"] = entry_parameters(entry)
     row["downloaded"] = path is not None
     row["cached_path"] = str(path) if path else None
-    row["size_bytes"] = checkpoint_size(entry.source) if path else None
+    row["size_bytes"] = path.stat().st_size if path else None
     return row
 
 
