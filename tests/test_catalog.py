@@ -43,7 +43,8 @@ def test_hvm1_family_has_21_models_with_unique_names() -> None:
 def test_entries_carry_classes_resolution_preprocessing_and_paper() -> None:
     big = vm.get_model_entry("vit_hvm1@448_ssv2-50shot")
     assert (big.img_size, big.num_classes, big.labels) == (448, 174, "ssv2")
-    assert big.preprocessing.short_side == 480 and big.preprocessing.num_frames == 16
+    # --train_jitter_scales 448 448 (scripts/finetune/finetune_sayavakepicutego4d_448_*.sh)
+    assert big.preprocessing.short_side == 448 and big.preprocessing.num_frames == 16
     assert big.source.filename == "hvm1@448_ssv2-50shot.pth"
     assert big.paper is not None and big.paper.arxiv == "2407.18067"
     small = vm.get_model_entry("vit_say_kinetics-50shot")
@@ -53,6 +54,40 @@ def test_entries_carry_classes_resolution_preprocessing_and_paper() -> None:
     assert vm.get_model_entry("vit_hvm1_imagenet-2pt").num_classes == 1000
     assert vm.get_model_entry("mae_s_none").num_classes is None
     assert "child S" in vm.get_model_entry("vit_s_none").pretraining_data
+
+
+def test_every_entry_carries_the_recipe_it_was_trained_with() -> None:
+    for name in vm.list_models():
+        entry = vm.get_model_entry(name)
+        pre = entry.preprocessing
+        assert pre.sampling_rate == 8 and pre.fps == 30 and pre.num_frames == 16, name  # --sampling_rate 8
+        assert entry.mask_ratio == (0.95 if entry.img_size == 448 else 0.9), name
+        if name.endswith("_imagenet-2pt"):  # finetune_on_image.py: Resize(img_size + 32, bicubic), ImageNet stats
+            assert pre.resize == "bicubic" and pre.short_side == entry.img_size + 32, name
+            assert pre.mean == (0.485, 0.456, 0.406) and pre.std == (0.229, 0.224, 0.225), name
+        else:  # the Kinetics loader: swscale area to 256 (224 px) or 448 (448 px), 0.45 / 0.225
+            assert pre.resize == "area" and pre.short_side == {224: 256, 448: 448}[entry.img_size], name
+            assert pre.mean == (0.45,) * 3 and pre.std == (0.225,) * 3, name
+
+
+def test_user_entries_set_the_recipe(tmp_path: Path) -> None:
+    (tmp_path / "cat.toml").write_text(
+        toml_entry("img_cls", "vit", checkpoint="x.pth", num_classes=5, resize="bicubic", sampling_rate=4)
+        + toml_entry("slow_mae", "mae", checkpoint="y.pth", short_side=64, fps=25.0, mask_ratio=0.75)
+    )
+    vm.register_catalog(tmp_path / "cat.toml")
+    image = vm.get_model_entry("img_cls").preprocessing
+    assert (image.resize, image.short_side, image.sampling_rate, image.mean) == (
+        "bicubic",
+        88,
+        4,
+        (0.485, 0.456, 0.406),
+    )
+    slow = vm.get_model_entry("slow_mae")
+    assert (slow.preprocessing.short_side, slow.preprocessing.fps, slow.mask_ratio) == (64, 25.0, 0.75)
+    (tmp_path / "bad.toml").write_text(toml_entry("bad", "vit", checkpoint="x.pth", resize="lanczos"))
+    with pytest.raises(vm.CatalogError, match="bad.toml: entry 'bad': field 'resize' must be one of area, bicubic"):
+        vm.register_catalog(tmp_path / "bad.toml")
 
 
 def test_label_sets_have_the_head_sizes() -> None:
@@ -92,7 +127,7 @@ def test_user_catalogue_local_and_hub_entries(tmp_path: Path) -> None:
     assert [e.name for e in added] == ["tiny_mae", "tiny_cls"]
     mae = vm.get_model_entry("tiny_mae")
     assert mae.source.local_path == tmp_path / "tiny_mae.pth"
-    assert mae.arch.embed_dim == 64 and mae.preprocessing.short_side == 88 and mae.preprocessing.num_frames == 4
+    assert mae.arch.embed_dim == 64 and mae.preprocessing.short_side == 56 and mae.preprocessing.num_frames == 4
     cls = vm.get_model_entry("tiny_cls")
     assert (cls.source.repo_id, cls.source.filename, cls.num_classes) == ("me/my-models", "cls.pth", 5)
     assert vm.load_labels(cls.labels) == ("a", "b", "c", "d", "e")

@@ -35,7 +35,8 @@ def test_list_json_rows_are_machine_readable() -> None:
     rows = json.loads(result.output)
     assert len(rows) == 14 and all(r["kind"] == "vit" and r["num_classes"] == 174 for r in rows)
     big = next(r for r in rows if r["name"] == "vit_hvm1@448_ssv2-10shot")
-    assert big["img_size"] == 448 and big["preprocessing"]["short_side"] == 480
+    assert big["img_size"] == 448 and big["preprocessing"]["short_side"] == 448
+    assert big["preprocessing"]["sampling_rate"] == 8 and big["pretraining_mask_ratio"] == 0.95
     assert big["downloaded"] is False and big["parameters"] > 600_000_000
 
 
@@ -109,7 +110,15 @@ def test_corrupt_cached_file_says_how_to_repair(tiny_catalog: Path, hub_server: 
 def test_info_shows_everything_about_a_model() -> None:
     result = invoke("info", "vit_hvm1@448_ssv2-50shot")
     assert result.exit_code == 0
-    for text in ("448x448", "short side -> 480", "174 (ssv2)", "arXiv:2407.18067", "eminorhan/hvm-1", "vidm embed"):
+    for text in (
+        "448x448",
+        "short side 448",
+        "sampling rate 8",
+        "0.95",
+        "174 (ssv2)",
+        "arXiv:2407.18067",
+        "vidm embed",
+    ):
         assert text in result.output
     data = json.loads(invoke("info", "mae_s_none", "--json").output)
     assert data["filename"] == "s_none.pth" and data["kind"] == "mae"

@@ -22,7 +22,7 @@ from .errors import CatalogError, UnknownModelError
 from .hub import CheckpointSource
 from .labels import BUILTIN_LABEL_SETS
 from .models.config import ARCH_FIELDS, MODEL_KINDS, Architecture, ModelKind
-from .preprocess import Preprocessing
+from .preprocess import RESIZE_RULES, Preprocessing
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -68,6 +68,7 @@ class ModelEntry:
     paper: Paper | None = None
     description: str = ""
     origin: str = "built-in"
+    mask_ratio: float | None = None  # MAE pretraining's --mask_ratio, when known
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -101,6 +102,7 @@ class ModelEntry:
             "filename": self.source.filename,
             "local_path": str(self.source.local_path) if self.source.local_path else None,
             "preprocessing": self.preprocessing.to_dict(),
+            "pretraining_mask_ratio": self.mask_ratio,
             "architecture": self.arch.to_dict(),
             "paper": {"title": self.paper.title, "arxiv": self.paper.arxiv, "venue": self.paper.venue}
             if self.paper
@@ -118,6 +120,10 @@ VIDEO_MODELS_PAPER = Paper(
 HVM1_PAPER = Paper(
     "HVM-1: Large-scale video models pretrained with nearly 5000 hours of human-like video data", "2407.18067"
 )
+
+# MAE pretraining mask ratio by input size (mae_st scripts/new/train_*.sh: --mask_ratio 0.9;
+# train_sayavakepicutego4d_448.sh: --mask_ratio 0.95).
+PRETRAINING_MASK_RATIO: dict[int, float] = {224: 0.9, 448: 0.95}
 
 # finetuning key -> (task description, classes, label set)
 FINETUNING: dict[str, tuple[str, int | None, str | None]] = {
@@ -179,12 +185,17 @@ def _builtin_entries() -> Iterator[ModelEntry]:
                         continue
                     task_desc, classes, labels = FINETUNING[task]
                     arch = Architecture(img_size=img_size, num_classes=classes)
+                    # Video models: the Kinetics loader's recipe at --sampling_rate 8 (every
+                    # scripts/new/train_*.sh and scripts/finetune/*.sh); ImageNet-finetuned ones:
+                    # finetune_on_image.py's transforms.
+                    images = task == "imagenet-2pt"
+                    pre = Preprocessing.for_images(img_size) if images else Preprocessing.for_video(img_size)
                     yield ModelEntry(
                         name=f"{kind}_{data_key}_{task}",
                         kind=kind,
                         family=fam.family,
                         arch=arch,
-                        preprocessing=Preprocessing.for_size(img_size, arch.num_frames),
+                        preprocessing=pre,
                         source=CheckpointSource(repo_id=fam.repo_id, filename=f"{file_prefix}_{task}.pth"),
                         pretraining=data_key,
                         pretraining_data=data_desc,
@@ -193,6 +204,7 @@ def _builtin_entries() -> Iterator[ModelEntry]:
                         labels=labels,
                         paper=fam.paper,
                         description=_describe(kind, data_desc, task_desc if task != "none" else None),
+                        mask_ratio=PRETRAINING_MASK_RATIO[img_size],
                     )
 
 
@@ -308,8 +320,12 @@ def get_model_entry(name: str) -> ModelEntry:
 
 # --------------------------------------------------------------------------- TOML catalogue files
 
-_INT_FIELDS = {f.name for f in fields(Architecture) if f.type in ("int", int)} | {"num_classes", "short_side"}
-_FLOAT_FIELDS = {"mlp_ratio", "norm_eps", "drop_path_rate", "fps"}
+_INT_FIELDS = {f.name for f in fields(Architecture) if f.type in ("int", int)} | {
+    "num_classes",
+    "short_side",
+    "sampling_rate",
+}
+_FLOAT_FIELDS = {"mlp_ratio", "norm_eps", "drop_path_rate", "fps", "mask_ratio"}
 _STR_FIELDS = {
     "kind",
     "checkpoint",
@@ -322,9 +338,10 @@ _STR_FIELDS = {
     "finetuning",
     "finetuning_task",
     "family",
+    "resize",
 }
 _LIST_FIELDS = {"mean", "std"}
-_ALLOWED = ARCH_FIELDS | _STR_FIELDS | _LIST_FIELDS | {"short_side", "fps"}
+_ALLOWED = ARCH_FIELDS | _STR_FIELDS | _LIST_FIELDS | {"short_side", "fps", "sampling_rate", "mask_ratio"}
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+-]*$")
 
 
@@ -374,17 +391,10 @@ def _entry_from_table(path: Path, name: str, table: Any) -> ModelEntry:
         labels = str((path.parent / labels).resolve())
     if labels is not None and arch.num_classes is None:
         raise CatalogError(f"{where}: field 'labels' needs 'num_classes'")
-    base = Preprocessing.for_size(arch.img_size, arch.num_frames)
-    preprocessing = Preprocessing(
-        img_size=arch.img_size,
-        short_side=int(table.get("short_side", base.short_side)),
-        num_frames=arch.num_frames,
-        fps=float(table.get("fps", base.fps)),
-        mean=_triple(where, "mean", table.get("mean", base.mean)),
-        std=_triple(where, "std", table.get("std", base.std)),
-    )
-    if preprocessing.short_side < arch.img_size:
-        raise CatalogError(f"{where}: field 'short_side' must be at least img_size ({arch.img_size})")
+    preprocessing = _preprocessing(where, table, arch)
+    mask_ratio = table.get("mask_ratio")
+    if mask_ratio is not None and not 0 < mask_ratio < 1:
+        raise CatalogError(f"{where}: field 'mask_ratio' must be between 0 and 1, got {mask_ratio!r}")
     finetuning = table.get("finetuning", "none" if arch.num_classes is None else "custom")
     return ModelEntry(
         name=name,
@@ -400,7 +410,35 @@ def _entry_from_table(path: Path, name: str, table: Any) -> ModelEntry:
         labels=labels,
         description=table.get("description", ""),
         origin=f"{path}",
+        mask_ratio=None if mask_ratio is None else float(mask_ratio),
     )
+
+
+def _preprocessing(where: str, table: dict[str, Any], arch: Architecture) -> Preprocessing:
+    """A user entry's recipe: the video training recipe (or the image one for ``resize =
+    "bicubic"``) for its size, with any field the table sets."""
+    resize = table.get("resize", "area")
+    if resize not in RESIZE_RULES:
+        raise CatalogError(f"{where}: field 'resize' must be one of {', '.join(RESIZE_RULES)}, got {resize!r}")
+    base = (Preprocessing.for_images if resize == "bicubic" else Preprocessing.for_video)(
+        arch.img_size, arch.num_frames
+    )
+    short_side = int(table.get("short_side", base.short_side))
+    if short_side < arch.img_size:
+        raise CatalogError(f"{where}: field 'short_side' must be at least img_size ({arch.img_size})")
+    try:
+        return Preprocessing(
+            img_size=arch.img_size,
+            short_side=short_side,
+            num_frames=arch.num_frames,
+            fps=float(table.get("fps", base.fps)),
+            sampling_rate=int(table.get("sampling_rate", base.sampling_rate)),
+            resize=resize,
+            mean=_triple(where, "mean", table.get("mean", base.mean)),
+            std=_triple(where, "std", table.get("std", base.std)),
+        )
+    except ValueError as err:  # fps <= 0, sampling_rate < 1
+        raise CatalogError(f"{where}: {err}") from None
 
 
 def _check_field(where: str, key: str, value: Any) -> None:

@@ -16,7 +16,7 @@ BUILTIN_LABEL_SETS: dict[str, int] = {"ssv2": 174, "kinetics700": 700, "imagenet
 def _builtin(name: str) -> tuple[str, ...]:
     if name == "imagenet":
         # torchvision ships the ImageNet-1k names in the same order as the heads.
-        from torchvision.models import ResNet50_Weights
+        from torchvision.models import ResNet50_Weights  # type: ignore[import-untyped]
 
         return tuple(ResNet50_Weights.IMAGENET1K_V2.meta["categories"])
     text = resources.files("vidmenagerie").joinpath("data", f"{name}.json").read_text(encoding="utf-8")

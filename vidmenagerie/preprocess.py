@@ -1,41 +1,116 @@
-"""Preprocessing constants of a model: they travel with its catalogue entry, never as globals."""
+"""How a model's input is prepared: a property of its catalogue entry, never a global.
+
+Two pixel rules exist because the models were trained two ways (sources cited in the README):
+
+- ``"area"``: the video training loader (mae_st ``util/decoder/decoder.py`` -> torchvision's
+  ``video_reader`` with ``video_min_dimension``): each frame converted to RGB and resized in one
+  FFmpeg swscale call with ``SWS_AREA``, short side to ``short_side``, long side rounded half
+  up; then an ``img_size`` crop at ``uniform_crop``'s offsets (centre rounded up); normalized
+  with ``mean``/``std`` (0.45/0.225).
+- ``"bicubic"``: the ImageNet finetuning transforms (mae_st ``finetune_on_image.py``, hvm-1
+  ``test_image_recognition.py``): PIL bicubic resize of the short side to ``short_side``
+  (``img_size + 32``, long side floored), torchvision ``CenterCrop`` (offsets rounded half to
+  even), ImageNet mean/std; a still image repeated over every frame.
+
+Frames are chosen by the training rule (``video.sampling.frame_offsets``): a clip covers
+``sampling_rate * num_frames / fps`` seconds and takes frames ``floor(linspace(0, L - 1,
+num_frames))`` of those ``L`` source frames.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
+from typing import Any, Literal, get_args
 
 MEAN: tuple[float, float, float] = (0.45, 0.45, 0.45)
 STD: tuple[float, float, float] = (0.225, 0.225, 0.225)
+IMAGENET_MEAN: tuple[float, float, float] = (0.485, 0.456, 0.406)
+IMAGENET_STD: tuple[float, float, float] = (0.229, 0.224, 0.225)
+
+Resize = Literal["area", "bicubic"]
+RESIZE_RULES: tuple[str, ...] = get_args(Resize)
+RESIZE_DESCRIPTIONS: dict[str, str] = {
+    "area": "swscale area (SWS_AREA) in the YUV->RGB conversion, long side rounded half up, crop offsets rounded up",
+    "bicubic": "PIL bicubic on RGB, long side floored, crop offsets rounded half to even (torchvision CenterCrop)",
+}
+# The frame rule of mae_st's Kinetics loader (util/kinetics.py + util/decoder/decoder.py).
+FRAME_RULE = "floor(linspace(0, L - 1, num_frames)) of the L = sampling_rate * num_frames / fps * video fps frames"
 
 
 @dataclass(frozen=True)
 class Preprocessing:
-    """How frames become model input: sample at ``fps``, resize short side, centre crop, normalize.
-
-    The published models were trained on 16-frame clips of 30 fps video, frames scaled to
-    [0, 1], short side resized to ``img_size + 32`` (bilinear, no antialiasing), centre
-    cropped to ``img_size`` and normalized with per-channel ``mean`` and ``std``.
-    """
+    """A model's input recipe: frame choice (``num_frames``, ``sampling_rate`` at ``fps``) and
+    pixels (``resize`` rule to ``short_side``, ``img_size`` crop, ``mean``/``std``)."""
 
     img_size: int = 224
     short_side: int = 256
     num_frames: int = 16
     fps: float = 30.0
+    sampling_rate: int = 8
+    resize: Resize = "area"
     mean: tuple[float, float, float] = MEAN
     std: tuple[float, float, float] = STD
 
-    @classmethod
-    def for_size(cls, img_size: int, num_frames: int = 16) -> Preprocessing:
-        """The training pipeline's constants for a given crop size (short side = crop + 32)."""
-        return cls(img_size=img_size, short_side=img_size + 32, num_frames=num_frames)
+    def __post_init__(self) -> None:
+        """Refuse recipes no clip can be made with, naming the field."""
+        if self.img_size < 1 or self.num_frames < 1 or self.sampling_rate < 1:
+            raise ValueError(
+                f"img_size, num_frames and sampling_rate must be >= 1, got {self.img_size}, {self.num_frames}, "
+                f"{self.sampling_rate}"
+            )
+        if self.short_side < self.img_size:
+            raise ValueError(f"short side {self.short_side} is smaller than the crop {self.img_size}")
+        if not self.fps > 0:
+            raise ValueError(f"fps must be > 0, got {self.fps}")
+        if self.resize not in RESIZE_RULES:
+            raise ValueError(f"resize must be one of {', '.join(RESIZE_RULES)}, got {self.resize!r}")
 
-    def to_dict(self) -> dict[str, object]:
+    @classmethod
+    def for_video(cls, img_size: int, num_frames: int = 16, *, short_side: int | None = None) -> Preprocessing:
+        """The video training recipe; short side 256 at 224 px (``train_jitter_scales[0]``), else the
+        crop size (the 448-pixel models were trained with ``--train_jitter_scales 448 448``)."""
+        side = short_side if short_side is not None else (256 if img_size == 224 else img_size)
+        return cls(img_size=img_size, short_side=side, num_frames=num_frames)
+
+    @classmethod
+    def for_images(cls, img_size: int, num_frames: int = 16) -> Preprocessing:
+        """The ImageNet finetuning recipe (``finetune_on_image.py``): bicubic to ``img_size + 32``,
+        ImageNet statistics."""
+        return cls(
+            img_size=img_size,
+            short_side=img_size + 32,
+            num_frames=num_frames,
+            resize="bicubic",
+            mean=IMAGENET_MEAN,
+            std=IMAGENET_STD,
+        )
+
+    def with_sampling_rate(self, sampling_rate: int | None) -> Preprocessing:
+        """This recipe with another sampling rate (None: unchanged), for ``--sampling-rate``."""
+        return self if sampling_rate is None else replace(self, sampling_rate=sampling_rate)
+
+    @property
+    def span_seconds(self) -> float:
+        """Seconds of video one clip covers (``sampling_rate * num_frames / fps``)."""
+        return self.sampling_rate * self.num_frames / self.fps
+
+    def describe(self) -> str:
+        """One line for ``vidm info``."""
+        return (
+            f"{self.resize} resize ({RESIZE_DESCRIPTIONS[self.resize]}) to short side {self.short_side}, "
+            f"centre crop {self.img_size}, mean {list(self.mean)}, std {list(self.std)}"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form, for ``vidm info`` and ``run.json``."""
-        return {
-            "img_size": self.img_size,
-            "short_side": self.short_side,
-            "num_frames": self.num_frames,
-            "fps": self.fps,
-            "mean": list(self.mean),
-            "std": list(self.std),
-        }
+        data: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["mean"], data["std"] = list(self.mean), list(self.std)
+        data["frame_rule"] = FRAME_RULE
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Preprocessing:
+        """The recipe ``to_dict`` wrote (``frame_rule`` is informative and ignored)."""
+        values = {f.name: data[f.name] for f in fields(cls) if f.name in data}
+        values["mean"], values["std"] = tuple(values.get("mean", MEAN)), tuple(values.get("std", STD))
+        return cls(**values)

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Optional
 import typer
 from rich.markup import escape
 from rich.panel import Panel
+from rich.table import Table
 
 from ..catalog import ModelEntry, default_catalog
 from ..factory import entry_parameters
@@ -99,11 +100,17 @@ def info_cmd(
         ("pretraining data", entry.pretraining_data),
         ("finetuning", entry.finetuning_task),
         ("classes", f"{a.num_classes} ({entry.labels})" if a.num_classes else "none (features)"),
-        ("input", f"{pre.num_frames} frames x {pre.img_size}x{pre.img_size}, sampled from {pre.fps:g} fps"),
+        ("input", f"{pre.num_frames} frames x {pre.img_size}x{pre.img_size}"),
         (
-            "preprocessing",
-            f"RGB in [0, 1], short side -> {pre.short_side} (bilinear), centre crop {pre.img_size}, "
-            f"mean {list(pre.mean)}, std {list(pre.std)}",
+            "frames",
+            f"sampling rate {pre.sampling_rate} at {pre.fps:g} fps (a clip spans {pre.span_seconds:.2f} s): "
+            f"frames floor(linspace(0, L - 1, {pre.num_frames})) of its L source frames"
+            + ("; a still fills every frame" if pre.resize == "bicubic" else ""),
+        ),
+        ("pixels", pre.describe()),
+        (
+            "mask ratio",
+            f"{entry.mask_ratio:g} (MAE pretraining)" if entry.mask_ratio is not None else "not recorded",
         ),
         (
             "architecture",
@@ -122,13 +129,19 @@ def info_cmd(
         ("paper", entry.paper.cite() if entry.paper else "-"),
         ("example", _example(entry)),
     ]
-    text = "\n".join(f"[bold]{k:>16}[/bold]  {escape(str(v))}" for k, v in lines)
-    out.print(Panel(text, title=escape(entry.name), expand=False))
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(justify="right", style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")  # long values wrap inside the panel instead of being cut off
+    for key, value in lines:
+        grid.add_row(key, escape(str(value)))
+    out.print(Panel(grid, title=escape(entry.name), expand=False))
 
 
 def _example(entry: ModelEntry) -> str:
     if entry.kind == "mae":
         return f"vidm complete --model {entry.name}"
+    if entry.is_finetuned and entry.preprocessing.resize == "bicubic":
+        return f"vidm embed photos/ --model {entry.name} --top-k 5 --out feats.npy"
     if entry.is_finetuned:
         return f"vidm embed clips/ --model {entry.name} --logits --top-k 5 --out feats.npy"
     return f"vidm attend --model {entry.name}"
