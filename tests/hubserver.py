@@ -125,9 +125,7 @@ class HubServer:
 
     def _commit_locked(self, repo_id: str) -> str:
         files = self._repos[repo_id]
-        state = "\n".join(
-            f"{name}\0{hashlib.sha256(data).hexdigest()}" for name, data in sorted(files.items())
-        )
+        state = "\n".join(f"{name}\0{hashlib.sha256(data).hexdigest()}" for name, data in sorted(files.items()))
         return hashlib.sha1(f"{repo_id}\n{state}".encode()).hexdigest()
 
     @staticmethod
@@ -213,9 +211,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, *, head: bool) -> None:
         hub = self.hub
         with hub._lock:
-            hub.requests.append(
-                Request(self.command, self.path, {k.lower(): v for k, v in self.headers.items()})
-            )
+            hub.requests.append(Request(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}))
         path = unquote(urlsplit(self.path).path)
         repo_id, sep, rest = path.lstrip("/").partition("/resolve/")
         revision, _, filename = rest.partition("/")
@@ -257,9 +253,7 @@ class _Handler(BaseHTTPRequestHandler):
         if range_header and not head:
             match = _RANGE.match(range_header.strip())
             if match is None or match.groups() == ("", ""):
-                return self._error(
-                    416, None, "Invalid range", head=head, extra={"Content-Range": f"bytes */{total}"}
-                )
+                return self._error(416, None, "Invalid range", head=head, extra={"Content-Range": f"bytes */{total}"})
             first, last = match.groups()
             if first == "":  # suffix range: the last N bytes
                 start, end = max(total - int(last), 0), total - 1
@@ -345,9 +339,7 @@ def hf_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 
 @pytest.fixture
-def hub_server(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hf_sleeps: list[float]
-) -> Iterator[HubServer]:
+def hub_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hf_sleeps: list[float]) -> Iterator[HubServer]:
     """A started ``HubServer`` with an empty, private Hub cache under ``tmp_path / "hf_home"``.
 
     In-process: patches the ``huggingface_hub.constants`` that ``hf_hub_download`` reads (endpoint, URL
@@ -403,7 +395,5 @@ def hub_server(
         }
         for name, value in patched.items():
             monkeypatch.setattr(constants, name, value)
-        monkeypatch.setattr(
-            _cache_manager, "HF_HUB_CACHE", str(hub_cache)
-        )  # bound at import by scan_cache_dir
+        monkeypatch.setattr(_cache_manager, "HF_HUB_CACHE", str(hub_cache))  # bound at import by scan_cache_dir
         yield server

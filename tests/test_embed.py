@@ -110,7 +110,7 @@ def test_rows_and_manifest_per_clip_mode(
     assert [int(v["first_row"]) for v in videos] == [0, counts[0], counts[0] + counts[1]]
     record = json.loads((tmp_path / "feats.run.json").read_text())
     assert record["complete"] and record["counts"] == {"ok": 3, "failed": 0, "pending": 0, "rows": len(rows)}
-    assert record["settings"]["sampling_rate"] == 2 and record["settings"]["crops"] == crops
+    assert record["settings"]["preprocessing"]["sampling_rate"] == 2 and record["settings"]["crops"] == crops
     assert record["model"]["name"] == "tiny_vit" and record["checkpoint_file"].endswith("mae.pth")
     assert "torch" in record["versions"]
     assert not (tmp_path / "feats.parts").exists()  # a finished run leaves no parts behind

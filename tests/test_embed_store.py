@@ -52,7 +52,7 @@ def test_settings_round_trip_and_name_their_differences() -> None:
     options = {"pool": "tokens", "layer": -4, "clips": "sliding", "stride": 2.0, "logits": True}
     settings = EmbedSettings.for_model(entry, **options)
     assert settings.feature_shape == (8 * 16 * 16, 1280) and settings.num_classes == 174
-    assert settings.clips == "sliding:2" and settings.sampling_rate == 8 and settings.dtype == "float32"
+    assert settings.clips == "sliding:2" and settings.preprocessing.sampling_rate == 8 and settings.dtype == "float32"
     assert EmbedSettings.from_dict(settings.to_dict()) == settings
     other = EmbedSettings.for_model(entry, **options, dtype="bf16")
     assert other.differences(settings) == ["dtype 'float32' -> 'bfloat16'"]

@@ -70,9 +70,7 @@ def test_force_downloads_again_and_repairs_a_damaged_blob(hub: HubServer) -> Non
     assert len(hub.calls("GET", "s_none.pth")) == 2
 
 
-def test_progress_flag(
-    hub: HubServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_progress_flag(hub: HubServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     hf_tqdm = importlib.import_module("huggingface_hub.utils.tqdm")  # the package attribute is the class
 
     monkeypatch.setattr(hf_tqdm, "HF_HUB_DISABLE_PROGRESS_BARS", None)
@@ -88,9 +86,7 @@ def test_progress_flag(
     assert hf_tqdm.progress_bar_states == {}  # per-call switch: no global state left behind
 
 
-def test_offline_uses_the_cache_and_explains_what_is_missing(
-    hub: HubServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_offline_uses_the_cache_and_explains_what_is_missing(hub: HubServer, monkeypatch: pytest.MonkeyPatch) -> None:
     path = fetch_checkpoint(S, progress=False)
     hub.clear_log()
     set_hub_offline(monkeypatch)

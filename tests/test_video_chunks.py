@@ -15,7 +15,7 @@ from vidmenagerie.video import ClipChunks, ClipFailure, VideoClips, collate, ite
 
 from videos import write_gray_video
 
-PRE = Preprocessing(img_size=32, short_side=40, num_frames=4)
+PRE = Preprocessing(img_size=32, short_side=40, num_frames=4, sampling_rate=4)
 SLIDING = "sliding:0.25"  # a clip spans 4 x 4 / 30 s; a 3 s video gives 11 windows
 
 

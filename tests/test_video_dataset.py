@@ -14,7 +14,7 @@ from vidmenagerie.video.dataset import ClipDataset, ClipFailure, VideoClips, col
 
 from videos import clip_indices, write_gray_video
 
-PRE = Preprocessing(img_size=32, short_side=40, num_frames=4)
+PRE = Preprocessing(img_size=32, short_side=40, num_frames=4, sampling_rate=4)
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def test_loader_with_workers_yields_clips_and_failures(files: list[Path]) -> Non
     assert one.frames.shape == (6, 3, 4, 32, 32)  # 2 windows x 3 crops
     assert one.windows.tolist() == [0, 0, 0, 1, 1, 1] and one.crops.tolist() == [0, 1, 2, 0, 1, 2]
     assert one.times.shape == (6, 4) and one.starts.shape == one.ends.shape == (6,)
-    assert clip_indices(one.frames[1]) == [0, 4, 8, 12]  # the centre crop shows the index code
+    assert clip_indices(one.frames[1]) == [0, 5, 10, 15]  # the centre crop shows the index code
 
     expected = read_clips(files[2], "uniform:2", crops=3, preprocessing=PRE)
     assert torch.equal(two.frames, torch.stack([c.frames for c in expected]))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 import av
 import numpy as np
 import pytest
 
-import vidmenagerie.video.read as read_module
+import vidmenagerie.video.sources as sources_module
 from vidmenagerie.errors import VideoError, VidmError
 from vidmenagerie.video import probe_video, read_clip, read_clips
 
@@ -35,8 +36,9 @@ def test_missing_file(tmp_path: Path) -> None:
     expect_error(tmp_path / "nope.mp4", "no such file")
 
 
-def test_folder_is_not_a_video(tmp_path: Path) -> None:
-    expect_error(tmp_path, "is a folder")
+def test_folder_without_frames(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("no pictures here")
+    expect_error(tmp_path, "folder holds no frames")
 
 
 def test_zero_byte_file(tmp_path: Path) -> None:
@@ -72,16 +74,42 @@ def test_audio_only_file(tmp_path: Path) -> None:
         probe_video(path)
 
 
-def test_truncated_file_with_its_index_first_decodes_what_is_there(tmp_path: Path) -> None:
+TRUNCATED = r"truncated or damaged: data stops at [01].\d\d s of the 2.\d\d s its header claims"
+
+
+def test_truncated_file_with_its_index_first_is_reported(tmp_path: Path) -> None:
     whole = write_video(tmp_path / "whole.mp4", noise_frames(60), options={"crf": "10"}, pix_fmt="yuv420p")
     _faststart(whole, tmp_path / "faststart.mp4")
     data = (tmp_path / "faststart.mp4").read_bytes()
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(data[: len(data) // 2])
-    clip = read_clip(cut, num_frames=4, sampling_rate=4, img_size=32, start=0.0)  # enough frames: fine
-    assert clip.info.repeated_frames == 0
-    with pytest.raises(VideoError, match=r"cut.mp4: truncated or damaged: frames stop at 1.\d\d s of the 2.00 s"):
-        read_clip(cut, num_frames=4, sampling_rate=4, img_size=32)  # centred: past the cut
+    for start in (0.0, None):  # whether or not the clip needs the missing frames
+        with pytest.raises(VideoError, match="cut.mp4: " + TRUNCATED):
+            read_clip(cut, num_frames=4, sampling_rate=4, img_size=32, start=start)
+
+
+@pytest.mark.parametrize("suffix", ["mkv", "webm"])
+def test_truncated_matroska_is_reported_like_mp4(tmp_path: Path, suffix: str) -> None:
+    codec = "libvpx-vp9" if suffix == "webm" else "libx264"
+    options = {"deadline": "realtime", "cpu-used": "8", "b": "2M"} if suffix == "webm" else {"crf": "10"}
+    audio = suffix == "mkv"  # its header's duration covers the (longer) audio too: still truncated
+    whole = write_video(tmp_path / f"whole.{suffix}", noise_frames(60), codec=codec, options=options, audio=audio)
+    cut = tmp_path / f"cut.{suffix}"
+    data = whole.read_bytes()
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(VideoError, match=f"cut.{suffix}: " + TRUNCATED):
+        read_clip(cut, num_frames=4, sampling_rate=4, img_size=32, start=0.0)
+
+
+def test_a_header_claiming_less_than_the_data_holds_is_read_to_the_end(tmp_path: Path) -> None:
+    path = write_video(tmp_path / "v.mp4", noise_frames(300), options={"crf": "30", "bf": "0"}, pix_fmt="yuv420p")
+    claims_one_second(path)
+    with av.open(str(path)) as container:
+        assert container.streams.video[0].duration * container.streams.video[0].time_base == 1  # what it claims
+    clips = read_clips(path, "sliding", num_frames=4, sampling_rate=8, img_size=32)
+    assert len(clips) == 10 and clips[-1].end == pytest.approx(10.0)  # 10 s of sliding clips, not 1
+    assert clips[0].info.duration == pytest.approx(10.0)
+    assert clips[0].info.note == "header claims 1.00 s but the video data runs to 10.00 s: clips cover the data"
 
 
 def test_truncated_file_with_its_index_last_cannot_be_opened(tmp_path: Path) -> None:
@@ -108,7 +136,7 @@ def test_ffmpeg_errors_while_decoding_become_video_errors(tmp_path: Path, monkey
     def failing(*args: object, **kwargs: object) -> None:
         raise av.FFmpegError(1, "decoder exploded")
 
-    monkeypatch.setattr(read_module, "pick_frames", failing)
+    monkeypatch.setattr(sources_module, "pick_frames", failing)
     with pytest.raises(VideoError, match="v.mp4: cannot decode"):
         read_clips(path, "uniform:2")
 
@@ -127,3 +155,15 @@ def _faststart(source: Path, target: Path) -> None:
             if packet.size:
                 packet.stream = stream
                 dst.mux(packet)
+
+
+def claims_one_second(path: Path) -> None:
+    """Rewrite an MP4's movie, track and media header durations to say 1 s (the samples stay)."""
+    data = bytearray(path.read_bytes())
+    for box in (b"mvhd", b"mdhd"):
+        at = data.find(box)
+        long_times = data[at + 4] == 1  # version 1 boxes hold 64-bit times
+        scale_at = at + 8 + (16 if long_times else 8)
+        scale = struct.unpack(">I", data[scale_at : scale_at + 4])[0]
+        data[scale_at + 4 : scale_at + 8] = struct.pack(">I", scale)  # duration = one second of ticks
+    path.write_bytes(bytes(data))

@@ -1,4 +1,4 @@
-"""find_videos: files, folders (recursive, sorted), list files; clear errors."""
+"""find_inputs: files, folders (recursive, sorted), list files, stills and frame folders; clear errors."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from vidmenagerie.errors import VideoError
-from vidmenagerie.video.find import find_videos
+from vidmenagerie.video.find import find_inputs as find_videos
+from vidmenagerie.video.find import is_frame_folder
 
 
 def touch(path: Path) -> Path:
@@ -42,6 +43,7 @@ def test_folder_is_searched_recursively_sorted_and_case_insensitively(tree: Path
     assert [p.relative_to(tree).as_posix() for p in found] == [
         "a.MOV",
         "b.mp4",
+        "cover.jpg",  # stills are inputs too
         "e.m4v",
         "f.avi",
         "sub/c.webm",
@@ -74,7 +76,7 @@ def test_missing_path_is_named(tmp_path: Path) -> None:
 
 def test_folder_without_videos_is_named(tmp_path: Path) -> None:
     touch(tmp_path / "empty" / "readme.md")
-    with pytest.raises(VideoError, match=r"empty: folder holds no videos \(looked for .avi, .m4v"):
+    with pytest.raises(VideoError, match=r"empty: folder holds no videos or images \(looked for .avi, .bmp"):
         find_videos(tmp_path / "empty")
 
 
@@ -87,3 +89,72 @@ def test_bad_list_entries_name_the_list_and_line(tmp_path: Path) -> None:
     touch(tmp_path / "a.mp4")
     with pytest.raises(VideoError, match=r"missing.mp4 \(listed in .*l.txt:2\): no such file"):
         find_videos(listing)
+
+
+def frames(folder: Path, names: list[str]) -> Path:
+    """A folder holding empty files with these names."""
+    for name in names:
+        touch(folder / name)
+    return folder
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ["00001.jpg", "00002.jpg", "00003.jpg"],
+        ["frame_0000.png", "frame_0004.png", "frame_0008.png", "frame_0012.png"],  # every 4th frame kept
+        [
+            "img1.jpg",
+            "img2.jpg",
+            "img10.jpg",
+            "img11.jpg",
+            "img3.jpg",
+            "img4.jpg",
+            "img5.jpg",
+            "img6.jpg",
+            "img7.jpg",
+            "img8.jpg",
+            "img9.jpg",
+        ],  # fmt: skip
+    ],
+)
+def test_numbered_images_make_a_frame_folder(tmp_path: Path, names: list[str]) -> None:
+    folder = frames(tmp_path / "clip", names)
+    assert is_frame_folder(folder)
+    assert find_videos(folder) == [folder]  # the folder itself is one video
+    assert find_videos(tmp_path) == [folder]
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ["IMG_0012.jpg", "IMG_0047.jpg", "IMG_0051.jpg"],  # photos: gaps in the numbering
+        ["cat.jpg", "dog.jpg"],  # no numbers
+        ["0001.jpg", "0002.png"],  # two extensions
+        ["0001.jpg", "0002.jpg", "notes.txt"],  # other files
+        ["0001.jpg"],  # one image is a still
+        ["IMG_0012.jpg", "IMG_0047.jpg"],  # two photos far apart
+        ["a1.jpg", "b2.jpg"],  # names differ beyond the number
+    ],
+)
+def test_other_image_folders_hold_stills(tmp_path: Path, names: list[str]) -> None:
+    folder = frames(tmp_path / "photos", names)
+    assert not is_frame_folder(folder)
+    images = [n for n in names if not n.endswith(".txt")]
+    assert {p.name for p in find_videos(folder)} == set(images)
+
+
+def test_frame_folder_modes_and_mixed_trees(tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    clip = frames(root / "clip_a", ["1.jpg", "2.jpg", "3.jpg"])
+    photos = frames(root / "photos", ["IMG_0012.jpg", "IMG_0047.jpg"])
+    touch(root / "b.mp4")
+    touch(root / "cover.png")
+    expected = [root / "b.mp4", clip, root / "cover.png", photos / "IMG_0012.jpg", photos / "IMG_0047.jpg"]
+    assert find_videos(root) == expected
+    assert find_videos(root, frame_folders="always") == [root]  # images at the top: the folder is one video
+    assert find_videos(root / "photos", frame_folders="always") == [photos]
+    never = find_videos(root, frame_folders="never")
+    assert clip not in never and clip / "1.jpg" in never and len(never) == 7
+    with pytest.raises(ValueError, match="frame folders must be one of auto, always, never"):
+        find_videos(root, frame_folders="sometimes")  # type: ignore[arg-type]

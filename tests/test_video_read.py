@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 
@@ -31,13 +33,18 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     }
 
 
+def training_offsets(fps: Fraction, num_frames: int, sampling_rate: int) -> list[int]:
+    """mae_st's rule, exactly: floor(i * (L - 1) / (T - 1)) with L = rate * T / 30 * fps."""
+    span = Fraction(sampling_rate * num_frames, 30) * fps
+    return [0] if num_frames == 1 else [math.floor(i * (span - 1) / (num_frames - 1)) for i in range(num_frames)]
+
+
 def expected_indices(fps: float, start: float, num_frames: int, sampling_rate: int, count: int) -> list[int]:
-    """Index of the frame on screen at each clip instant, for a constant frame rate video."""
-    out = []
-    for i in range(num_frames):
-        t = Fraction(start).limit_denominator(1000) + Fraction(i * sampling_rate, 30)
-        out.append(min(int(t * Fraction(fps).limit_denominator(1000)), count - 1))
-    return out
+    """Source frame of each clip frame for a constant frame rate video: the frame the window starts
+    in, then the training rule's offsets, clamped to the last frame."""
+    rate = Fraction(fps).limit_denominator(1000)
+    first = math.floor(Fraction(start).limit_denominator(1000) * rate)
+    return [min(first + k, count - 1) for k in training_offsets(rate, num_frames, sampling_rate)]
 
 
 @pytest.mark.parametrize(
@@ -53,7 +60,10 @@ def test_frames_are_chosen_by_time(videos: dict[str, Path], name: str, fps: floa
 
 def test_variable_frame_rate_picks_the_frame_on_screen(videos: dict[str, Path]) -> None:
     clip = read_clip(videos["vfr"], num_frames=8, sampling_rate=4, img_size=32, start=0.25)
-    wanted = [0.25 + i * 4 / 30 for i in range(8)]
+    with av.open(str(videos["vfr"])) as container:
+        rate = Fraction(container.streams.video[0].average_rate)  # the rule counts frames at the average rate
+    first = math.floor(Fraction(1, 4) * rate)
+    wanted = [(first + k) / rate for k in training_offsets(rate, 8, 4)]
     expected = [max(k for k, t in enumerate(VFR_TIMES) if t <= w + 1e-9) for w in wanted]
     assert clip_indices(clip.frames) == expected
     assert clip.times == pytest.approx([VFR_TIMES[k] for k in expected], abs=1e-3)
@@ -67,7 +77,7 @@ def test_audio_track_does_not_change_the_frames(videos: dict[str, Path]) -> None
 def test_start_none_centres_the_clip(videos: dict[str, Path]) -> None:
     clip = read_clip(videos["mp4_audio"], num_frames=4, sampling_rate=4, img_size=32)
     span = 4 * 4 / 30
-    assert clip.start == pytest.approx((2.0 - span) / 2)
+    assert clip.start == pytest.approx(math.floor((2.0 - span) / 2 * 30) / 30)  # on the frame it falls in
     assert clip.end == pytest.approx(clip.start + span)
     assert clip_indices(clip.frames) == expected_indices(30, clip.start, 4, 4, 60)
 
@@ -86,9 +96,9 @@ def test_short_video_repeats_its_last_frame_and_says_so(videos: dict[str, Path])
     clip = read_clip(videos["mp4_30"], num_frames=16, sampling_rate=4, img_size=32)
     assert clip.start == 0.0
     indices = clip_indices(clip.frames)
-    assert indices[:8] == [0, 4, 8, 12, 16, 20, 24, 28]
-    assert indices[8:] == [29] * 8
-    assert clip.info.repeated_frames == 8
+    assert indices[:7] == [0, 4, 8, 12, 16, 21, 25]  # floor(linspace(0, 63, 16)): 0, 4, 8, 12, 16, 21, ...
+    assert indices[7:] == [29] * 9
+    assert clip.info.repeated_frames == 8  # offset 29 is frame 29 itself; offsets 33.. run past the end
 
 
 def test_default_clip_has_the_training_shape(videos: dict[str, Path]) -> None:
@@ -107,7 +117,7 @@ def test_preprocessing_supplies_size_frames_and_normalization(videos: dict[str, 
 
 def test_arguments_that_contradict_the_preprocessing_are_refused(videos: dict[str, Path]) -> None:
     with pytest.raises(ValueError, match="img_size=448 contradicts"):
-        read_clip(videos["mp4_30"], img_size=448, preprocessing=Preprocessing.for_size(224))
+        read_clip(videos["mp4_30"], img_size=448, preprocessing=Preprocessing.for_video(224))
     with pytest.raises(ValueError, match="start must be >= 0"):
         read_clip(videos["mp4_30"], start=-1.0)
 

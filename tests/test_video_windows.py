@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-import vidmenagerie.video.read as read_module
+import vidmenagerie.video.sources as sources_module
 from vidmenagerie.video import Windows, read_clips
 from vidmenagerie.video.sampling import ClipSampling
 
@@ -65,6 +65,9 @@ def test_random_windows_are_seeded_and_inside_the_video() -> None:
     assert a == sorted(a) and all(0 <= s <= 10 - SPAN for s in a)
 
 
+OFFSETS = [0, 5, 10, 15]  # floor(linspace(0, L - 1, 4)) with L = 4 * 4 / 30 * 30 = 16 frames
+
+
 def test_sliding_clips_cover_the_whole_video(video: Path) -> None:
     clips = read_clips(video, "sliding:0.5", num_frames=4, sampling_rate=4, img_size=32)
     span = 4 * 4 / 30
@@ -73,21 +76,21 @@ def test_sliding_clips_cover_the_whole_video(video: Path) -> None:
     assert clips[-1].end == pytest.approx(3.0)
     for clip in clips:
         first = round(clip.start * 30)
-        assert clip_indices(clip.frames) == [min(first + 4 * i, 89) for i in range(4)]
+        assert clip_indices(clip.frames) == [min(first + k, 89) for k in OFFSETS]
         assert clip.times == pytest.approx([i / 30 for i in clip_indices(clip.frames)], abs=1e-3)
 
 
 def test_uniform_clips_spread_evenly(video: Path) -> None:
     clips = read_clips(video, "uniform:3", num_frames=4, sampling_rate=4, img_size=32)
     room = 3.0 - 16 / 30
-    assert [c.start for c in clips] == pytest.approx([0.0, room / 2, room])
-    assert clip_indices(clips[0].frames) == [0, 4, 8, 12]
-    assert clip_indices(clips[2].frames) == [74, 78, 82, 86]
+    assert [c.start for c in clips] == pytest.approx([0.0, 37 / 30, room])  # room / 2 = 1.2333 s: frame 37
+    assert clip_indices(clips[0].frames) == OFFSETS
+    assert clip_indices(clips[2].frames) == [74, 79, 84, 89]
 
 
 def test_center_and_random_give_one_clip_each(video: Path) -> None:
     (center,) = read_clips(video, "center", num_frames=4, sampling_rate=4, img_size=32)
-    assert center.start == pytest.approx((3.0 - 16 / 30) / 2)
+    assert center.start == pytest.approx(37 / 30)  # (3 - 16 / 30) / 2 = 1.2333 s falls in frame 37
     first = read_clips(video, "random:2", num_frames=4, sampling_rate=4, img_size=32, seed=3)
     again = read_clips(video, "random:2", num_frames=4, sampling_rate=4, img_size=32, seed=3)
     assert [c.start for c in first] == [c.start for c in again]
@@ -104,7 +107,7 @@ def test_three_crops_per_window_are_labelled(video: Path) -> None:
 
 def test_several_clips_open_and_decode_the_video_once(video: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     opened, passes = [], []
-    real_open, real_pick = read_module.open_video, read_module.pick_frames
+    real_open, real_pick = sources_module.open_video, sources_module.pick_frames
 
     def counting_open(*args, **kwargs):  # type: ignore[no-untyped-def]
         opened.append(args[0])
@@ -114,17 +117,22 @@ def test_several_clips_open_and_decode_the_video_once(video: Path, monkeypatch: 
         passes.append(list(wanted))
         return real_pick(container, stream, clock, wanted, convert, **kwargs)
 
-    monkeypatch.setattr(read_module, "open_video", counting_open)
-    monkeypatch.setattr(read_module, "pick_frames", counting_pick)
+    monkeypatch.setattr(sources_module, "open_video", counting_open)
+    monkeypatch.setattr(sources_module, "pick_frames", counting_pick)
     clips = read_clips(video, "sliding:0.25", num_frames=4, sampling_rate=4, img_size=32)
     assert len(opened) == 1 and len(passes) == 1
     assert passes[0] == sorted(set(passes[0]))  # one in-order pass over distinct instants
     assert len(clips) == 11
 
 
-def test_clip_sampling_times() -> None:
+def test_clip_sampling_follows_the_training_loader() -> None:
+    # util/kinetics.py + temporal_sampling at 30 fps: L = rate * T frames, floor(linspace(0, L - 1, T))
+    assert ClipSampling(16, 4).offsets(30) == [0, 4, 8, 12, 16, 21, 25, 29, 33, 37, 42, 46, 50, 54, 58, 63]
+    assert ClipSampling(16, 8).offsets(30)[-3:] == [110, 118, 127]  # the clip spans frames 0..127: 4.23 s
+    assert ClipSampling(16, 8).offsets(25) == [7 * i for i in range(16)]  # L = 106.67 frames at 25 fps
     sampling = ClipSampling(num_frames=3, sampling_rate=4, fps=30.0)
-    assert sampling.times(Fraction(1)) == [1, Fraction(34, 30), Fraction(38, 30)]
+    # the window starts in the frame its start falls in: 1.01 s is in frame 30 of a 30 fps video
+    assert sampling.times(Fraction(101, 100), 30) == [1, Fraction(35, 30), Fraction(41, 30)]
     assert sampling.span == Fraction(12, 30)
     with pytest.raises(ValueError):
         ClipSampling(num_frames=0)

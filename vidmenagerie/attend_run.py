@@ -21,6 +21,7 @@ from .heatmap import STYLES, THRESHOLD_STYLES, colormap_table, render_rows
 from .inference import autocast
 from .models.video_vit import VideoEncoder, resolve_layer
 from .pipeline import ClipPlan, LoadedClip, clip_output_name, iter_device_batches
+from .preprocess import Preprocessing
 from .render import denormalize, grid_image, save_image, side_by_side, write_animation
 from .runs import atomic_path, output_stems, versions, write_json
 
@@ -50,7 +51,8 @@ class AttendSettings:
     colormap: str = "inferno"
     seed: int = 0
     clip: str = "center"
-    sampling_rate: int = 4
+    sampling_rate: int | None = None  # None: the model's (8 for every published model)
+    folder_fps: float = 30.0
     device: str = "auto"
     dtype: str = "float32"
     batch_size: int = 4
@@ -121,6 +123,11 @@ class AttendRun:
     clips: list[AttentionClip] = field(default_factory=list)
     failures: list[tuple[Path, str]] = field(default_factory=list)
 
+    @property
+    def preprocessing(self) -> Preprocessing:
+        """The model's recipe at the run's sampling rate."""
+        return self.entry.preprocessing.with_sampling_rate(self.settings.sampling_rate)
+
 
 def load_attention_model(settings: AttendSettings) -> VideoEncoder:
     """The settings' model (vit, or an MAE used as its encoder) on the settings' device, float32 weights."""
@@ -148,11 +155,11 @@ def run_attention(
     model = model if model is not None else load_attention_model(settings)
     run = AttendRun(settings=settings, entry=entry)
     stems = output_stems(list(videos))
-    plan = ClipPlan(windows=settings.clip, sampling_rate=settings.sampling_rate, seed=settings.seed)
+    plan = ClipPlan(windows=settings.clip, seed=settings.seed, folder_fps=settings.folder_fps)
     out_dir.mkdir(parents=True, exist_ok=True)
     batches = iter_device_batches(
         videos,
-        entry.preprocessing,
+        run.preprocessing,
         plan,
         batch_size=settings.batch_size,
         workers=settings.workers,
@@ -167,7 +174,9 @@ def run_attention(
                 rows = cls_row(model, frames, settings.layer, rollout=settings.rollout).float().cpu()
             for i, item in enumerate(clips):
                 name = clip_output_name(stems[item.video], item)
-                run.clips.append(_write_clip(frames[i], rows[i], heads, item, out_dir / name, settings, model, entry))
+                run.clips.append(
+                    _write_clip(frames[i], rows[i], heads, item, out_dir / name, settings, model, run.preprocessing)
+                )
         write_json(out_dir / "run.json", run_record(run))
     write_json(out_dir / "run.json", run_record(run))
     return run
@@ -198,7 +207,7 @@ def _write_clip(
     base: Path,
     settings: AttendSettings,
     model: VideoEncoder,
-    entry: ModelEntry,
+    pre: Preprocessing,
 ) -> AttentionClip:
     """Picture, animation and arrays of one clip, from its CLS row ``[heads, 1 + L]``."""
     t_patch = model.arch.t_patch_size
@@ -208,7 +217,7 @@ def _write_clip(
     masks = None
     if settings.threshold is not None:
         masks = threshold_mask(torch.from_numpy(shown), settings.threshold).numpy()
-    frames = denormalize(clip_frames, entry.preprocessing)  # [T, H, W, 3]
+    frames = denormalize(clip_frames, pre)  # [T, H, W, 3]
     draw = {
         "style": settings.style,
         "colormap": settings.colormap,
@@ -228,7 +237,7 @@ def _write_clip(
         held = np.repeat(shown, t_patch, axis=1)[:, : frames.shape[0]]
         held_masks = None if masks is None else np.repeat(masks, t_patch, axis=1)[:, : frames.shape[0]]
         panels = side_by_side([frames, *render_rows(frames, held, masks=held_masks, **draw)])
-        fps = entry.preprocessing.fps / settings.sampling_rate
+        fps = pre.fps / pre.sampling_rate
         animations.append(write_animation(panels, base.with_name(f"{base.name}.mp4"), fps))
         if settings.gif:
             animations.append(write_animation(panels, base.with_name(f"{base.name}.gif"), fps))
@@ -261,7 +270,7 @@ def run_record(run: AttendRun) -> dict[str, object]:
         "command": "attend",
         "settings": asdict(run.settings),
         "model": {"name": run.entry.name, "checkpoint": run.settings.checkpoint or run.entry.source.label},
-        "preprocessing": run.entry.preprocessing.to_dict(),
+        "preprocessing": run.preprocessing.to_dict(),
         "maps_note": MAPS_NOTE,
         "clips": [
             {

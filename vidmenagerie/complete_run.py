@@ -23,6 +23,7 @@ from .inference import autocast
 from .masking import check_ratio, make_mask
 from .models.video_vit import MaskedAutoencoder
 from .pipeline import ClipPlan, LoadedClip, clip_output_name, iter_device_batches
+from .preprocess import Preprocessing
 from .render import denormalize, grid_image, save_image, side_by_side, write_animation
 from .runs import output_stems, versions, write_json
 
@@ -38,7 +39,8 @@ class CompletionSettings:
     ratio: float = 0.25
     seed: int = 0
     clip: str = "center"
-    sampling_rate: int = 4
+    sampling_rate: int | None = None  # None: the model's (8 for every published model)
+    folder_fps: float = 30.0
     device: str = "auto"
     dtype: str = "float32"
     batch_size: int = 4
@@ -74,6 +76,11 @@ class CompletionRun:
     entry: ModelEntry
     clips: list[ClipResult] = field(default_factory=list)
     failures: list[tuple[Path, str]] = field(default_factory=list)
+
+    @property
+    def preprocessing(self) -> Preprocessing:
+        """The model's recipe at the run's sampling rate."""
+        return self.entry.preprocessing.with_sampling_rate(self.settings.sampling_rate)
 
     @property
     def overall(self) -> CompletionScore | None:
@@ -124,11 +131,11 @@ def run_completion(
     model = model if model is not None else load_completion_model(settings)
     run = CompletionRun(settings=settings, entry=entry)
     stems = output_stems(list(videos))
-    plan = ClipPlan(windows=settings.clip, sampling_rate=settings.sampling_rate, seed=settings.seed)
+    plan = ClipPlan(windows=settings.clip, seed=settings.seed, folder_fps=settings.folder_fps)
     out_dir.mkdir(parents=True, exist_ok=True)
     batches = iter_device_batches(
         videos,
-        entry.preprocessing,
+        run.preprocessing,
         plan,
         batch_size=settings.batch_size,
         workers=settings.workers,
@@ -153,9 +160,11 @@ def run_completion(
             )
             with autocast(device, dtype):
                 result = complete(model, frames, mask=mask)
-            clip_scores = scores(result, entry.preprocessing)
+            clip_scores = scores(result, run.preprocessing)
             for i, (item, name) in enumerate(zip(clips, names)):
-                run.clips.append(_write_clip(result, i, item, name, clip_scores[i], out_dir, settings, entry))
+                run.clips.append(
+                    _write_clip(result, i, item, name, clip_scores[i], out_dir, settings, run.preprocessing)
+                )
         write_json(out_dir / "run.json", run_record(run))
     write_json(out_dir / "run.json", run_record(run))
     return run
@@ -169,9 +178,8 @@ def _write_clip(
     score: CompletionScore,
     out_dir: Path,
     settings: CompletionSettings,
-    entry: ModelEntry,
+    pre: Preprocessing,
 ) -> ClipResult:
-    pre = entry.preprocessing
     original = denormalize(result.original[i], pre)
     completion = denormalize(result.completion[i], pre)
     hidden = result.pixel_mask[i].cpu().numpy()
@@ -184,7 +192,7 @@ def _write_clip(
     animations: list[Path] = []
     if settings.animate:
         panels = side_by_side([original, masked, completion])
-        fps = pre.fps / settings.sampling_rate
+        fps = pre.fps / pre.sampling_rate
         animations.append(write_animation(panels, base.with_name(f"{base.name}.mp4"), fps))
         if settings.gif:
             animations.append(write_animation(panels, base.with_name(f"{base.name}.gif"), fps))
@@ -206,11 +214,11 @@ def _write_clip(
     )
 
 
-def _save_arrays(result: Completion, i: int, path: Path, pre: object) -> Path:
+def _save_arrays(result: Completion, i: int, path: Path, pre: Preprocessing) -> Path:
     from .runs import atomic_path
 
-    mean = torch.tensor(pre.mean).view(3, 1, 1, 1)  # type: ignore[attr-defined]
-    std = torch.tensor(pre.std).view(3, 1, 1, 1)  # type: ignore[attr-defined]
+    mean = torch.tensor(pre.mean).view(3, 1, 1, 1)
+    std = torch.tensor(pre.std).view(3, 1, 1, 1)
 
     def pixels(video: torch.Tensor) -> np.ndarray:
         return (video.detach().float().cpu() * std + mean).permute(1, 2, 3, 0).numpy().astype(np.float32)
@@ -233,7 +241,7 @@ def run_record(run: CompletionRun) -> dict[str, object]:
         "command": "complete",
         "settings": asdict(run.settings),
         "model": {"name": run.entry.name, "checkpoint": run.settings.checkpoint or run.entry.source.label},
-        "preprocessing": run.entry.preprocessing.to_dict(),
+        "preprocessing": run.preprocessing.to_dict(),
         "metrics_note": "MSE and PSNR over hidden pixels in [0, 1] RGB (prediction clamped); "
         "loss = MSE over hidden pixels in the normalized input space",
         "overall": None if overall is None else _score(overall),

@@ -104,10 +104,7 @@ def _describe_failure(source: CheckpointSource, exc: BaseException, *, name: str
     if offline or _find(chain, OfflineModeIsEnabled):
         if force:
             return f"cannot re-download {label}: offline mode is on (HF_HUB_OFFLINE=1); unset it and retry"
-        return (
-            f"{label} is not cached and offline mode is on (HF_HUB_OFFLINE=1): "
-            f"run `{retry}` with network access"
-        )
+        return f"{label} is not cached and offline mode is on (HF_HUB_OFFLINE=1): run `{retry}` with network access"
     if any(isinstance(e, OSError) and e.errno == errno.ENOSPC for e in chain):
         return (
             f"disk full while downloading {label} into {constants.HF_HUB_CACHE}: "

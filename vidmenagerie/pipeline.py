@@ -19,17 +19,20 @@ from torch.utils.data import DataLoader
 from .inference import to_device
 from .preprocess import Preprocessing
 from .video import Clip, ClipChunks, ClipFailure, collate
+from .video.sources import DEFAULT_FOLDER_FPS
 
 
 @dataclass(frozen=True)
 class ClipPlan:
-    """Which clips to take from each video (window spec as in ``read_clips``)."""
+    """Which clips to take from each input (window spec as in ``read_clips``; ``sampling_rate``
+    None: the model's; ``folder_fps``: the frame rate of frame folders)."""
 
     windows: str = "center"
-    sampling_rate: int = 4
+    sampling_rate: int | None = None
     crops: int = 1
     seed: int = 0
     max_windows: int = 16  # windows of one video held at a time (each piece after the first costs one seek)
+    folder_fps: float = DEFAULT_FOLDER_FPS
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,7 @@ def clip_loader(videos: Sequence[Path], preprocessing: Preprocessing, plan: Clip
         seed=plan.seed,
         preprocessing=preprocessing,
         max_windows=plan.max_windows,
+        folder_fps=plan.folder_fps,
     )
     workers = max(0, min(workers, len(videos)))
     return DataLoader(

@@ -12,15 +12,28 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from ..runs import select_videos
-from ..video import demo_video_path, find_videos
+from ..video import demo_video_path, find_inputs
+from ..video.find import FrameFolders, check_frame_folders
 from ._output import err
 
 
-def resolve_inputs(videos: list[Path] | None, num_vids: int | None, seed: int) -> list[Path]:
-    """The videos to process: the demo clip when none are given, else found and (optionally) sampled."""
+def resolve_inputs(
+    videos: list[Path] | None, num_vids: int | None, seed: int, frame_folders: str = "auto"
+) -> list[Path]:
+    """The inputs to process: the demo clip when none are given, else found (videos, stills,
+    frame folders) and (optionally) sampled."""
+    mode = check_frame_folders_option(frame_folders)
     if not videos:
         return [demo_video_path()]
-    return select_videos(find_videos(videos), num_vids, seed)
+    return select_videos(find_inputs(videos, frame_folders=mode), num_vids, seed)
+
+
+def check_frame_folders_option(mode: str) -> FrameFolders:
+    """``--frame-folders`` checked, as a usage error naming the option."""
+    try:
+        return check_frame_folders(mode)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--frame-folders") from None
 
 
 @dataclass

@@ -37,10 +37,29 @@ def epilog(*examples: str) -> str:
 VideosArg = Annotated[
     Optional[list[Path]],  # noqa: UP045
     typer.Argument(
-        help="Video files, folders (searched recursively) or .txt lists of paths; default: the demo clip.",
+        help="Videos, images, frame folders, folders of these (searched recursively) or .txt lists of paths; "
+        "default: the demo clip.",
         show_default=False,
     ),
 ]
+SamplingRateOpt = Annotated[
+    Optional[int],  # noqa: UP045
+    typer.Option(
+        "--sampling-rate",
+        min=1,
+        help="Frames of 30 fps video between clip frames [default: the model's, 8 for every published model].",
+        show_default=False,
+    ),
+]
+FrameFoldersOpt = Annotated[
+    str,
+    typer.Option(
+        "--frame-folders",
+        help="Read a folder of numbered images as one video: auto (only images, one evenly stepped number in "
+        "their names), always, or never (images are stills).",
+    ),
+]
+FpsOpt = Annotated[float, typer.Option("--fps", min=0.001, help="Frame rate of frame folders (frames per second).")]
 NumVidsOpt = Annotated[
     Optional[int],  # noqa: UP045
     typer.Option(

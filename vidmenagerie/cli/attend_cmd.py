@@ -19,8 +19,11 @@ from ._options import (
     DeviceOpt,
     DtypeOpt,
     FormatOpt,
+    FpsOpt,
+    FrameFoldersOpt,
     GifOpt,
     NumVidsOpt,
+    SamplingRateOpt,
     SeedOpt,
     VideosArg,
     WorkersOpt,
@@ -88,7 +91,9 @@ def attend_cmd(
     num_vids: NumVidsOpt = None,
     seed: SeedOpt = 0,
     clip: ClipOpt = "center",
-    sampling_rate: Annotated[int, Opt("--sampling-rate", min=1, help="Take every Nth frame of 30 fps video.")] = 4,
+    sampling_rate: SamplingRateOpt = None,
+    frame_folders: FrameFoldersOpt = "auto",
+    fps: FpsOpt = 30.0,
     device: DeviceOpt = "auto",
     dtype: DtypeOpt = "float32",
     batch_size: BatchSizeOpt = 4,
@@ -120,6 +125,7 @@ def attend_cmd(
         seed=seed,
         clip=clip,
         sampling_rate=sampling_rate,
+        folder_fps=fps,
         device=device,
         dtype=dtype,
         batch_size=batch_size,
@@ -134,7 +140,7 @@ def attend_cmd(
         settings.check(default_catalog().get(model))
     except InvalidSetting as exc:
         raise typer.BadParameter(exc.message, param_hint="--" + exc.setting.replace("_", "-")) from None
-    inputs = resolve_inputs(videos, num_vids, seed)
+    inputs = resolve_inputs(videos, num_vids, seed, frame_folders)
     encoder = load_attention_model(settings)
     what = "rollout" if rollout else f"layer {layer}, heads {heads}"
     with video_progress(len(inputs), f"attend ({what})") as progress:

@@ -20,8 +20,11 @@ from ._options import (
     DeviceOpt,
     DtypeOpt,
     FormatOpt,
+    FpsOpt,
+    FrameFoldersOpt,
     GifOpt,
     NumVidsOpt,
+    SamplingRateOpt,
     SeedOpt,
     VideosArg,
     WorkersOpt,
@@ -34,6 +37,7 @@ EXAMPLES = (
     "vidm complete",
     "vidm complete clips/ --model mae_s_none --mask center --ratio 0.25 --num-vids 16 --seed 0",
     "vidm complete a.mp4 --mask random --ratio 0.9 --animate --out results/",
+    "vidm complete cat.png frames/ --fps 25",
 )
 
 
@@ -45,9 +49,9 @@ def complete_cmd(
     num_vids: NumVidsOpt = None,
     seed: SeedOpt = 0,
     clip: ClipOpt = "center",
-    sampling_rate: Annotated[
-        int, typer.Option("--sampling-rate", min=1, help="Take every Nth frame of 30 fps video.")
-    ] = 4,
+    sampling_rate: SamplingRateOpt = None,
+    frame_folders: FrameFoldersOpt = "auto",
+    fps: FpsOpt = 30.0,
     device: DeviceOpt = "auto",
     dtype: DtypeOpt = "float32",
     batch_size: BatchSizeOpt = 4,
@@ -84,6 +88,7 @@ def complete_cmd(
         seed=seed,
         clip=clip,
         sampling_rate=sampling_rate,
+        folder_fps=fps,
         device=device,
         dtype=dtype,
         batch_size=batch_size,
@@ -94,7 +99,7 @@ def complete_cmd(
         save_arrays=save_arrays,
         checkpoint=str(checkpoint) if checkpoint else None,
     )
-    inputs = resolve_inputs(videos, num_vids, seed)
+    inputs = resolve_inputs(videos, num_vids, seed, frame_folders)
     mae = load_completion_model(settings)
     with video_progress(len(inputs), f"complete ({mask} {ratio:g})") as progress:
         result = run_completion(inputs, out_dir, settings, on_done=progress.done, on_failed=progress.failed, model=mae)

@@ -16,7 +16,19 @@ from ..features.pipeline import default_workers, run_device
 from ..features.record import check_output
 from ..features.settings import REDUCES
 from ._batch import resolve_inputs, video_progress
-from ._options import BatchSizeOpt, CatalogOpt, DeviceOpt, DtypeOpt, VideosArg, WorkersOpt, epilog, use_catalog
+from ._options import (
+    BatchSizeOpt,
+    CatalogOpt,
+    DeviceOpt,
+    DtypeOpt,
+    FpsOpt,
+    FrameFoldersOpt,
+    SamplingRateOpt,
+    VideosArg,
+    WorkersOpt,
+    epilog,
+    use_catalog,
+)
 from ._output import err, out, table
 
 EXAMPLES = (
@@ -24,6 +36,7 @@ EXAMPLES = (
     "vidm embed list.txt --model vit_hvm1_none --clips sliding --stride 2.0 --out feats/ --per-video",
     "vidm embed clips/ --model vit_s_ssv2-50shot --pool mean --layer -4 --dtype bfloat16 --batch-size 8",
     "vidm embed clips/ --model vit_s_ssv2-50shot --clips uniform:4 --crops 3 --reduce mean --top-k 5",
+    "vidm embed photos/ --model vit_hvm1_imagenet-2pt --top-k 5",
     "vidm embed clips/ --model vit_s_none --out feats.npy --shard 0/4",
     "vidm embed --merge feats.npy",
 )
@@ -65,9 +78,6 @@ StrideOpt = Annotated[
     Optional[float],  # noqa: UP045
     Opt("--stride", help="Seconds between sliding clips [default: one clip length].", show_default=False),
 ]
-SamplingRateOpt = Annotated[
-    int, Opt("--sampling-rate", min=1, help="Take every Nth frame of 30 fps video (8: the models' training rate).")
-]
 CropsOpt = Annotated[int, Opt("--crops", help="1: centre crop; 3: both ends and centre of the long side.")]
 ReduceOpt = Annotated[str, Opt("--reduce", help="none: a row per clip and crop; mean: one row per video.")]
 LogitsOpt = Annotated[bool, Opt("--logits", help="Also save a finetuned vit model's class scores (.logits.npy).")]
@@ -106,7 +116,9 @@ def embed_cmd(
     layer: LayerOpt = -1,
     clips: ClipsOpt = "center",
     stride: StrideOpt = None,
-    sampling_rate: SamplingRateOpt = 8,
+    sampling_rate: SamplingRateOpt = None,
+    frame_folders: FrameFoldersOpt = "auto",
+    fps: FpsOpt = 30.0,
     crops: CropsOpt = 1,
     reduce: ReduceOpt = "none",
     logits: LogitsOpt = False,
@@ -140,6 +152,7 @@ def embed_cmd(
         clips=clips,
         stride=stride,
         sampling_rate=sampling_rate,
+        folder_fps=fps,
         crops=crops,
         reduce=reduce,
         logits=logits or top_k > 0,
@@ -151,7 +164,7 @@ def embed_cmd(
     layout = OutputLayout(target, per_video, part)  # a bad --out, --dtype or resume fails before any work
     run_device(settings, device)
     check_output(layout.run, settings, layout.out, resume=resume)
-    inputs = resolve_inputs(videos, None, 0)
+    inputs = resolve_inputs(videos, None, 0, frame_folders)
     mine = part.select(inputs) if part else inputs
     if part is not None:
         err.print(f"shard {part.index}/{part.count} (from {escape(part.origin)}): {len(mine)} of {len(inputs)} videos")

@@ -230,10 +230,10 @@ def embed_videos(
         if todo:
             assert model is not None
             run_model = _Model(model, settings, target)
-            plan = ClipPlan(settings.clips, settings.sampling_rate, settings.crops)
+            plan = ClipPlan(settings.clips, crops=settings.crops, folder_fps=settings.folder_fps)
             count = default_workers() if workers is None else workers
             paths = [Path(v) for v in todo]
-            for batch in iter_clip_batches(paths, entry.preprocessing, plan, batch_size=batch_size, workers=count):
+            for batch in iter_clip_batches(paths, settings.preprocessing, plan, batch_size=batch_size, workers=count):
                 collector.run(batch, run_model)
         complete = True
     finally:  # Ctrl-C or a crash: what finished is assembled all the same

@@ -53,7 +53,7 @@ class EmbedSettings:
     pool: str = "cls"
     layer: int = -1
     clips: str = "center"
-    sampling_rate: int = 8
+    folder_fps: float = 30.0
     crops: int = 1
     reduce: str = "none"
     logits: bool = False
@@ -66,8 +66,8 @@ class EmbedSettings:
         check_crops(self.crops)
         if clip_spec(self.clips) != self.clips:
             raise ValueError(f"clips must be a canonical spec such as {clip_spec(self.clips)!r}, got {self.clips!r}")
-        if self.sampling_rate < 1:
-            raise ValueError(f"--sampling-rate must be >= 1, got {self.sampling_rate}")
+        if not self.folder_fps > 0:
+            raise ValueError(f"--fps must be > 0, got {self.folder_fps}")
         if self.reduce not in REDUCES:
             raise ValueError(f"--reduce must be one of {', '.join(REDUCES)}, got {self.reduce!r}")
         if self.logits and self.num_classes is None:
@@ -83,13 +83,17 @@ class EmbedSettings:
         layer: int = -1,
         clips: str = "center",
         stride: float | None = None,
-        sampling_rate: int = 8,
+        sampling_rate: int | None = None,
+        folder_fps: float = 30.0,
         crops: int = 1,
         reduce: str = "none",
         logits: bool = False,
         dtype: str | torch.dtype | None = "float32",
     ) -> EmbedSettings:
-        """Settings for a catalogue entry: its preprocessing, its checkpoint (or ``checkpoint``), its row shape."""
+        """Settings for a catalogue entry: its preprocessing (at ``sampling_rate``, None: the model's),
+        its checkpoint (or ``checkpoint``), its row shape."""
+        if sampling_rate is not None and sampling_rate < 1:
+            raise ValueError(f"--sampling-rate must be >= 1, got {sampling_rate}")
         resolve_layer(layer, entry.arch.depth)  # out of range fails here, before any work
         if logits and (entry.kind != "vit" or entry.num_classes is None):
             raise ValueError(f"--logits needs a finetuned vit model; {entry.name} has no classification head")
@@ -98,12 +102,12 @@ class EmbedSettings:
             model=entry.name,
             checkpoint=str(Path(checkpoint).resolve()) if checkpoint else entry.source.label,
             kind=entry.kind,
-            preprocessing=entry.preprocessing,
+            preprocessing=entry.preprocessing.with_sampling_rate(sampling_rate),
             feature_shape=(entry.arch.num_patches, dim) if pool == "tokens" else (dim,),
             pool=pool,
             layer=layer,
             clips=clip_spec(clips, stride),
-            sampling_rate=sampling_rate,
+            folder_fps=folder_fps,
             crops=crops,
             reduce=reduce,
             logits=logits,
@@ -129,9 +133,8 @@ class EmbedSettings:
         names = {f.name for f in fields(cls)}
         if set(data) != names:
             raise ValueError(f"settings fields differ from this version's ({sorted(set(data) ^ names)})")
-        pre = dict(data["preprocessing"])
-        pre["mean"], pre["std"] = tuple(pre["mean"]), tuple(pre["std"])
-        return cls(**{**data, "preprocessing": Preprocessing(**pre), "feature_shape": tuple(data["feature_shape"])})
+        pre = Preprocessing.from_dict(data["preprocessing"])
+        return cls(**{**data, "preprocessing": pre, "feature_shape": tuple(data["feature_shape"])})
 
     def differences(self, before: EmbedSettings) -> list[str]:
         """``name: before -> now`` for every field that differs from ``before`` (empty: the runs may be mixed)."""

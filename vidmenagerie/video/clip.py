@@ -9,8 +9,10 @@ import torch
 
 @dataclass(frozen=True)
 class ClipInfo:
-    """Facts about the source video, and how many clip frames repeat its last frame because
-    the clip runs past the end of the video (a short video never makes a clip fail)."""
+    """Facts about the source (a video, a frame folder or a still: ``kind``; a still has fps 0
+    and duration 0), how many clip frames repeat its last frame because the clip runs past its
+    end (a short video never makes a clip fail), and anything found worth saying (``note``,
+    e.g. a header that claims less than the data holds)."""
 
     fps: float
     width: int
@@ -18,6 +20,8 @@ class ClipInfo:
     duration: float
     rotation: int
     repeated_frames: int
+    kind: str = "video"
+    note: str = ""
 
 
 @dataclass(frozen=True, eq=False)

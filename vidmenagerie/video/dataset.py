@@ -31,6 +31,7 @@ from vidmenagerie.preprocess import Preprocessing
 from vidmenagerie.video.clip import Clip, ClipInfo
 from vidmenagerie.video.read import iter_clip_chunks, read_clips, resolve
 from vidmenagerie.video.sampling import Windows
+from vidmenagerie.video.sources import DEFAULT_FOLDER_FPS
 from vidmenagerie.video.transform import Crops, check_crops
 
 
@@ -92,9 +93,10 @@ class ClipFailure:
 class ClipDataset(Dataset[VideoClips | ClipFailure]):
     """One item per video: its clips (``VideoClips``) or why it failed (``ClipFailure``).
 
-    ``windows``, ``crops``, ``sampling_rate`` and ``seed`` are as in ``read_clips``;
-    ``preprocessing`` is the model's (default: the 224-pixel, 16-frame training pipeline).
-    Options are checked here, so a bad window spec fails at once, not in a worker.
+    Inputs may be videos, stills and frame folders (``folder_fps`` frames per second);
+    ``windows``, ``crops``, ``sampling_rate`` (None: the preprocessing's) and ``seed`` are as in
+    ``read_clips``; ``preprocessing`` is the model's (default: the 224-pixel video training
+    recipe). Options are checked here, so a bad window spec fails at once, not in a worker.
     """
 
     def __init__(
@@ -103,14 +105,16 @@ class ClipDataset(Dataset[VideoClips | ClipFailure]):
         *,
         windows: str | Windows = "center",
         crops: Crops = 1,
-        sampling_rate: int = 4,
+        sampling_rate: int | None = None,
         seed: int = 0,
         preprocessing: Preprocessing | None = None,
+        folder_fps: float = DEFAULT_FOLDER_FPS,
     ) -> None:
         self.paths = [str(p) for p in paths]
         self.windows = Windows.parse(windows, seed=seed)
         self.crops = check_crops(crops)
-        self.preprocessing, self.sampling = resolve(preprocessing, None, None, sampling_rate)
+        self.preprocessing = resolve(preprocessing, None, None, sampling_rate)
+        self.folder_fps = folder_fps
 
     def __len__(self) -> int:
         """Number of videos."""
@@ -123,10 +127,10 @@ class ClipDataset(Dataset[VideoClips | ClipFailure]):
             clips = read_clips(
                 path,
                 self.windows,
-                sampling_rate=self.sampling.sampling_rate,
                 crops=self.crops,
                 preprocessing=self.preprocessing,
                 threads=_decoder_threads(),
+                folder_fps=self.folder_fps,
             )
         except Exception as err:  # a failure is a record, never a dead worker or batch
             return _failure(path, err)
@@ -148,15 +152,22 @@ class ClipChunks(IterableDataset[VideoClips | ClipFailure]):
         *,
         windows: str | Windows = "center",
         crops: Crops = 1,
-        sampling_rate: int = 4,
+        sampling_rate: int | None = None,
         seed: int = 0,
         preprocessing: Preprocessing | None = None,
         max_windows: int = 16,
+        folder_fps: float = DEFAULT_FOLDER_FPS,
     ) -> None:
         if max_windows < 1:
             raise ValueError(f"max_windows must be >= 1, got {max_windows}")
         self.videos = ClipDataset(
-            paths, windows=windows, crops=crops, sampling_rate=sampling_rate, seed=seed, preprocessing=preprocessing
+            paths,
+            windows=windows,
+            crops=crops,
+            sampling_rate=sampling_rate,
+            seed=seed,
+            preprocessing=preprocessing,
+            folder_fps=folder_fps,
         )
         self.max_windows = max_windows
 
@@ -175,11 +186,11 @@ class ClipChunks(IterableDataset[VideoClips | ClipFailure]):
             for piece in iter_clip_chunks(
                 path,
                 videos.windows,
-                sampling_rate=videos.sampling.sampling_rate,
                 crops=videos.crops,
                 preprocessing=videos.preprocessing,
                 threads=threads,
                 max_windows=self.max_windows,
+                folder_fps=videos.folder_fps,
             ):
                 if held is not None:
                     yield VideoClips.from_clips(held, final=False)

@@ -9,8 +9,11 @@ after the end of the video show its last frame. Measured levers (see the module 
   decoded frame is later than wanted (MPEG-TS seeks land one GOP late);
 - packets are demuxed here, ``LOOKAHEAD`` ahead of the decoder, and a packet is sent with
   ``skip_frame="NONREF"`` only when the timestamps already demuxed *prove* its frame is not
-  wanted (another frame starts after it and no later than the next wanted instant), so a
-  wanted frame is never skipped and the output stays exact;
+  wanted (another frame starts after it and no later than the next wanted instant), and only
+  to decoders that apply the setting to the packet it was set for (``SKIP_SAFE_CODECS``:
+  FFmpeg's own H.264 and HEVC decoders copy it per packet, even with frame threads). libdav1d
+  applies it to whatever frame it outputs next, several frames later: on AV1 it made clips
+  pick the frame before the right one, so other codecs never skip;
 - once every packet that can hold a wanted frame has been sent (dts only grow, and pts >= dts),
   the decoder is drained and decoding stops: no frame after the last wanted one is decoded;
 - wanted instants further apart than ``seek_gap`` are reached by seeking forward;
@@ -42,6 +45,9 @@ MIN_SEEK_GAP = Fraction(10)  # seconds between wanted instants beyond which deco
 # Stored timestamps are rounded to the time base (milliseconds in WebM/MKV: a 30 fps frame at
 # 266.67 ms is stored as 267), so a frame counts as shown from half a tick before its timestamp.
 HALF_TICK = Fraction(1, 2)
+# Decoders whose skip_frame setting is read with the packet it was set for (tested against a
+# decode-everything oracle in tests/test_video_codecs.py); every other decoder decodes all frames.
+SKIP_SAFE_CODECS: frozenset[str] = frozenset({"h264", "hevc"})
 
 
 @dataclass(frozen=True)
@@ -173,6 +179,7 @@ def _decode_pass(
     """Decode from the current position; False (nothing settled) if the first frame is later
     than ``late_after``, else True once the instants up to the next big gap are settled."""
     codec = stream.codec_context
+    may_skip = codec.name in SKIP_SAFE_CODECS
     last = _horizon(picker.wanted, picker.next, gap)
     first_frame = True
 
@@ -202,7 +209,8 @@ def _decode_pass(
                     raise NoFramesError(packets.damage)
                 picker.settle(lambda t: True, past_end=packets.end_pts)
                 break
-            codec.skip_frame = "NONREF" if packets.unneeded(packet.pts, picker.wanted) else "DEFAULT"
+            if may_skip:
+                codec.skip_frame = "NONREF" if packets.unneeded(packet.pts, picker.wanted) else "DEFAULT"
             if not give(codec.decode(packet)):
                 return False
             packets.forget_before(picker.held_pts)

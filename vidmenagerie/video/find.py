@@ -1,70 +1,134 @@
-"""``find_videos``: the video files named by command-line paths, folders and list files."""
+"""``find_inputs``: the videos, stills and frame folders named by paths, folders and list files.
+
+A folder is read as *one video* (a frame folder, as DINO/VideoMAE users store datasets) when
+``frame_folders`` says so:
+
+- ``"auto"`` (default): it holds at least two files, all images of one extension, no
+  subfolders and no videos, and the names differ only in one number whose values step
+  evenly (``00001.jpg, 00002.jpg, ...``; ``frame_0000.png, frame_0004.png, ...``; two
+  images only when their numbers are neighbours). A folder of
+  photos with gaps in their numbering (``IMG_0012.jpg, IMG_0047.jpg``) is a folder of stills;
+  a contiguous camera dump looks exactly like frames: say ``"never"`` for it.
+- ``"always"``: every folder that directly holds images is a frame folder.
+- ``"never"``: images are always stills.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Literal, get_args
 
 from vidmenagerie.errors import VideoError
+from vidmenagerie.video.sources import IMAGE_EXTENSIONS
 
 VIDEO_EXTENSIONS: frozenset[str] = frozenset({".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi"})
 LIST_EXTENSIONS: frozenset[str] = frozenset({".txt", ".lst"})
+FrameFolders = Literal["auto", "always", "never"]
+FRAME_FOLDER_MODES: tuple[str, ...] = get_args(FrameFolders)
+_LAST_NUMBER = re.compile(r"(\d+)(?!.*\d)")
 
 
-def find_videos(paths: str | Path | Iterable[str | Path]) -> list[Path]:
-    """Expand paths into video files, deterministically, without duplicates.
+def check_frame_folders(mode: str) -> FrameFolders:
+    """``mode`` itself if it is a known frame-folder mode, else a ValueError naming the choices."""
+    if mode not in FRAME_FOLDER_MODES:
+        raise ValueError(f"frame folders must be one of {', '.join(FRAME_FOLDER_MODES)}, not {mode!r}")
+    return mode  # type: ignore[return-value]
 
-    - a folder: its videos (known extensions, any case), recursively, sorted by relative path;
-      hidden files and folders (names starting with '.') are skipped;
+
+def find_inputs(paths: str | Path | Iterable[str | Path], *, frame_folders: FrameFolders = "auto") -> list[Path]:
+    """Expand paths into inputs (video files, still images, frame folders), deterministically,
+    without duplicates.
+
+    - a folder: a frame folder itself (see the module doc), else its videos, stills and frame
+      folders, recursively, sorted by relative path; names starting with '.' are skipped;
     - a ``.txt`` / ``.lst`` file: the paths it lists, one per line, relative to the list's
       folder; blank lines and ``#`` comments are skipped; entries may be files or folders;
     - any other file: kept as given, whatever its extension.
 
-    Results keep the order of the arguments. A missing path, a folder without videos or a list
+    Results keep the order of the arguments. A missing path, a folder without inputs or a list
     naming nothing raises VideoError naming it.
     """
+    mode = check_frame_folders(frame_folders)
     if isinstance(paths, (str, Path)):
         paths = [paths]
     found: dict[Path, None] = {}
     for path in map(Path, paths):
-        for video in _expand(path, listed_in=None):
-            found.setdefault(video, None)
+        for item in _expand(path, None, mode):
+            found.setdefault(item, None)
     return list(found)
 
 
-def _expand(path: Path, listed_in: str | None) -> list[Path]:
-    """The videos one argument (or list entry, ``listed_in`` saying where) stands for."""
+def find_videos(paths: str | Path | Iterable[str | Path], *, frame_folders: FrameFolders = "auto") -> list[Path]:
+    """The earlier name of :func:`find_inputs` (which also finds stills and frame folders)."""
+    return find_inputs(paths, frame_folders=frame_folders)
+
+
+def is_frame_folder(folder: Path, mode: FrameFolders = "auto") -> bool:
+    """Whether ``folder`` is read as one video of numbered frames under ``mode``."""
+    if mode == "never":
+        return False
+    entries = [e for e in folder.iterdir() if not e.name.startswith(".")]
+    images = [e for e in entries if e.is_file() and e.suffix.lower() in IMAGE_EXTENSIONS]
+    if mode == "always":
+        return bool(images)
+    if len(images) < 2 or len(images) != len(entries):
+        return False
+    if len({e.suffix.lower() for e in images}) != 1:
+        return False
+    matches = [_LAST_NUMBER.search(e.stem) for e in images]
+    if any(m is None for m in matches):
+        return False
+    patterns = {e.stem[: m.start()] + "#" + e.stem[m.end() :] for e, m in zip(images, matches) if m}
+    if len(patterns) != 1:
+        return False
+    numbers = sorted(int(m.group(1)) for m in matches if m)
+    steps = {b - a for a, b in zip(numbers, numbers[1:])}
+    if len(numbers) == 2:  # any two numbers step evenly: only neighbours count as frames
+        return steps == {1}
+    return len(steps) == 1 and steps != {0}
+
+
+def _expand(path: Path, listed_in: str | None, mode: FrameFolders) -> list[Path]:
+    """The inputs one argument (or list entry, ``listed_in`` saying where) stands for."""
     where = f" (listed in {listed_in})" if listed_in else ""
     if path.is_dir():
-        videos = sorted(
-            (p for p in path.rglob("*") if _is_video(p, path)), key=lambda p: p.relative_to(path).as_posix()
-        )
-        if not videos:
-            known = ", ".join(sorted(VIDEO_EXTENSIONS))
-            raise VideoError(f"{path}{where}: folder holds no videos (looked for {known})")
-        return videos
+        if is_frame_folder(path, mode):
+            return [path]
+        found = _walk(path, path, mode)
+        if not found:
+            known = ", ".join(sorted(VIDEO_EXTENSIONS | IMAGE_EXTENSIONS))
+            raise VideoError(f"{path}{where}: folder holds no videos or images (looked for {known})")
+        return found
     if not path.exists():
         raise VideoError(f"{path}{where}: no such file or folder")
     if path.suffix.lower() in LIST_EXTENSIONS and listed_in is None:
-        return _read_list(path)
+        return _read_list(path, mode)
     return [path]
 
 
-def _is_video(path: Path, root: Path) -> bool:
-    """A non-hidden file under ``root`` with a known video extension."""
-    if path.suffix.lower() not in VIDEO_EXTENSIONS or not path.is_file():
-        return False
-    return not any(part.startswith(".") for part in path.relative_to(root).parts)
+def _walk(folder: Path, root: Path, mode: FrameFolders) -> list[Path]:
+    """Videos, stills and frame folders below ``folder``, sorted by path relative to ``root``."""
+    found: list[Path] = []
+    for entry in folder.iterdir():
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir():
+            found.extend([entry] if is_frame_folder(entry, mode) else _walk(entry, root, mode))
+        elif entry.is_file() and entry.suffix.lower() in VIDEO_EXTENSIONS | IMAGE_EXTENSIONS:
+            found.append(entry)
+    return sorted(found, key=lambda p: p.relative_to(root).as_posix())
 
 
-def _read_list(list_file: Path) -> list[Path]:
-    """The videos named by a list file's entries (lists inside lists are taken as files)."""
+def _read_list(list_file: Path, mode: FrameFolders) -> list[Path]:
+    """The inputs named by a list file's entries (lists inside lists are taken as files)."""
     try:
         lines = list_file.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as err:
         raise VideoError(f"{list_file}: cannot read the list ({err})") from err
-    videos: list[Path] = []
+    found: list[Path] = []
     for number, line in enumerate(lines, start=1):
         entry = line.strip()
         if not entry or entry.startswith("#"):
@@ -72,7 +136,7 @@ def _read_list(list_file: Path) -> list[Path]:
         path = Path(entry).expanduser()
         if not path.is_absolute():
             path = Path(os.path.normpath(list_file.parent / path))  # "lists/../a.mp4" -> "a.mp4"
-        videos.extend(_expand(path, listed_in=f"{list_file}:{number}"))
-    if not videos:
+        found.extend(_expand(path, f"{list_file}:{number}", mode))
+    if not found:
         raise VideoError(f"{list_file}: list names no videos")
-    return videos
+    return found

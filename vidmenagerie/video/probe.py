@@ -7,6 +7,7 @@ Times are measured from the video stream's start, in exact ``Fraction`` seconds.
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -76,13 +77,26 @@ def ffmpeg_reason(err: Exception) -> str:
     return str(strerror or err).rstrip(".")
 
 
+# The header's duration and the data's end may differ by a frame or two (rounding, a last
+# frame's duration); beyond this the file is truncated or its header is wrong.
+DURATION_TOLERANCE = Fraction(1, 4)
+
+
 @dataclass(frozen=True)
 class StreamClock:
-    """Converts seconds from the stream's first frame to its integer timestamps and back."""
+    """Converts seconds from the stream's first frame to its integer timestamps and back.
+
+    ``end_pts`` is where the video data really ends when that could be read, else what the
+    header claims. ``claimed`` is the header's duration in seconds and ``held`` how long the
+    data it speaks of runs (the video's; every stream's for WebM/MKV, whose header gives one
+    duration for the whole file): both None when the header claims nothing.
+    """
 
     time_base: Fraction
     start_pts: int
     end_pts: int | None
+    claimed: Fraction | None = None
+    held: Fraction | None = None
 
     def to_pts(self, seconds: Fraction) -> Fraction:
         """The timestamp (exact, possibly between ticks) of ``seconds`` after the start."""
@@ -97,36 +111,92 @@ class StreamClock:
         """Seconds from the first frame to the end of the last, when known."""
         return None if self.end_pts is None else self.to_seconds(self.end_pts)
 
+    @property
+    def truncated(self) -> bool:
+        """The data stops well before the header's claim (a cut download or copy)."""
+        return self.claimed is not None and self.held is not None and self.claimed - self.held > DURATION_TOLERANCE
+
+    @property
+    def longer_than_claimed(self) -> bool:
+        """The data runs well past the header's claim (a wrong header): clips cover the data."""
+        return self.claimed is not None and self.held is not None and self.held - self.claimed > DURATION_TOLERANCE
+
 
 def stream_clock(container: InputContainer, stream: VideoStream) -> StreamClock:
-    """The stream's time base, start and end; WebM/MKV/TS give no stream duration, so their
-    end is read from the packets after the last keyframe (exact, and cheap)."""
+    """The stream's time base, start, real end (its last packets) and the header's claim.
+
+    The real end is read from the packets after the last keyframe before the claimed end, so a
+    header that claims less than the data holds, or more (a truncated file), is found out.
+    """
     time_base = stream.time_base or Fraction(1, 90000)
-    start = stream.start_time if stream.start_time is not None else 0
+    start = _first_frame_pts(container, stream)
+    whole_file = not stream.duration  # WebM/MKV/TS: only the container's duration, for all streams
+    claimed: Fraction | None = None
     if stream.duration:
-        end: int | None = start + stream.duration
-    else:
-        end = _last_packet_end(container, stream, start, time_base)
-    return StreamClock(time_base=time_base, start_pts=start, end_pts=end)
+        claimed = stream.duration * time_base
+    elif container.duration:
+        claimed = container.duration * _MICROSECONDS
+    target = None if claimed is None else start + math.floor(claimed / time_base)
+    video_end, held = _data_end(container, stream, start, target, whole_file)
+    end = video_end
+    if end is None and claimed is not None:
+        end = start + math.ceil(claimed / time_base)
+    return StreamClock(time_base, start, end, claimed if held is not None else None, held)
 
 
-def _last_packet_end(container: InputContainer, stream: VideoStream, start: int, time_base: Fraction) -> int | None:
-    """End timestamp of the last video packet: seek near the end, then read to it."""
+def _first_frame_pts(container: InputContainer, stream: VideoStream, lookahead: int = 32) -> int:
+    """The first frame's timestamp: the lowest pts among the first packets (AVI with B-frames
+    says the stream starts a tick before its first frame). Time 0 is that frame, so a clip at 0
+    starts with it, as the training loader's frame 0 did."""
     av = import_av()
-    if container.duration:
-        with contextlib.suppress(av.FFmpegError):
-            container.seek(start + int(container.duration * _MICROSECONDS / time_base), stream=stream)
-    end = None
-    try:
+    declared = stream.start_time if stream.start_time is not None else None
+    seen: list[int] = []
+    with contextlib.suppress(av.FFmpegError):
+        container.seek(declared if declared is not None else 0, stream=stream, backward=True)
         for packet in container.demux(stream):
-            if packet.pts is not None:
-                packet_end = packet.pts + (packet.duration or 0)
-                end = packet_end if end is None else max(end, packet_end)
-    except av.FFmpegError:
-        pass  # a damaged tail: the packets read so far give the end
-    if end is None and container.duration:
-        end = start + int(container.duration * _MICROSECONDS / time_base)
-    return end
+            if packet.size and packet.pts is not None and not packet.is_discard:
+                seen.append(packet.pts)
+            if len(seen) >= lookahead:
+                break
+    if not seen:
+        return declared or 0
+    return min(seen) if declared is None else max(declared, min(seen))
+
+
+def _data_end(
+    container: InputContainer, stream: VideoStream, start: int, target: int | None, whole_file: bool
+) -> tuple[int | None, Fraction | None]:
+    """The video's last packet end (ticks), and how long the data runs (seconds from the start;
+    every stream's with ``whole_file``). Reads from the keyframe before ``target`` to the end of
+    the data; when nothing can be read there (an index pointing past a cut), from the start."""
+    av = import_av()
+    others = [s for s in container.streams if s is not stream] if whole_file else []
+    for other in others:
+        other.discard = av.stream.Discard.default
+    try:
+        for seek_to in [target, start] if target is not None else [start]:
+            with contextlib.suppress(av.FFmpegError):
+                container.seek(max(seek_to, start), stream=stream, backward=True)
+            video_end: int | None = None
+            held: Fraction | None = None
+            try:
+                for packet in container.demux([stream, *others]):
+                    if packet.pts is None or not packet.size:
+                        continue
+                    packet_end = packet.pts + (packet.duration or 0)
+                    if packet.stream is stream:
+                        video_end = packet_end if video_end is None else max(video_end, packet_end)
+                    first = packet.stream.start_time or 0
+                    seconds = (packet_end - first) * (packet.stream.time_base or Fraction(1, 90000))
+                    held = seconds if held is None else max(held, seconds)
+            except av.FFmpegError:
+                pass  # a damaged tail: the packets read so far give the end
+            if video_end is not None:
+                return video_end, held
+        return None, None
+    finally:
+        for other in others:
+            other.discard = av.stream.Discard.all
 
 
 @dataclass(frozen=True)

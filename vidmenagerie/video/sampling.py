@@ -6,10 +6,14 @@ window start one frame off in a few percent of starts.
 
 from __future__ import annotations
 
+import functools
+import math
 import random
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal, get_args
+
+import torch
 
 WindowKind = Literal["center", "start", "random", "uniform", "sliding"]
 WINDOW_KINDS: tuple[str, ...] = get_args(WindowKind)
@@ -23,35 +27,60 @@ def to_fraction(seconds: float | Fraction) -> Fraction:
     return Fraction(seconds).limit_denominator(1_000_000)
 
 
+@functools.lru_cache(maxsize=256)
+def _frame_offsets(num_frames: int, sampling_rate: int, target_fps: float, video_fps: float) -> tuple[int, ...]:
+    """The training rule's frame offsets, computed as the loader computed them."""
+    # util/kinetics.py __getitem__: clip_sz = sampling_rate * self._num_frames / self._target_fps * fps
+    clip_size = sampling_rate * num_frames / target_fps * video_fps
+    # util/decoder/decoder.py temporal_sampling: torch.linspace(start_idx, end_idx, n), clamp, .long()
+    index = torch.linspace(0, clip_size - 1, num_frames)
+    return tuple(torch.clamp(index, min=0).long().tolist())
+
+
 @dataclass(frozen=True)
 class ClipSampling:
-    """A clip's frames: ``num_frames`` instants, ``sampling_rate`` frames apart at ``fps``."""
+    """Which frames one clip takes: the training loader's rule (mae_st ``util/kinetics.py``,
+    ``__getitem__``; ``util/decoder/decoder.py``, ``get_start_end_idx`` and ``temporal_sampling``).
+
+    A clip covers ``L = sampling_rate * num_frames / fps * video_fps`` source frames (``fps``: the
+    target rate, 30; ``video_fps``: the stream's average rate) and takes frames
+    ``floor(linspace(0, L - 1, num_frames))`` of them, computed with ``torch.linspace`` in float32
+    as the loader did. At 30 fps and rate 4 that is frames 0, 4, 8, 12, 16, 21, ..., 63.
+    """
 
     num_frames: int = 16
-    sampling_rate: int = 4
+    sampling_rate: int = 8
     fps: float = 30.0
 
     def __post_init__(self) -> None:
         """Refuse counts that cannot make a clip."""
-        if self.num_frames < 1 or self.sampling_rate < 1 or self.fps <= 0:
+        if self.num_frames < 1 or self.sampling_rate < 1 or not self.fps > 0:
             raise ValueError(
                 f"num_frames and sampling_rate must be >= 1 and fps > 0, got {self.num_frames}, "
                 f"{self.sampling_rate}, {self.fps}"
             )
 
     @property
-    def step(self) -> Fraction:
-        """Seconds between two clip frames."""
-        return self.sampling_rate / to_fraction(self.fps)
-
-    @property
     def span(self) -> Fraction:
-        """Seconds of video one clip covers (``num_frames`` steps)."""
-        return self.num_frames * self.step
+        """Seconds of video one clip covers: ``sampling_rate * num_frames / fps``."""
+        return self.num_frames * self.sampling_rate / to_fraction(self.fps)
 
-    def times(self, start: Fraction) -> list[Fraction]:
-        """The instant shown by each clip frame: ``start + i * sampling_rate / fps``."""
-        return [start + i * self.step for i in range(self.num_frames)]
+    def offsets(self, video_fps: float | Fraction) -> list[int]:
+        """Source-frame offsets of the clip frames from the window's first frame."""
+        return list(_frame_offsets(self.num_frames, self.sampling_rate, float(self.fps), float(video_fps)))
+
+    def anchor(self, start: Fraction, video_fps: float | Fraction) -> Fraction:
+        """The window's first frame time: ``start`` snapped down to the video's frame grid (the
+        loader's integer ``start_idx``), so clip instants fall on frame times, not between them."""
+        rate = video_fps if isinstance(video_fps, Fraction) else to_fraction(video_fps)
+        return Fraction(math.floor(start * rate)) / rate
+
+    def times(self, start: Fraction, video_fps: float | Fraction) -> list[Fraction]:
+        """The instant each clip frame shows: ``(first + offset) / video_fps``, where ``first`` is
+        the frame the window starts in (exact seconds from the first frame)."""
+        rate = video_fps if isinstance(video_fps, Fraction) else to_fraction(video_fps)
+        first = math.floor(start * rate)
+        return [Fraction(first + k) / rate for k in self.offsets(rate)]
 
 
 @dataclass(frozen=True)

@@ -1,25 +1,51 @@
-"""Pixels as the models were trained on them: short-side resize, crop, normalize.
+"""Pixels as the models were trained on them: resize by the recipe's rule, crop, normalize.
 
-The training pipeline (``float_pipeline``) scales RGB to [0, 1], resizes so the short side is
-``short_side`` (bilinear, ``align_corners=False``, no antialiasing; the long side is floored),
-crops ``img_size`` squares (centre: offsets rounded up, as the reference ``uniform_crop``) and
-normalizes. ``CropResizer``, used when decoding, computes the same numbers (to float
-rounding) but only for the pixels the crops keep: faster than resizing whole frames, even in
-uint8 (which would be 0.25/255 off on textured frames). Scaling inside swscale is 2-5 levels
-off, so it is never used.
+``FramePixels`` turns one decoded frame (a PyAV ``VideoFrame``, or an RGB image) into the
+model's crops, by the ``Preprocessing.resize`` rule:
+
+- ``"area"`` reproduces torchvision's ``video_reader``, which mae_st's loader decoded with
+  (``util/decoder/decoder.py``: ``io._read_video_from_memory(..., video_min_dimension=
+  max_spatial_scale)``). Its ``VideoSampler`` (``csrc/io/decoder/video_sampler.cpp``) makes
+  one ``sws_getContext(in, out, AV_PIX_FMT_RGB24, SWS_AREA)`` and calls ``sws_scale`` with no
+  colour-space details, so swscale's defaults apply: BT.601 coefficients, limited range unless
+  the pixel format is full range, chroma siting ignored. PyAV's ``reformat`` uses the newer
+  ``sws_scale_frame``, which honours a frame's chroma-location tag (H.264/HEVC/MPEG-4 say
+  "left") and shifts chroma by half a pixel: measured up to 42/255 off the legacy call. So a
+  frame is first copied into an untagged frame (0.06 ms at 720p); the result is then
+  bit-identical to the legacy ``sws_scale`` (tested against it through ctypes). The output
+  size follows ``Util::setFormatDimensions``: the short side is ``short_side``, the long side
+  ``round(long * short_side / short)`` (half up); a square frame counts as portrait.
+  Crops take ``uniform_crop``'s offsets (``util/decoder/transform.py``): centre
+  ``ceil((size - crop) / 2)``, or both ends and the centre of the long side for 3 crops.
+- ``"bicubic"`` reproduces the ImageNet finetuning transforms (``finetune_on_image.py``:
+  ``Resize(img_size + 32, interpolation=3)``, ``CenterCrop``, ``ToTensor``, ``Normalize``):
+  PIL bicubic resize, long side ``int(long * short_side / short)``, centre offsets
+  ``round((size - crop) / 2)`` (Python's round, half to even). A video frame is converted to
+  RGB at full size first (swscale, BT.601 as above).
+
+Three crops are mae_st's multi-view test (``util/kinetics.py``, test mode): with
+``test_num_spatial_crops > 1`` the frames are scaled to short side = crop size, and three crops
+cover the long side. Values are ``(x / 255 - mean) / std`` in float32, as ``tensor_normalize``
+and ``ToTensor`` + ``Normalize`` compute them. Everything runs in numpy and FFmpeg: torch ops
+between decoder calls would wake torch's spinning OpenMP threads, which take the cores
+FFmpeg's frame threads need.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from vidmenagerie.preprocess import Preprocessing
+from vidmenagerie.video.probe import import_av
+
+if TYPE_CHECKING:
+    from av.video.frame import VideoFrame
+    from PIL.Image import Image
 
 Crops = Literal[1, 3]
 
@@ -31,17 +57,24 @@ def check_crops(crops: int) -> Crops:
     return crops  # type: ignore[return-value]
 
 
-def resized_size(height: int, width: int, short_side: int) -> tuple[int, int]:
-    """Size after scaling the short side to ``short_side`` (long side floored, as in training)."""
-    if height <= width:
-        return short_side, int(math.floor(float(width) / height * short_side))
-    return int(math.floor(float(height) / width * short_side)), short_side
+def scaled_size(height: int, width: int, short_side: int, resize: str = "area") -> tuple[int, int]:
+    """(height, width) after scaling the short side to ``short_side`` by the rule's rounding."""
+    if resize == "bicubic":  # torchvision _compute_resized_output_size: the long side floored
+        if height <= width:
+            return short_side, short_side * width // height
+        return short_side * height // width, short_side
+    # torchvision Util::setFormatDimensions: round(double(long * min) / short), half up
+    if width > height:
+        return short_side, (2 * width * short_side + height) // (2 * height)
+    return (2 * height * short_side + width) // (2 * width), short_side
 
 
-def crop_offsets(height: int, width: int, size: int, crops: Crops = 1) -> list[tuple[int, int]]:
-    """(top, left) of each crop: centre, or start/centre/end along the long side for 3 crops."""
+def crop_offsets(height: int, width: int, size: int, crops: Crops = 1, resize: str = "area") -> list[tuple[int, int]]:
+    """(top, left) of each crop: the centre, or start/centre/end along the long side for 3 crops."""
     check_crops(crops)
-    top, left = math.ceil((height - size) / 2), math.ceil((width - size) / 2)
+    if resize == "bicubic" and crops == 1:  # torchvision CenterCrop: int(round((h - ch) / 2.0))
+        return [(int(round((height - size) / 2.0)), int(round((width - size) / 2.0)))]
+    top, left = math.ceil((height - size) / 2), math.ceil((width - size) / 2)  # uniform_crop
     if crops == 1:
         return [(top, left)]
     if height > width:
@@ -55,110 +88,96 @@ def rotate(rgb: np.ndarray, rotation: int) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(rgb, turns)) if turns else rgb
 
 
+def untagged(frame: VideoFrame) -> VideoFrame:
+    """A copy of ``frame``'s pixels with only its format and range: no chroma siting, no
+    colour tags, as the legacy ``sws_scale`` saw frames."""
+    av = import_av()
+    copy = av.VideoFrame(frame.width, frame.height, frame.format.name)
+    for source, target in zip(frame.planes, copy.planes):
+        src = np.frombuffer(memoryview(source), np.uint8).reshape(-1, source.line_size)
+        dst = np.asarray(memoryview(target)).reshape(-1, target.line_size)
+        width = min(source.line_size, target.line_size)
+        dst[:, :width] = src[: dst.shape[0], :width]
+    copy.color_range = frame.color_range
+    return copy
+
+
+def swscale_rgb(frame: VideoFrame, height: int, width: int) -> np.ndarray:
+    """RGB24 [height, width, 3] from any frame, as torchvision's ``VideoSampler`` made it
+    (one swscale call, ``SWS_AREA``, default BT.601 coefficients)."""
+    from av.video.reformatter import Colorspace, Interpolation
+
+    out = untagged(frame).reformat(
+        width, height, "rgb24", interpolation=Interpolation.AREA, src_colorspace=Colorspace.ITU601
+    )
+    return out.to_ndarray()
+
+
 @dataclass(frozen=True)
-class _Taps:
-    """Bilinear taps along one axis for a run of output positions: two source indices each,
-    and their weights, computed as PyTorch's ``interpolate`` does (float32, half-pixel centres)."""
+class Shown:
+    """A chosen frame's crops (float32 [crops, 3, S, S]), its display size and rotation."""
 
-    first: np.ndarray
-    second: np.ndarray
-    weight_first: np.ndarray
-    weight_second: np.ndarray
-
-    @classmethod
-    def along(cls, in_size: int, out_size: int, start: int, count: int) -> _Taps:
-        """Taps of output positions ``start .. start + count - 1`` of an ``in_size -> out_size`` resize."""
-        scale = np.float32(in_size) / np.float32(out_size)
-        dst = np.arange(start, start + count, dtype=np.float32)
-        src = np.maximum(scale * (dst + np.float32(0.5)) - np.float32(0.5), np.float32(0.0))
-        first = np.minimum(np.floor(src).astype(np.int64), in_size - 1)
-        weight = np.clip(src - first, 0.0, 1.0).astype(np.float32)
-        return cls(first, np.minimum(first + 1, in_size - 1), np.float32(1.0) - weight, weight)
+    pixels: torch.Tensor
+    height: int
+    width: int
+    rotation: int
 
 
-@dataclass(frozen=True)
-class _Plan:
-    """How frames of one size are resized and cropped: taps of the rows and columns the crops
-    cover, and each crop's (top, left) within that covered block."""
-
-    rows: _Taps
-    cols: _Taps
-    crops: list[tuple[int, int]]
-
-
-class CropResizer:
-    """The training pipeline's resize, crop and normalize, computed only where the crops are.
-
-    Bilinear resizing is separable, so the rows and columns the crops need are interpolated
-    straight from the decoded frame (PyTorch's taps and weights, in float32): the result equals
-    ``float_pipeline`` to float rounding, without resizing the whole frame. It runs in numpy:
-    torch ops between decoder calls would wake torch's spinning OpenMP threads, which take the
-    cores FFmpeg's frame threads need (measured: decoding got about 1.9x slower).
-    """
+class FramePixels:
+    """The training pipeline's pixels for one recipe and crop count, frame by frame."""
 
     def __init__(self, preprocessing: Preprocessing, crops: Crops = 1) -> None:
         self.preprocessing = preprocessing
         self.crops = check_crops(crops)
         self._mean = np.asarray(preprocessing.mean, np.float32)
         self._std = np.asarray(preprocessing.std, np.float32)
-        self._plans: dict[tuple[int, int], _Plan] = {}
 
-    def __call__(self, rgb: np.ndarray) -> torch.Tensor:
-        """One decoded RGB frame [H, W, 3] uint8 -> its crops, float32 [crops, 3, S, S]."""
-        plan = self._plan(rgb.shape[0], rgb.shape[1])
-        # Each output pixel mixes four source pixels: gather them in uint8 (cheap), then
-        # combine in float32 in PyTorch's order, along the row first, then between the rows.
-        upper, lower = rgb[plan.rows.first], rgb[plan.rows.second]
-        left, right = plan.cols.first, plan.cols.second
-        w_left, w_right = plan.cols.weight_first[None, :, None], plan.cols.weight_second[None, :, None]
-        w_upper, w_lower = plan.rows.weight_first[:, None, None], plan.rows.weight_second[:, None, None]
-        block = (_taps_of(upper, left) * w_left + _taps_of(upper, right) * w_right) * w_upper
-        block += (_taps_of(lower, left) * w_left + _taps_of(lower, right) * w_right) * w_lower
-        block -= self._mean
-        block /= self._std
+    @property
+    def short_side(self) -> int:
+        """The scaled short side: the recipe's, or the crop size for 3 crops (mae_st test mode)."""
+        return self.preprocessing.img_size if self.crops == 3 else self.preprocessing.short_side
+
+    def video_frame(self, frame: VideoFrame) -> Shown:
+        """A decoded video frame: scaled (stored orientation), turned upright, cropped, normalized."""
+        pre, rotation = self.preprocessing, frame.rotation
+        turned = round(rotation / 90) % 2 == 1
+        display = (frame.width, frame.height) if turned else (frame.height, frame.width)
+        if pre.resize == "area":
+            height, width = scaled_size(frame.height, frame.width, self.short_side)
+            rgb = rotate(swscale_rgb(frame, height, width), rotation)
+            return Shown(self._crops(rgb), display[0], display[1], rotation)
+        full = rotate(swscale_rgb(frame, frame.height, frame.width), rotation)
+        return Shown(self.rgb(full), display[0], display[1], rotation)
+
+    def rgb(self, rgb: np.ndarray) -> torch.Tensor:
+        """An upright RGB image [H, W, 3] uint8 -> its crops, float32 [crops, 3, S, S]."""
+        if self.preprocessing.resize == "bicubic":
+            from PIL import Image
+
+            return self.image(Image.fromarray(rgb))
+        height, width = scaled_size(rgb.shape[0], rgb.shape[1], self.short_side)
+        av = import_av()
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+        return self._crops(swscale_rgb(frame, height, width))
+
+    def image(self, image: Image) -> torch.Tensor:
+        """An upright RGB PIL image -> its crops, float32 [crops, 3, S, S]."""
+        if self.preprocessing.resize == "area":
+            return self.rgb(np.asarray(image.convert("RGB")))
+        from PIL import Image as PILImage
+
+        image = image.convert("RGB")  # torchvision's pil_loader converts before the transforms
+        height, width = scaled_size(image.height, image.width, self.short_side, "bicubic")
+        if (height, width) != (image.height, image.width):
+            image = image.resize((width, height), PILImage.Resampling.BICUBIC)
+        return self._crops(np.asarray(image))
+
+    def _crops(self, rgb: np.ndarray) -> torch.Tensor:
+        """Crop the scaled RGB image [H, W, 3] uint8 and normalize: float32 [crops, 3, S, S]."""
         size = self.preprocessing.img_size
-        crops = np.stack([block[top : top + size, left : left + size] for top, left in plan.crops])
-        return torch.from_numpy(crops.transpose(0, 3, 1, 2))
-
-    def _plan(self, height: int, width: int) -> _Plan:
-        """The (cached) plan for frames of ``height`` x ``width``."""
-        plan = self._plans.get((height, width))
-        if plan is None:
-            size = self.preprocessing.img_size
-            out_h, out_w = resized_size(height, width, self.preprocessing.short_side)
-            offsets = crop_offsets(out_h, out_w, size, self.crops)
-            top, left = min(t for t, _ in offsets), min(c for _, c in offsets)
-            bottom, right = max(t for t, _ in offsets) + size, max(c for _, c in offsets) + size
-            plan = _Plan(
-                rows=_Taps.along(height, out_h, top, bottom - top),
-                cols=_Taps.along(width, out_w, left, right - left),
-                crops=[(t - top, c - left) for t, c in offsets],
-            )
-            self._plans[(height, width)] = plan
-        return plan
-
-
-def _taps_of(rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
-    """Columns ``columns`` of uint8 ``rows`` [R, W, 3], as float32 in [0, 1]."""
-    return rows[:, columns].astype(np.float32) / np.float32(255.0)
-
-
-def float_pipeline(
-    rgb: torch.Tensor | np.ndarray, preprocessing: Preprocessing, crops: Crops = 1
-) -> list[torch.Tensor]:
-    """The training pipeline on decoded RGB frames [T, H, W, 3] uint8: each crop as [3, T, S, S].
-
-    The reference the fast path is held to: everything in float32 from the start.
-    """
-    frames = torch.as_tensor(rgb).permute(0, 3, 1, 2).to(torch.float32) / 255.0
-    size = resized_size(frames.shape[2], frames.shape[3], preprocessing.short_side)
-    if size != tuple(frames.shape[2:]):
-        frames = F.interpolate(frames, size=size, mode="bilinear", align_corners=False, antialias=False)
-    mean = torch.tensor(preprocessing.mean).view(1, 3, 1, 1)
-    std = torch.tensor(preprocessing.std).view(1, 3, 1, 1)
-    out = []
-    s = preprocessing.img_size
-    for top, left in crop_offsets(size[0], size[1], s, crops):
-        crop = frames[:, :, top : top + s, left : left + s]
-        out.append(((crop - mean) / std).permute(1, 0, 2, 3).contiguous())
-    return out
+        offsets = crop_offsets(rgb.shape[0], rgb.shape[1], size, self.crops, self.preprocessing.resize)
+        stacked = np.stack([rgb[top : top + size, left : left + size] for top, left in offsets])
+        values = stacked.astype(np.float32) / np.float32(255.0)
+        values -= self._mean
+        values /= self._std
+        return torch.from_numpy(values.transpose(0, 3, 1, 2))

@@ -1,0 +1,221 @@
+"""Where clip frames come from: a video file, a folder of numbered frames, or one still image.
+
+Each source answers the same questions: its frame rate (what the training frame rule counts
+in), how many seconds it holds, and the frame shown at each wanted instant, converted to model
+pixels by a ``FramePixels``. ``open_source`` picks the kind from the path: a folder is a frame
+folder, a known image extension a still, anything else a video.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import re
+from collections.abc import Iterator, Sequence
+from fractions import Fraction
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, Protocol
+
+from vidmenagerie.errors import VideoError
+from vidmenagerie.video.decode import NoFramesError, Picked, pick_frames
+from vidmenagerie.video.probe import StreamClock, ffmpeg_reason, import_av, open_video, stream_clock
+from vidmenagerie.video.sampling import to_fraction
+from vidmenagerie.video.transform import FramePixels, Shown
+
+if TYPE_CHECKING:
+    from av.container import InputContainer
+    from av.video.stream import VideoStream
+    from PIL.Image import Image
+
+InputKind = Literal["video", "frames", "image"]
+
+# Stills PIL reads (GIF: its first frame). Matched case-insensitively.
+IMAGE_EXTENSIONS: frozenset[str] = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"})
+DEFAULT_FOLDER_FPS = 30.0
+
+
+def input_kind(path: str | Path) -> InputKind:
+    """What a path is read as: a folder of frames, a still image, or a video file."""
+    path = Path(path)
+    if path.is_dir():
+        return "frames"
+    return "image" if path.suffix.lower() in IMAGE_EXTENSIONS else "video"
+
+
+def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key that orders numbers by value: frame2 before frame10."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", name) if part)
+
+
+class FrameSource(Protocol):
+    """What ``read_clips`` needs from any input."""
+
+    kind: InputKind
+    fps: Fraction  # the rate the frame rule counts source frames in
+    duration: Fraction  # seconds of frames
+    rotation: int
+    note: str  # something found about the input worth saying (else empty)
+
+    def pick(self, instants: Sequence[Fraction]) -> list[Picked[Shown]]:
+        """The converted frame shown at each instant (sorted ascending)."""
+        ...
+
+    def seconds(self, pts: int) -> Fraction:
+        """Seconds from the start of a picked frame's timestamp."""
+        ...
+
+
+@contextlib.contextmanager
+def open_source(
+    path: str | Path, pixels: FramePixels, *, threads: int = 0, folder_fps: float = DEFAULT_FOLDER_FPS
+) -> Iterator[FrameSource]:
+    """The source for ``path`` (kind from ``input_kind``), closed on every path."""
+    kind = input_kind(path)
+    if kind == "image":
+        yield StillSource(Path(path), pixels)
+    elif kind == "frames":
+        yield FolderSource(Path(path), pixels, folder_fps)
+    else:
+        with open_video(path, threads=threads) as (container, stream):
+            yield VideoSource(Path(path), container, stream, pixels)
+
+
+class VideoSource:
+    """A video file's first video stream (as torchvision's reader took it), decoded by time."""
+
+    kind: InputKind = "video"
+
+    def __init__(self, path: Path, container: InputContainer, stream: VideoStream, pixels: FramePixels) -> None:
+        av = import_av()
+        self.path, self.container, self.stream, self.pixels = path, container, stream, pixels
+        try:
+            self.clock: StreamClock = stream_clock(container, stream)
+        except av.FFmpegError as err:
+            raise VideoError(f"{path}: cannot decode, damaged data ({ffmpeg_reason(err)})") from err
+        clock = self.clock
+        if clock.truncated:
+            assert clock.claimed is not None and clock.held is not None
+            raise VideoError(
+                f"{path}: truncated or damaged: data stops at {float(clock.held):.2f} s of the "
+                f"{float(clock.claimed):.2f} s its header claims"
+            )
+        self.note = ""
+        if clock.longer_than_claimed:
+            assert clock.claimed is not None and clock.held is not None
+            self.note = (
+                f"header claims {float(clock.claimed):.2f} s but the video data runs to {float(clock.held):.2f} s: "
+                "clips cover the data"
+            )
+        # mae_st's clip length uses the stream's average rate (torchvision's video_fps).
+        rate = stream.average_rate or stream.guessed_rate
+        self.fps = Fraction(rate) if rate else Fraction(30)
+        self.duration = clock.duration or Fraction(0)
+        self.rotation = 0  # read from each decoded frame
+
+    def pick(self, instants: Sequence[Fraction]) -> list[Picked[Shown]]:
+        """Decode the frames on screen at ``instants`` in one in-order pass."""
+        av = import_av()
+        try:
+            decoded = pick_frames(self.container, self.stream, self.clock, instants, self.pixels.video_frame)
+        except NoFramesError as err:
+            raise VideoError(f"{self.path}: no frame could be decoded ({err})") from err
+        except av.FFmpegError as err:
+            raise VideoError(f"{self.path}: cannot decode, damaged data ({ffmpeg_reason(err)})") from err
+        end, duration = decoded.end_pts, self.clock.duration
+        if end is not None and duration is not None and any(p.past_end for p in decoded.picked):
+            stop = self.clock.to_seconds(end)
+            if duration - stop > Fraction(1, 4):  # frames the file claims but could not give
+                why = f": {decoded.damage}" if decoded.damage else ""
+                raise VideoError(
+                    f"{self.path}: truncated or damaged: frames stop at {float(stop):.2f} s of the "
+                    f"{float(duration):.2f} s it claims{why}"
+                )
+        return decoded.picked
+
+    def seconds(self, pts: int) -> Fraction:
+        """Seconds from the stream's start."""
+        return self.clock.to_seconds(pts)
+
+
+def read_image(path: Path) -> Image:
+    """A still as RGB, EXIF orientation applied (a GIF: its first frame); a VideoError if unreadable."""
+    from PIL import Image as PILImage
+    from PIL import ImageOps, UnidentifiedImageError
+
+    if not path.exists():
+        raise VideoError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise VideoError(f"{path}: empty file (0 bytes)")
+    try:
+        with PILImage.open(path) as image:
+            image.load()
+            return ImageOps.exif_transpose(image).convert("RGB")
+    except PermissionError as err:
+        raise VideoError(f"{path}: cannot read the file (permission denied)") from err
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as err:
+        reason = str(err).replace(str(path), "").strip(" :'\"") or type(err).__name__
+        raise VideoError(f"{path}: not a readable image, damaged or of another kind ({reason})") from err
+
+
+class StillSource:
+    """One image: every clip frame shows it (the ImageNet models saw images this way)."""
+
+    kind: InputKind = "image"
+    fps = Fraction(30)
+    duration = Fraction(0)
+    rotation = 0
+    note = ""
+
+    def __init__(self, path: Path, pixels: FramePixels) -> None:
+        self.path = path
+        image = read_image(path)
+        self.size = (image.height, image.width)
+        self._shown = Shown(pixels.image(image), image.height, image.width, 0)
+
+    def pick(self, instants: Sequence[Fraction]) -> list[Picked[Shown]]:
+        """The image, at every instant."""
+        return [Picked(self._shown, 0, False) for _ in instants]
+
+    def seconds(self, pts: int) -> Fraction:
+        """A still has one instant."""
+        return Fraction(0)
+
+
+def frame_files(folder: Path) -> list[Path]:
+    """The image files of a frame folder in natural order (hidden files skipped)."""
+    images = [p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and not p.name.startswith(".")]
+    return sorted((p for p in images if p.is_file()), key=lambda p: natural_key(p.name))
+
+
+class FolderSource:
+    """A folder of numbered frames, one video at ``fps``: frame i is shown from i / fps."""
+
+    kind: InputKind = "frames"
+    rotation = 0
+    note = ""
+
+    def __init__(self, path: Path, pixels: FramePixels, fps: float) -> None:
+        if not fps > 0 or not math.isfinite(fps):
+            raise VideoError(f"{path}: frame rate must be a positive number, got {fps}")
+        self.path, self.pixels = path, pixels
+        self.files = frame_files(path)
+        if not self.files:
+            raise VideoError(f"{path}: folder holds no frames (looked for {', '.join(sorted(IMAGE_EXTENSIONS))})")
+        self.fps = to_fraction(fps)
+        self.duration = len(self.files) / self.fps
+
+    def pick(self, instants: Sequence[Fraction]) -> list[Picked[Shown]]:
+        """Load each needed frame once; instants past the last frame show the last frame."""
+        shown: dict[int, Shown] = {}
+        picked = []
+        for t in instants:
+            index = min(max(math.floor(t * self.fps), 0), len(self.files) - 1)
+            if index not in shown:
+                image = read_image(self.files[index])
+                shown[index] = Shown(self.pixels.image(image), image.height, image.width, 0)
+            picked.append(Picked(shown[index], index, t >= self.duration))
+        return picked
+
+    def seconds(self, pts: int) -> Fraction:
+        """Frame ``pts`` is shown from ``pts / fps``."""
+        return pts / self.fps
