@@ -49,7 +49,8 @@ def tiny_catalog(tmp_path: Path, hub_server: HubServer, monkeypatch: pytest.Monk
     """A TOML catalogue of tiny models, served by the Hub stand-in (and one local file), registered.
 
     ``tiny_mae`` and ``tiny_vit`` share ``mae.pth`` (like ``mae_s_none``/``vit_s_none``);
-    ``tiny_cls`` is a 5-class finetuned encoder; ``tiny_local`` reads a local file.
+    ``tiny_cls`` is a 5-class finetuned encoder, ``tiny_img`` the same file with the ImageNet
+    finetuning recipe (bicubic, ImageNet statistics); ``tiny_local`` reads a local file.
     """
     files = tmp_path / "files"
     mae = write_checkpoint(files / "mae.pth", "mae", seed=0)
@@ -63,6 +64,7 @@ def tiny_catalog(tmp_path: Path, hub_server: HubServer, monkeypatch: pytest.Monk
         toml_entry("tiny_mae", "mae", repo_id=TINY_REPO, filename="mae.pth", description="tiny MAE")
         + toml_entry("tiny_vit", "vit", repo_id=TINY_REPO, filename="mae.pth")
         + toml_entry("tiny_cls", "vit", repo_id=TINY_REPO, filename="cls.pth", num_classes=5, labels="labels.json")
+        + toml_entry("tiny_img", "vit", repo_id=TINY_REPO, filename="cls.pth", num_classes=5, resize="bicubic")
         + toml_entry("tiny_local", "mae", checkpoint="local.pth")
     )
     monkeypatch.setenv("VIDM_CATALOG", str(path))

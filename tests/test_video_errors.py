@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import struct
 from pathlib import Path
 
 import av
@@ -13,7 +12,7 @@ import vidmenagerie.video.sources as sources_module
 from vidmenagerie.errors import VideoError, VidmError
 from vidmenagerie.video import probe_video, read_clip, read_clips
 
-from videos import write_gray_video, write_video
+from videos import claims_one_second, write_gray_video, write_video
 
 
 def noise_frames(count: int) -> np.ndarray:
@@ -155,15 +154,3 @@ def _faststart(source: Path, target: Path) -> None:
             if packet.size:
                 packet.stream = stream
                 dst.mux(packet)
-
-
-def claims_one_second(path: Path) -> None:
-    """Rewrite an MP4's movie, track and media header durations to say 1 s (the samples stay)."""
-    data = bytearray(path.read_bytes())
-    for box in (b"mvhd", b"mdhd"):
-        at = data.find(box)
-        long_times = data[at + 4] == 1  # version 1 boxes hold 64-bit times
-        scale_at = at + 8 + (16 if long_times else 8)
-        scale = struct.unpack(">I", data[scale_at : scale_at + 4])[0]
-        data[scale_at + 4 : scale_at + 8] = struct.pack(">I", scale)  # duration = one second of ticks
-    path.write_bytes(bytes(data))

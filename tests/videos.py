@@ -7,6 +7,7 @@ identify their index, so a test can tell which source frame a decoded clip frame
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterable, Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -145,3 +146,22 @@ def moving_frames(n: int = 30, height: int = 48, width: int = 64, seed: int = 0)
     rng = np.random.default_rng(seed)
     base = rng.integers(0, 255, (height, width, 3), dtype=np.uint8)
     return np.stack([np.roll(base, 2 * i, axis=1) for i in range(n)])
+
+
+def gradient_frames(count: int, height: int, width: int) -> np.ndarray:
+    """``[count, H, W, 3]`` uint8 moving gradients: every frame differs, and resizing errors would show."""
+    y, x = np.mgrid[0:height, 0:width]
+    channels = [lambda i: (3 * x + 7 * i) % 256, lambda i: (2 * y + 5 * i) % 256, lambda i: (x * y // 7 + 11 * i) % 256]
+    return np.stack([np.stack([c(i) for c in channels], -1).astype(np.uint8) for i in range(count)])
+
+
+def claims_one_second(path: Path) -> None:
+    """Rewrite an MP4's movie, track and media header durations to say 1 s (the samples stay)."""
+    data = bytearray(path.read_bytes())
+    for box in (b"mvhd", b"mdhd"):
+        at = data.find(box)
+        long_times = data[at + 4] == 1  # version 1 boxes hold 64-bit times
+        scale_at = at + 8 + (16 if long_times else 8)
+        scale = struct.unpack(">I", data[scale_at : scale_at + 4])[0]
+        data[scale_at + 4 : scale_at + 8] = struct.pack(">I", scale)  # duration = one second of ticks
+    path.write_bytes(bytes(data))

@@ -142,6 +142,7 @@ def run_attention(
     *,
     on_done: Callable[[Path], None] | None = None,
     on_failed: Callable[[Path, str], None] | None = None,
+    on_note: Callable[[Path, str], None] | None = None,
     model: VideoEncoder | None = None,
 ) -> AttendRun:
     """Attention maps of one clip (or more, per ``settings.clip``) of each video, written as files.
@@ -167,6 +168,7 @@ def run_attention(
         failures=run.failures,
         on_done=on_done,
         on_failed=on_failed,
+        on_note=on_note,
     )
     for clips, frames in batches:
         if frames is not None:

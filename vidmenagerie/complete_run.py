@@ -118,6 +118,7 @@ def run_completion(
     *,
     on_done: Callable[[Path], None] | None = None,
     on_failed: Callable[[Path, str], None] | None = None,
+    on_note: Callable[[Path, str], None] | None = None,
     model: MaskedAutoencoder | None = None,
 ) -> CompletionRun:
     """Complete one clip (or more, per ``settings.clip``) of each video and write the results.
@@ -143,6 +144,7 @@ def run_completion(
         failures=run.failures,
         on_done=on_done,
         on_failed=on_failed,
+        on_note=on_note,
     )
     for clips, frames in batches:
         if frames is not None:

@@ -50,11 +50,13 @@ class LoadedClip:
 
 @dataclass
 class ClipBatch:
-    """Up to ``batch_size`` clips, plus videos finished or failed since the previous batch."""
+    """Up to ``batch_size`` clips, plus videos finished or failed since the previous batch, and
+    what was found worth saying about newly seen videos (``ClipInfo.note``)."""
 
     clips: list[LoadedClip] = field(default_factory=list)
     finished: list[Path] = field(default_factory=list)
     failures: list[tuple[Path, str]] = field(default_factory=list)
+    notes: list[tuple[Path, str]] = field(default_factory=list)
 
 
 def clip_loader(videos: Sequence[Path], preprocessing: Preprocessing, plan: ClipPlan, *, workers: int) -> DataLoader:
@@ -93,11 +95,13 @@ def iter_clip_batches(
     remaining: dict[Path, int] = {}  # clips queued or in flight, per video
     unfinished: set[Path] = set()  # videos whose last piece has not arrived yet
     failures: list[tuple[Path, str]] = []
+    notes: list[tuple[Path, str]] = []
 
     def take(count: int) -> ClipBatch:
-        batch = ClipBatch(clips=pending[:count], failures=list(failures))
+        batch = ClipBatch(clips=pending[:count], failures=list(failures), notes=list(notes))
         del pending[:count]
         failures.clear()
+        notes.clear()
         for item in batch.clips:
             remaining[item.video] -= 1
             if remaining[item.video] == 0 and item.video not in unfinished:
@@ -115,6 +119,8 @@ def iter_clip_batches(
                 unfinished.discard(video)
                 continue
             clips = item.clips()
+            if video not in remaining and video not in unfinished and item.info[0].note:
+                notes.append((video, item.info[0].note))
             whole = item.final and video not in remaining
             count = len(clips) if whole else max(len(clips), 2)
             remaining[video] = remaining.get(video, 0) + len(clips)
@@ -147,14 +153,18 @@ def iter_device_batches(
     failures: list[tuple[Path, str]],
     on_done: Callable[[Path], None] | None = None,
     on_failed: Callable[[Path, str], None] | None = None,
+    on_note: Callable[[Path, str], None] | None = None,
 ) -> Iterator[tuple[list[LoadedClip], torch.Tensor | None]]:
     """Clip batches with their frames stacked on ``device`` (``None`` for a batch of failures only).
 
-    Failures are appended to ``failures`` and reported to ``on_failed`` as soon as they are seen;
-    a video is reported to ``on_done`` once the caller comes back for the next batch, i.e. after
-    its clips were used.
+    Failures are appended to ``failures`` and reported to ``on_failed`` as soon as they are seen
+    (notes about a video to ``on_note``); a video is reported to ``on_done`` once the caller
+    comes back for the next batch, i.e. after its clips were used.
     """
     for batch in iter_clip_batches(videos, preprocessing, plan, batch_size=batch_size, workers=workers):
+        for video, text in batch.notes:
+            if on_note:
+                on_note(video, text)
         failures.extend(batch.failures)
         for video, reason in batch.failures:
             if on_failed:

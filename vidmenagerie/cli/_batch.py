@@ -61,6 +61,10 @@ class VideoProgress:
         self.report.done.append(video)
         self._progress.advance(self._task)
 
+    def noted(self, video: Path, text: str) -> None:
+        """Something found about an input that the user should know (its clips are still made)."""
+        self._progress.console.print(f"[yellow]note[/yellow] {escape(f'{video}: {text}')}")
+
     def failed(self, video: Path, reason: str) -> None:
         self.report.failed.append((video, reason))
         line = reason if reason.startswith(str(video)) else f"{video}: {reason}"  # VideoErrors name the file

@@ -145,7 +145,13 @@ def attend_cmd(
     what = "rollout" if rollout else f"layer {layer}, heads {heads}"
     with video_progress(len(inputs), f"attend ({what})") as progress:
         result = run_attention(
-            inputs, out_dir, settings, on_done=progress.done, on_failed=progress.failed, model=encoder
+            inputs,
+            out_dir,
+            settings,
+            on_done=progress.done,
+            on_failed=progress.failed,
+            on_note=progress.noted,
+            model=encoder,
         )
     rows = [
         (

@@ -175,6 +175,8 @@ def embed_cmd(
                 progress.failed(Path(video), reason)
             elif status == "redo":
                 err.print(f"[yellow]redoing[/yellow] {escape(video)}: {escape(reason)}")
+            elif status == "note":
+                progress.noted(Path(video), reason)
             else:
                 progress.done(Path(video))
 

@@ -42,7 +42,7 @@ from .settings import EmbedSettings
 from .shards import Shard
 
 PAUSE_ENV = "VIDM_EMBED_TEST_PAUSE"  # tests only: seconds to wait after each finished video
-Progress = Callable[[str, str, str], None]  # (video, "ok" | "failed" | "resumed" | "redo", reason)
+Progress = Callable[[str, str, str], None]  # (video, "ok" | "failed" | "resumed" | "redo" | "note", reason)
 
 
 def default_workers() -> int:
@@ -161,6 +161,8 @@ class _Collector:
 
     def run(self, batch: ClipBatch, model: _Model) -> None:
         """One batch: failures first, then the clips through the model, then the videos it finished."""
+        for path, text in batch.notes:
+            self.note(str(path), "note", text)
         for path, reason in batch.failures:
             self.fail(str(path), reason)
         live = [c for c in batch.clips if str(c.video) not in self.failed]
