@@ -53,9 +53,12 @@ class VideoClips:
     @classmethod
     def from_clips(cls, clips: Sequence[Clip], *, final: bool = True) -> VideoClips:
         """Stack the clips ``read_clips`` returned for one video (or one piece of it)."""
+        # One clip (a still, a centre clip) keeps its tensor as it is: a still's frames are a
+        # view of one picture, cheap to hand from a worker to the main process.
+        frames = clips[0].frames.unsqueeze(0) if len(clips) == 1 else torch.stack([c.frames for c in clips])
         return cls(
             source=clips[0].source,
-            frames=torch.stack([c.frames for c in clips]),
+            frames=frames,
             times=torch.tensor([c.times for c in clips], dtype=torch.float64),
             starts=torch.tensor([c.start for c in clips], dtype=torch.float64),
             ends=torch.tensor([c.end for c in clips], dtype=torch.float64),

@@ -204,7 +204,10 @@ def _assemble(
             note=source.note,
         )
         times = tuple(float(source.seconds(p.pts)) for p in picks)
-        pixels = torch.stack([p.value.pixels for p in picks], dim=2)  # [crops, 3, T, S, S]
+        if source.kind == "image":  # one picture in every frame: a view, not T copies (9.6 MB at 224 px)
+            pixels = picks[0].value.pixels.unsqueeze(2).expand(-1, -1, len(picks), -1, -1)
+        else:
+            pixels = torch.stack([p.value.pixels for p in picks], dim=2)  # [crops, 3, T, S, S]
         start = sampling.anchor(start, source.fps)
         end = start if source.kind == "image" else start + sampling.span
         for crop, frames in enumerate(pixels):

@@ -32,6 +32,7 @@ InputKind = Literal["video", "frames", "image"]
 # Stills PIL reads (GIF: its first frame). Matched case-insensitively.
 IMAGE_EXTENSIONS: frozenset[str] = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"})
 DEFAULT_FOLDER_FPS = 30.0
+_ORIENTATION = 0x0112  # the EXIF tag saying how a camera's stored picture is turned for display
 
 
 def input_kind(path: str | Path) -> InputKind:
@@ -149,7 +150,9 @@ def read_image(path: Path) -> Image:
     try:
         with PILImage.open(path) as image:
             image.load()
-            return ImageOps.exif_transpose(image).convert("RGB")
+            if image.getexif().get(_ORIENTATION, 1) != 1:
+                image = ImageOps.exif_transpose(image)
+            return image if image.mode == "RGB" else image.convert("RGB")
     except PermissionError as err:
         raise VideoError(f"{path}: cannot read the file (permission denied)") from err
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as err:

@@ -163,10 +163,11 @@ class FramePixels:
     def image(self, image: Image) -> torch.Tensor:
         """An upright RGB PIL image -> its crops, float32 [crops, 3, S, S]."""
         if self.preprocessing.resize == "area":
-            return self.rgb(np.asarray(image.convert("RGB")))
+            return self.rgb(np.asarray(image if image.mode == "RGB" else image.convert("RGB")))
         from PIL import Image as PILImage
 
-        image = image.convert("RGB")  # torchvision's pil_loader converts before the transforms
+        if image.mode != "RGB":  # torchvision's pil_loader converts before the transforms
+            image = image.convert("RGB")
         height, width = scaled_size(image.height, image.width, self.short_side, "bicubic")
         if (height, width) != (image.height, image.width):
             image = image.resize((width, height), PILImage.Resampling.BICUBIC)
