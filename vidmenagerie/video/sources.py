@@ -148,10 +148,11 @@ def read_image(path: Path) -> Image:
     if path.stat().st_size == 0:
         raise VideoError(f"{path}: empty file (0 bytes)")
     try:
-        with PILImage.open(path) as image:
-            image.load()
-            if image.getexif().get(_ORIENTATION, 1) != 1:
-                image = ImageOps.exif_transpose(image)
+        with PILImage.open(path) as opened:
+            opened.load()
+            image: Image = opened
+            if opened.getexif().get(_ORIENTATION, 1) != 1:
+                image = ImageOps.exif_transpose(opened)
             return image if image.mode == "RGB" else image.convert("RGB")
     except PermissionError as err:
         raise VideoError(f"{path}: cannot read the file (permission denied)") from err
