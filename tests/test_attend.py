@@ -173,7 +173,7 @@ def test_attend_writes_grids_raw_maps_and_run_json(tiny_catalog: Path, clips: Pa
     args = ["attend", clips, "--model", "tiny_vit", "--format", "png", "--save-maps", "--workers", "0"]
     result = invoke(*args, "--out", out, "--batch-size", "3")
     assert result.exit_code == 1, result.output  # the broken file fails, the others finish
-    assert "broken.mp4" in result.output and "2 of 3 videos done, 1 failed" in result.output
+    assert "broken.mp4" in result.output and "2 of 3 inputs done, 1 failed" in result.output
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.png")) == ["a/clip.png", "b/clip.png"]
     record = json.loads((out / "run.json").read_text())
     assert record["command"] == "attend" and record["settings"]["heads"] == "mean"

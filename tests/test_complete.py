@@ -65,7 +65,7 @@ def test_complete_writes_grids_metrics_and_run_json(tiny_catalog: Path, clips: P
     args = ["complete", clips, "--model", "tiny_mae", "--mask", "center", "--ratio", "0.5"]
     result = invoke(*args, "--format", "png", "--out", out, "--workers", "0", "--sampling-rate", "2")
     assert result.exit_code == 1, result.output  # the broken file fails, the others finish
-    assert "broken.mp4" in result.output and "3 of 4 videos done, 1 failed" in result.output
+    assert "broken.mp4" in result.output and "3 of 4 inputs done, 1 failed" in result.output
     pictures = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.png"))
     assert pictures == ["a/clip.png", "b/clip.png", "b/other.png"]  # names mirror the inputs
     image = np.asarray(Image.open(out / "a" / "clip.png").convert("RGB"))

@@ -198,7 +198,7 @@ def test_broken_files_are_listed_with_their_reason_not_dropped(tiny_catalog: Pat
     for name in ("garbage.mp4", "empty.mp4", "half.mp4"):
         lines = [line for line in result.stderr.splitlines() if name in line]
         assert len(lines) == 1 and lines[0].startswith("failed"), result.stderr
-    assert "2 of 5 videos ok, 3 failed" in result.stderr
+    assert "2 of 5 inputs ok, 3 failed" in result.stderr
     videos = {Path(v["video"]).name: v for v in _csv(tmp_path / "feats.videos.csv")}
     assert {n: v["status"] for n, v in videos.items()} == {
         "a.mp4": "ok", "b.mp4": "ok", "empty.mp4": "failed", "garbage.mp4": "failed", "half.mp4": "failed",

@@ -45,7 +45,7 @@ class BatchReport:
 
     def summary(self) -> str:
         total = len(self.done) + len(self.failed)
-        text = f"{len(self.done)} of {total} video{'s' if total != 1 else ''} done"
+        text = f"{len(self.done)} of {total} input{'s' if total != 1 else ''} done"
         return text + (f", {len(self.failed)} failed" if self.failed else "")
 
 

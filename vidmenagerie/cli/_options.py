@@ -47,7 +47,8 @@ SamplingRateOpt = Annotated[
     typer.Option(
         "--sampling-rate",
         min=1,
-        help="Frames of 30 fps video between clip frames [default: the model's, 8 for every published model].",
+        help="The training loader's sampling_rate: a clip spans RATE x 16 / 30 s of video [default: the "
+        "model's, 8 for every published model].",
         show_default=False,
     ),
 ]

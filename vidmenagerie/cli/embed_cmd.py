@@ -78,7 +78,14 @@ StrideOpt = Annotated[
     Optional[float],  # noqa: UP045
     Opt("--stride", help="Seconds between sliding clips [default: one clip length].", show_default=False),
 ]
-CropsOpt = Annotated[int, Opt("--crops", help="1: centre crop; 3: both ends and centre of the long side.")]
+CropsOpt = Annotated[
+    int,
+    Opt(
+        "--crops",
+        help="1: centre crop; 3: mae_st's multi-view test (short side scaled to the crop size, then both ends "
+        "and the centre of the long side).",
+    ),
+]
 ReduceOpt = Annotated[str, Opt("--reduce", help="none: a row per clip and crop; mean: one row per video.")]
 LogitsOpt = Annotated[bool, Opt("--logits", help="Also save a finetuned vit model's class scores (.logits.npy).")]
 TopKOpt = Annotated[
@@ -203,7 +210,7 @@ def _print_topk(run: EmbedRun) -> None:
 def _finish(layout: OutputLayout, assembly: Assembly, what: str) -> None:
     """The summary line on stderr; exit 1 when any video failed."""
     ok, failed, pending = (assembly.count(s) for s in ("ok", "failed", "pending"))
-    text = f"{ok} of {len(assembly.statuses)} videos ok" + (f", {failed} failed" if failed else "")
+    text = f"{ok} of {len(assembly.statuses)} inputs ok" + (f", {failed} failed" if failed else "")
     text += f", {pending} pending" if pending else ""
     where = layout.out if layout.per_video else layout.features
     style = "red" if failed else "green"
