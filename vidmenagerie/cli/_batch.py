@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +60,10 @@ class VideoProgress:
     def done(self, video: Path) -> None:
         self.report.done.append(video)
         self._progress.advance(self._task)
+
+    def callbacks(self) -> dict[str, Callable[..., None]]:
+        """The ``on_done`` / ``on_failed`` / ``on_note`` hooks the batch runners take."""
+        return {"on_done": self.done, "on_failed": self.failed, "on_note": self.noted}
 
     def noted(self, video: Path, text: str) -> None:
         """Something found about an input that the user should know (its clips are still made)."""

@@ -144,15 +144,7 @@ def attend_cmd(
     encoder = load_attention_model(settings)
     what = "rollout" if rollout else f"layer {layer}, heads {heads}"
     with video_progress(len(inputs), f"attend ({what})") as progress:
-        result = run_attention(
-            inputs,
-            out_dir,
-            settings,
-            on_done=progress.done,
-            on_failed=progress.failed,
-            on_note=progress.noted,
-            model=encoder,
-        )
+        result = run_attention(inputs, out_dir, settings, model=encoder, **progress.callbacks())
     rows = [
         (
             str(c.picture),

@@ -102,15 +102,7 @@ def complete_cmd(
     inputs = resolve_inputs(videos, num_vids, seed, frame_folders)
     mae = load_completion_model(settings)
     with video_progress(len(inputs), f"complete ({mask} {ratio:g})") as progress:
-        result = run_completion(
-            inputs,
-            out_dir,
-            settings,
-            on_done=progress.done,
-            on_failed=progress.failed,
-            on_note=progress.noted,
-            model=mae,
-        )
+        result = run_completion(inputs, out_dir, settings, model=mae, **progress.callbacks())
     rows = [(str(v.picture), f"{v.score.mse:.5f}", _fmt_db(v.score.psnr), f"{v.score.loss:.4f}") for v in result.clips]
     if rows and result.overall is not None:
         overall = result.overall
