@@ -80,6 +80,8 @@ def ffmpeg_reason(err: Exception) -> str:
 # The header's duration and the data's end may differ by a frame or two (rounding, a last
 # frame's duration); beyond this the file is truncated or its header is wrong.
 DURATION_TOLERANCE = Fraction(1, 4)
+# Containers whose header states one duration for the whole file (FFmpeg format names).
+HEADER_DURATION_FORMATS: frozenset[str] = frozenset({"matroska,webm"})
 
 
 @dataclass(frozen=True)
@@ -130,17 +132,19 @@ def stream_clock(container: InputContainer, stream: VideoStream) -> StreamClock:
     """
     time_base = stream.time_base or Fraction(1, 90000)
     start = _first_frame_pts(container, stream)
-    whole_file = not stream.duration  # WebM/MKV/TS: only the container's duration, for all streams
+    whole_file = not stream.duration  # WebM/MKV: the header's one duration covers every stream
     claimed: Fraction | None = None
+    estimate = None if not container.duration else container.duration * _MICROSECONDS
     if stream.duration:
         claimed = stream.duration * time_base
-    elif container.duration:
-        claimed = container.duration * _MICROSECONDS
-    target = None if claimed is None else start + math.floor(claimed / time_base)
+    elif container.format.name in HEADER_DURATION_FORMATS:
+        claimed = estimate  # MPEG-TS and the like only estimate a duration: a hint where to look, no claim
+    hint = claimed if claimed is not None else estimate
+    target = None if hint is None else start + math.floor(hint / time_base)
     video_end, held = _data_end(container, stream, start, target, whole_file)
     end = video_end
-    if end is None and claimed is not None:
-        end = start + math.ceil(claimed / time_base)
+    if end is None and hint is not None:
+        end = start + math.ceil(hint / time_base)
     return StreamClock(time_base, start, end, claimed if held is not None else None, held)
 
 

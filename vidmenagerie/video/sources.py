@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 from vidmenagerie.errors import VideoError
 from vidmenagerie.video.decode import NoFramesError, Picked, pick_frames
-from vidmenagerie.video.probe import StreamClock, ffmpeg_reason, import_av, open_video, stream_clock
+from vidmenagerie.video.probe import (
+    DURATION_TOLERANCE,
+    StreamClock,
+    ffmpeg_reason,
+    import_av,
+    open_video,
+    stream_clock,
+)
 from vidmenagerie.video.sampling import to_fraction
 from vidmenagerie.video.transform import FramePixels, Shown
 
@@ -125,7 +132,7 @@ class VideoSource:
         end, duration = decoded.end_pts, self.clock.duration
         if end is not None and duration is not None and any(p.past_end for p in decoded.picked):
             stop = self.clock.to_seconds(end)
-            if duration - stop > Fraction(1, 4):  # frames the file claims but could not give
+            if duration - stop > DURATION_TOLERANCE:  # frames the packets promised but the decoder could not give
                 why = f": {decoded.damage}" if decoded.damage else ""
                 raise VideoError(
                     f"{self.path}: truncated or damaged: frames stop at {float(stop):.2f} s of the "
