@@ -121,8 +121,8 @@ HVM1_PAPER = Paper(
     "HVM-1: Large-scale video models pretrained with nearly 5000 hours of human-like video data", "2407.18067"
 )
 
-# MAE pretraining mask ratio by input size (mae_st scripts/new/train_*.sh: --mask_ratio 0.9;
-# train_sayavakepicutego4d_448.sh: --mask_ratio 0.95).
+# MAE pretraining mask ratio by input size (mae_st scripts/new/train_say.sh:39: --mask_ratio 0.9;
+# scripts/new/train_sayavakepicutego4d_448.sh:39: --mask_ratio 0.95).
 PRETRAINING_MASK_RATIO: dict[int, float] = {224: 0.9, 448: 0.95}
 
 # finetuning key -> (task description, classes, label set)

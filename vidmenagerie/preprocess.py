@@ -67,8 +67,9 @@ class Preprocessing:
 
     @classmethod
     def for_video(cls, img_size: int, num_frames: int = 16, *, short_side: int | None = None) -> Preprocessing:
-        """The video training recipe; short side 256 at 224 px (``train_jitter_scales[0]``), else the
-        crop size (the 448-pixel models were trained with ``--train_jitter_scales 448 448``)."""
+        """The video training recipe at ``--sampling_rate 8`` (mae_st scripts/new/train_say.sh:36);
+        short side 256 at 224 px (``train_jitter_scales[0]``, util/kinetics.py:287), else the crop
+        size (the 448-pixel models: ``--train_jitter_scales 448 448``, train_sayavakepicutego4d_448.sh:42)."""
         side = short_side if short_side is not None else (256 if img_size == 224 else img_size)
         return cls(img_size=img_size, short_side=side, num_frames=num_frames)
 

@@ -30,9 +30,9 @@ def to_fraction(seconds: float | Fraction) -> Fraction:
 @functools.lru_cache(maxsize=256)
 def _frame_offsets(num_frames: int, sampling_rate: int, target_fps: float, video_fps: float) -> tuple[int, ...]:
     """The training rule's frame offsets, computed as the loader computed them."""
-    # util/kinetics.py __getitem__: clip_sz = sampling_rate * self._num_frames / self._target_fps * fps
+    # mae_st util/kinetics.py:327 (cf2f5dda): clip_sz = sampling_rate * self._num_frames / self._target_fps * fps
     clip_size = sampling_rate * num_frames / target_fps * video_fps
-    # util/decoder/decoder.py temporal_sampling: torch.linspace(start_idx, end_idx, n), clamp, .long()
+    # util/decoder/decoder.py:27-28 (325c13c2), temporal_sampling: torch.linspace(start_idx, end_idx, n), clamp, .long()
     index = torch.linspace(0, clip_size - 1, num_frames)
     return tuple(torch.clamp(index, min=0).long().tolist())
 
@@ -71,7 +71,8 @@ class ClipSampling:
 
     def anchor(self, start: Fraction, video_fps: float | Fraction) -> Fraction:
         """The window's first frame time: ``start`` snapped down to the video's frame grid (the
-        loader's integer ``start_idx``), so clip instants fall on frame times, not between them."""
+        loader's integer ``start_idx``, util/decoder/decoder.py:61), so clip instants fall on
+        frame times, not between them."""
         rate = video_fps if isinstance(video_fps, Fraction) else to_fraction(video_fps)
         return Fraction(math.floor(start * rate)) / rate
 

@@ -4,29 +4,32 @@
 model's crops, by the ``Preprocessing.resize`` rule:
 
 - ``"area"`` reproduces torchvision's ``video_reader``, which mae_st's loader decoded with
-  (``util/decoder/decoder.py``: ``io._read_video_from_memory(..., video_min_dimension=
-  max_spatial_scale)``). Its ``VideoSampler`` (``csrc/io/decoder/video_sampler.cpp``) makes
-  one ``sws_getContext(in, out, AV_PIX_FMT_RGB24, SWS_AREA)`` and calls ``sws_scale`` with no
-  colour-space details, so swscale's defaults apply: BT.601 coefficients, limited range unless
+  (``util/decoder/decoder.py:164`` at 325c13c2: ``video_min_dimension=max_spatial_scale``, the
+  loader's ``min_scale``, ``util/kinetics.py:287``). Its ``VideoSampler`` is made with
+  ``SWS_AREA`` (torchvision ``csrc/io/decoder/video_stream.cpp:88``) and calls
+  ``sws_getContext(in, out, RGB24, SWS_AREA)`` (``video_sampler.cpp:183``) and ``sws_scale``
+  with no colour-space details, so swscale's defaults apply: BT.601 coefficients, limited range unless
   the pixel format is full range, chroma siting ignored. PyAV's ``reformat`` uses the newer
   ``sws_scale_frame``, which honours a frame's chroma-location tag (H.264/HEVC/MPEG-4 say
   "left") and shifts chroma by half a pixel: measured up to 42/255 off the legacy call. So a
   frame is first copied into an untagged frame (0.06 ms at 720p); the result is then
   bit-identical to the legacy ``sws_scale`` (tested against it through ctypes). The output
-  size follows ``Util::setFormatDimensions``: the short side is ``short_side``, the long side
-  ``round(long * short_side / short)`` (half up); a square frame counts as portrait.
-  Crops take ``uniform_crop``'s offsets (``util/decoder/transform.py``): centre
-  ``ceil((size - crop) / 2)``, or both ends and the centre of the long side for 3 crops.
-- ``"bicubic"`` reproduces the ImageNet finetuning transforms (``finetune_on_image.py``:
-  ``Resize(img_size + 32, interpolation=3)``, ``CenterCrop``, ``ToTensor``, ``Normalize``):
+  size follows ``Util::setFormatDimensions`` (``csrc/io/decoder/util.cpp:323``, ``:345``): the
+  short side is ``short_side``, the long side ``round(long * short_side / short)`` (half up); a
+  square frame counts as portrait. Crops take ``uniform_crop``'s offsets (mae_st
+  ``util/decoder/transform.py:124``, ``:159``): centre ``ceil((size - crop) / 2)``, or both ends
+  and the centre of the long side for 3 crops.
+- ``"bicubic"`` reproduces the ImageNet finetuning transforms (mae_st ``finetune_on_image.py:135``
+  and hvm-1 ``test_image_recognition.py:53``: ``Resize(img_size + 32, interpolation=3)``,
+  ``CenterCrop``, ``ToTensor``, ``Normalize``; the image repeated over the frames at ``:90``):
   PIL bicubic resize, long side ``int(long * short_side / short)``, centre offsets
   ``round((size - crop) / 2)`` (Python's round, half to even). A video frame is converted to
   RGB at full size first (swscale, BT.601 as above).
 
-Three crops are mae_st's multi-view test (``util/kinetics.py``, test mode): with
+Three crops are mae_st's multi-view test (``util/kinetics.py:252``, test mode): with
 ``test_num_spatial_crops > 1`` the frames are scaled to short side = crop size, and three crops
 cover the long side. Values are ``(x / 255 - mean) / std`` in float32, as ``tensor_normalize``
-and ``ToTensor`` + ``Normalize`` compute them. Everything runs in numpy and FFmpeg: torch ops
+(``util/kinetics.py:338``) and ``ToTensor`` + ``Normalize`` compute them. Everything runs in numpy and FFmpeg: torch ops
 between decoder calls would wake torch's spinning OpenMP threads, which take the cores
 FFmpeg's frame threads need.
 """
