@@ -61,7 +61,6 @@ class FrameSource(Protocol):
     kind: InputKind
     fps: Fraction  # the rate the frame rule counts source frames in
     duration: Fraction  # seconds of frames
-    rotation: int
     note: str  # something found about the input worth saying (else empty)
 
     def pick(self, instants: Sequence[Fraction]) -> list[Picked[Shown]]:
@@ -118,7 +117,6 @@ class VideoSource:
         rate = stream.average_rate or stream.guessed_rate
         self.fps = Fraction(rate) if rate else Fraction(30)
         self.duration = clock.duration or Fraction(0)
-        self.rotation = 0  # read from each decoded frame
 
     def pick(self, instants: Sequence[Fraction]) -> list[Picked[Shown]]:
         """Decode the frames on screen at ``instants`` in one in-order pass."""
@@ -174,13 +172,11 @@ class StillSource:
     kind: InputKind = "image"
     fps = Fraction(30)
     duration = Fraction(0)
-    rotation = 0
     note = ""
 
     def __init__(self, path: Path, pixels: FramePixels) -> None:
         self.path = path
         image = read_image(path)
-        self.size = (image.height, image.width)
         self._shown = Shown(pixels.image(image), image.height, image.width, 0)
 
     def pick(self, instants: Sequence[Fraction]) -> list[Picked[Shown]]:
@@ -202,7 +198,6 @@ class FolderSource:
     """A folder of numbered frames, one video at ``fps``: frame i is shown from i / fps."""
 
     kind: InputKind = "frames"
-    rotation = 0
     note = ""
 
     def __init__(self, path: Path, pixels: FramePixels, fps: float) -> None:
