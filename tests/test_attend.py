@@ -12,9 +12,10 @@ import torch
 from PIL import Image
 
 import vidmenagerie as vm
-from vidmenagerie.attention import cls_row
 from vidmenagerie.heatmap import ALPHA, COLORMAPS, DIM, colormap_table
+from vidmenagerie.ops.attention import cls_row
 
+from attention_reference import full_attention
 from cli import invoke
 from tiny import TINY_ARCH, tiny_state_dict
 from videos import moving_frames, write_video
@@ -99,7 +100,7 @@ def test_attention_of_an_earlier_block_and_under_bfloat16(reference: Path) -> No
     x = ref["input"]
     with torch.no_grad():
         first = model.blocks[0]
-        full = first.attn.full_attention(first.norm1(model.embed(x)))
+        full = full_attention(first.attn, first.norm1(model.embed(x)))
     torch.testing.assert_close(vm.attention(model, x, layer=0), full[:, :, 0, 1:].reshape(2, HEADS, SLOTS, 4, 4))
     torch.testing.assert_close(vm.attention(model, x, layer=-2), vm.attention(model, x, layer=0))
     with torch.autocast("cpu", dtype=torch.bfloat16):
@@ -117,7 +118,7 @@ def test_rollout_equals_the_running_product_of_the_definition(tiny_catalog: Path
         tokens = model.embed(x)
         product = torch.eye(TOKENS).expand(2, -1, -1)
         for block in model.blocks:
-            fused = block.attn.full_attention(block.norm1(tokens)).mean(1) + torch.eye(TOKENS)
+            fused = full_attention(block.attn, block.norm1(tokens)).mean(1) + torch.eye(TOKENS)
             product = (fused / fused.sum(-1, keepdim=True)) @ product
             tokens = block(tokens)
     rollout = vm.attention_rollout(model, x)

@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 
 import vidmenagerie as vm
-from vidmenagerie.embed import embed
+from vidmenagerie.ops.embed import embed
 
 from cli import invoke
 from videos import claims_one_second, gradient_frames, index_image, moving_frames, write_video

@@ -20,8 +20,8 @@ import pytest
 import torch
 
 import vidmenagerie as vm
-from vidmenagerie.embed import embed, embed_batch
-from vidmenagerie.features import load_features
+from vidmenagerie.ops.embed import embed, embed_batch
+from vidmenagerie.tasks.embed import load_features
 from vidmenagerie.video import read_clips
 
 from cli import invoke, run_vidm

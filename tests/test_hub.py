@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from vidmenagerie.errors import CatalogError, CheckpointError, DownloadError
-from vidmenagerie.hub import CheckpointSource, cached_checkpoint, checkpoint_size, fetch_checkpoint
+from vidmenagerie.hub import CheckpointSource, cached_checkpoint, fetch_checkpoint
 
 from hubserver import DOWNLOAD_CHUNK_SIZE, HubServer, set_hub_offline
 
@@ -41,7 +41,7 @@ def blobs_dir() -> Path:
 
 
 def test_first_download_then_cache_hit(hub: HubServer) -> None:
-    assert cached_checkpoint(S) is None and checkpoint_size(S) is None
+    assert cached_checkpoint(S) is None
     assert hub.requests == []  # looking at the cache never touches the network
 
     path = fetch_checkpoint(S, progress=False)
@@ -52,7 +52,7 @@ def test_first_download_then_cache_hit(hub: HubServer) -> None:
         ("HEAD", f"/{REPO}/resolve/main/s_none.pth"),
         ("GET", f"/{REPO}/resolve/main/s_none.pth"),
     ]
-    assert cached_checkpoint(S) == path and checkpoint_size(S) == len(S_NONE)
+    assert cached_checkpoint(S) == path and path.stat().st_size == len(S_NONE)
     assert (blobs_dir() / HubServer.etag(S_NONE)).is_file()
 
     assert fetch_checkpoint(S, progress=False) == path
@@ -143,7 +143,7 @@ def test_interrupted_download_never_counts_as_done(hub: HubServer) -> None:
         f"download of {REPO}/s_none.pth was interrupted (connection dropped): run `vidm download s` again"
     )
     assert len(hub.calls("GET")) > 1  # the client did retry
-    assert cached_checkpoint(S) is None and checkpoint_size(S) is None
+    assert cached_checkpoint(S) is None
     assert list(blobs_dir().iterdir()) == []  # no blob, no `.incomplete` left behind
 
     hub.clear_faults()
@@ -251,11 +251,11 @@ def test_local_checkpoint(tmp_path: Path, hub: HubServer) -> None:
     local = CheckpointSource(local_path=weights)
 
     assert fetch_checkpoint(local) == weights
-    assert cached_checkpoint(local) == weights and checkpoint_size(local) == 5
+    assert cached_checkpoint(local) == weights
     assert local.label == str(weights)
 
     gone = CheckpointSource(local_path=tmp_path / "gone.pth")
-    assert cached_checkpoint(gone) is None and checkpoint_size(gone) is None
+    assert cached_checkpoint(gone) is None
     with pytest.raises(CheckpointError, match=rf"^checkpoint file {tmp_path / 'gone.pth'} does not exist$"):
         fetch_checkpoint(gone)
     with pytest.raises(CheckpointError, match="is not a file"):

@@ -9,6 +9,8 @@ import torch
 
 import vidmenagerie as vm
 
+from attention_reference import full_attention
+
 
 @pytest.fixture(scope="module")
 def ref(reference: Path) -> dict:
@@ -78,6 +80,6 @@ def test_finetuned_encoder_matches_reference_logits_and_attention(ref: dict, ref
     with torch.no_grad():
         logits = model(ref["input"])
         last = model.blocks[-1]
-        full = last.attn.full_attention(last.norm1(model.forward_tokens(ref["input"], layer=-2)))
+        full = full_attention(last.attn, last.norm1(model.forward_tokens(ref["input"], layer=-2)))
     torch.testing.assert_close(logits, ref["vit5/logits"], atol=1e-4, rtol=0)
     torch.testing.assert_close(full, ref["vit5/last_attn"], atol=1e-5, rtol=0)

@@ -11,13 +11,13 @@ import av
 import numpy as np
 import pytest
 import torch
-from oracle import legacy_swscale_rgb, levels, min_dimension_size, normalize, training_image_clip, uniform_crop_offsets
 from PIL import Image
 
 from vidmenagerie.errors import VideoError
 from vidmenagerie.preprocess import Preprocessing
 from vidmenagerie.video import read_clip, read_clips
 
+from oracle import legacy_swscale_rgb, levels, min_dimension_size, normalize, training_image_clip, uniform_crop_offsets
 from videos import clip_indices, gradient_frames, index_image
 
 IMAGE_PRE = Preprocessing.for_images(64, num_frames=4)

@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
-from vidmenagerie.pipeline import ClipPlan, iter_clip_batches
+from vidmenagerie.batch.clips import ClipPlan, iter_clip_batches
 from vidmenagerie.preprocess import Preprocessing
 from vidmenagerie.video import ClipChunks, ClipFailure, VideoClips, collate, iter_clip_chunks, read_clips
 

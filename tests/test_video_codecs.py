@@ -12,12 +12,12 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from oracle import decode_all, levels, training_indices, training_video_clip
 
 from vidmenagerie.preprocess import Preprocessing
 from vidmenagerie.video import read_clips
 from vidmenagerie.video.decode import SKIP_SAFE_CODECS
 
+from oracle import decode_all, levels, training_indices, training_video_clip
 from videos import gradient_frames, write_video
 
 PRE = Preprocessing(img_size=32, short_side=40, num_frames=8, sampling_rate=2)

@@ -8,6 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from PIL import Image
+from torchvision.transforms import CenterCrop, Compose, Normalize, Resize, ToTensor
+
+from vidmenagerie.preprocess import Preprocessing
+from vidmenagerie.video import read_clip, read_clips
+from vidmenagerie.video.transform import crop_offsets, scaled_size
+
 from oracle import (
     decode_all,
     legacy_swscale_rgb,
@@ -17,13 +24,6 @@ from oracle import (
     training_video_clip,
     uniform_crop_offsets,
 )
-from PIL import Image
-from torchvision.transforms import CenterCrop, Compose, Normalize, Resize, ToTensor
-
-from vidmenagerie.preprocess import Preprocessing
-from vidmenagerie.video import read_clip, read_clips
-from vidmenagerie.video.transform import crop_offsets, scaled_size
-
 from videos import gradient_frames, write_video
 
 SIZES = [(720, 1280), (1280, 720), (360, 640), (480, 640), (240, 320), (50, 50), (123, 457), (1080, 1920), (2, 9)]

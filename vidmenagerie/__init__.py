@@ -10,7 +10,6 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .attention import attention, attention_rollout, threshold_mask
 from .catalog import (
     ModelEntry,
     Paper,
@@ -20,17 +19,18 @@ from .catalog import (
     register_catalog,
 )
 from .checkpoint import load_checkpoint, read_state_dict
-from .complete import Completion, complete
-from .embed import embed
 from .errors import CatalogError, CheckpointError, DownloadError, UnknownModelError, VideoError, VidmError
 from .factory import create_model, load_model, resolve_device
-from .features import EmbedSettings, embed_videos, load_features, merge_shards
 from .hub import CheckpointSource, cached_checkpoint, fetch_checkpoint
 from .labels import load_labels
-from .masking import MASK_TYPES, make_mask
 from .models.config import Architecture
 from .models.video_vit import MaskedAutoencoder, VideoEncoder, VisionTransformer
+from .ops.attention import attention, attention_rollout, threshold_mask
+from .ops.complete import Completion, complete
+from .ops.embed import embed
+from .ops.masking import MASK_TYPES, make_mask
 from .preprocess import Preprocessing
+from .tasks.embed import EmbedSettings, embed_videos, load_features, merge_shards
 from .video import (
     Clip,
     ClipChunks,

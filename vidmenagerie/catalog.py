@@ -14,7 +14,7 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -39,10 +39,6 @@ class Paper:
     title: str
     arxiv: str
     venue: str = ""
-
-    @property
-    def url(self) -> str:
-        return f"https://arxiv.org/abs/{self.arxiv}"
 
     def cite(self) -> str:
         """One-line reference: title, venue, arXiv id."""
@@ -69,7 +65,6 @@ class ModelEntry:
     description: str = ""
     origin: str = "built-in"
     mask_ratio: float | None = None  # MAE pretraining's --mask_ratio, when known
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def num_classes(self) -> int | None:

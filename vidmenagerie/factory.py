@@ -7,7 +7,6 @@ cache and loads it without ever initialising or copying the 630M parameters twic
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -131,14 +130,6 @@ def load_model(
     model.eval()
     model.entry = entry  # type: ignore[assignment]
     return model
-
-
-@lru_cache(maxsize=32)
-def count_parameters(kind: str, arch: Architecture) -> int:
-    """Parameters of an architecture, counted on the meta device (no memory, no init)."""
-    with torch.device("meta"):
-        model = build(kind, arch)
-    return sum(p.numel() for p in model.parameters())
 
 
 def entry_parameters(entry: ModelEntry) -> int:

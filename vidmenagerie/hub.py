@@ -26,7 +26,7 @@ from huggingface_hub.utils import silent_tqdm
 
 from .errors import CatalogError, CheckpointError, DownloadError
 
-__all__ = ["CheckpointSource", "cached_checkpoint", "checkpoint_size", "fetch_checkpoint"]
+__all__ = ["CheckpointSource", "cached_checkpoint", "fetch_checkpoint"]
 
 
 @dataclass(frozen=True)
@@ -62,12 +62,6 @@ def cached_checkpoint(source: CheckpointSource) -> Path | None:
     # renames it when complete and only then links the snapshot entry. A cached 404 marker is not a str.
     found = try_to_load_from_cache(source.repo_id, source.filename)
     return Path(found) if isinstance(found, str) else None
-
-
-def checkpoint_size(source: CheckpointSource) -> int | None:
-    """Size in bytes of the cached (or local) checkpoint file, ``None`` when it is not there."""
-    path = cached_checkpoint(source)
-    return path.stat().st_size if path is not None else None
 
 
 def fetch_checkpoint(

@@ -15,8 +15,8 @@ import torch
 from PIL import Image, ImageDraw, ImageFont
 from torch import Tensor
 
+from .batch.outputs import atomic_path
 from .preprocess import Preprocessing
-from .runs import atomic_path
 
 PAD = 2
 BACKGROUND = (255, 255, 255)

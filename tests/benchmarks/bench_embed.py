@@ -32,8 +32,8 @@ import torch
 from textured_video import make_textured_video
 
 import vidmenagerie as vm
-from vidmenagerie.features import EmbedSettings, embed_videos
-from vidmenagerie.pipeline import ClipPlan, iter_clip_batches
+from vidmenagerie.batch.clips import ClipPlan, iter_clip_batches
+from vidmenagerie.tasks.embed import EmbedSettings, embed_videos
 from vidmenagerie.video import read_clips
 
 MODEL = "vit_s_none"  # only its catalogue entry is used (ViT-H/14 shape, 224 px preprocessing)

@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from ..runs import select_videos
+from ..batch.outputs import select_videos
 from ..video import demo_video_path, find_inputs
 from ..video.find import FrameFolders, check_frame_folders
 from ._output import err

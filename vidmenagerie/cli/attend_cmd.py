@@ -7,9 +7,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..attend_run import AttendSettings, InvalidSetting, load_attention_model, run_attention
 from ..catalog import default_catalog
 from ..heatmap import COLORMAPS
+from ..tasks.attend import AttendSettings, InvalidSetting, load_attention_model, run_attention
 from ._batch import finish, resolve_inputs, video_progress
 from ._options import (
     AnimateOpt,

@@ -8,8 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..complete_run import CompletionSettings, load_completion_model, run_completion
-from ..masking import MASK_TYPES
+from ..ops.masking import MASK_TYPES
+from ..tasks.complete import CompletionSettings, load_completion_model, run_completion
 from ..video import Windows
 from ._batch import finish, resolve_inputs, video_progress
 from ._options import (

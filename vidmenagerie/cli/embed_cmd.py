@@ -9,12 +9,12 @@ import typer
 from rich.markup import escape
 
 from ..catalog import default_catalog
-from ..embed import POOLS
-from ..features import EmbedRun, EmbedSettings, OutputLayout, Shard, embed_videos, merge_shards, shard_from_env
-from ..features.assemble import Assembly
-from ..features.pipeline import default_workers, run_device
-from ..features.record import check_output
-from ..features.settings import REDUCES
+from ..ops.embed import POOLS
+from ..tasks.embed import EmbedRun, EmbedSettings, OutputLayout, Shard, embed_videos, merge_shards, shard_from_env
+from ..tasks.embed.assemble import Assembly
+from ..tasks.embed.record import check_output
+from ..tasks.embed.run import default_workers, run_device
+from ..tasks.embed.settings import REDUCES
 from ._batch import resolve_inputs, video_progress
 from ._options import (
     BatchSizeOpt,

@@ -72,11 +72,6 @@ class Attention(nn.Module):
             folded = torch.einsum("bhd,hdc->bhc", q, self.k.weight.float().view(self.num_heads, self.head_dim, c))
             return torch.bmm(folded, x.float().transpose(1, 2)).softmax(dim=-1)
 
-    def full_attention(self, x: Tensor) -> Tensor:
-        """The whole softmax attention matrix ``[B, heads, N, N]`` (for rollout; memory grows as N^2)."""
-        q, k = self._heads(self.q(x)), self._heads(self.k(x))
-        return ((q.float() * self.scale) @ k.float().transpose(-2, -1)).softmax(dim=-1)
-
 
 def _timm_layers() -> ModuleType:
     """``timm.layers``, imported when the first model is built: importing timm registers its

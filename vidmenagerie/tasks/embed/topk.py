@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..runs import atomic_path
+from ...batch.outputs import atomic_path
 
 
 @dataclass(frozen=True)

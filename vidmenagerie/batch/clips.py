@@ -16,10 +16,10 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader
 
-from .inference import to_device
-from .preprocess import Preprocessing
-from .video import Clip, ClipChunks, ClipFailure, collate
-from .video.sources import DEFAULT_FOLDER_FPS
+from ..preprocess import Preprocessing
+from ..runtime import to_device
+from ..video import Clip, ClipChunks, ClipFailure, collate
+from ..video.sources import DEFAULT_FOLDER_FPS
 
 
 @dataclass(frozen=True)

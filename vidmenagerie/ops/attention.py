@@ -26,7 +26,7 @@ from typing import cast
 import torch
 from torch import Tensor
 
-from .models.video_vit import Attention, Block, VideoEncoder, linear_fp32
+from ..models.video_vit import Attention, Block, VideoEncoder, linear_fp32
 
 # Query rows per chunk in rollout: at most this many attention weights (x 4 bytes) alive at once.
 ROLLOUT_CHUNK_ELEMENTS = 1 << 24

@@ -14,7 +14,7 @@ from typing import Literal, get_args
 import torch
 from torch import Tensor, nn
 
-from .models.video_vit import VideoEncoder, VisionTransformer
+from ..models.video_vit import VideoEncoder, VisionTransformer
 
 Pool = Literal["cls", "mean", "tokens"]
 POOLS: tuple[str, ...] = get_args(Pool)

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from ..models.video_vit import MaskedAutoencoder, visible_indices
+from ..preprocess import Preprocessing
 from .masking import make_mask
-from .models.video_vit import MaskedAutoencoder, visible_indices
-from .preprocess import Preprocessing
 
 
 @dataclass(frozen=True)

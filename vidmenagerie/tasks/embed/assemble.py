@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..runs import atomic_path
+from ...batch.outputs import atomic_path
 from .layout import OutputLayout
 from .manifest import RowInfo, VideoStatus, write_index, write_videos
 from .parts import Finished, Rows, save_npy

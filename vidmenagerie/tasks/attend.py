@@ -14,16 +14,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .attention import cls_row, head_rows, parse_heads, threshold_mask
-from .catalog import ModelEntry, default_catalog
-from .factory import load_model, resolve_device, resolve_dtype
-from .heatmap import STYLES, THRESHOLD_STYLES, colormap_table, render_rows
-from .inference import autocast
-from .models.video_vit import VideoEncoder, resolve_layer
-from .pipeline import ClipPlan, LoadedClip, clip_output_name, iter_device_batches
-from .preprocess import Preprocessing
-from .render import denormalize, grid_image, save_image, side_by_side, write_animation
-from .runs import atomic_path, output_stems, versions, write_json
+from ..batch.clips import ClipPlan, LoadedClip, clip_output_name, iter_device_batches
+from ..batch.outputs import atomic_path, output_stems, versions, write_json
+from ..catalog import ModelEntry, default_catalog
+from ..factory import load_model, resolve_device, resolve_dtype
+from ..heatmap import STYLES, THRESHOLD_STYLES, colormap_table, render_rows
+from ..models.video_vit import VideoEncoder, resolve_layer
+from ..ops.attention import cls_row, head_rows, parse_heads, threshold_mask
+from ..preprocess import Preprocessing
+from ..render import denormalize, grid_image, save_image, side_by_side, write_animation
+from ..runtime import autocast
 
 MAPS_NOTE = (
     "maps .npy: [heads, T/t, H/p, W/p] float32, the raw softmax attention of the CLS query to each patch "

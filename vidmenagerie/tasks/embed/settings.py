@@ -8,13 +8,13 @@ from typing import Any
 
 import torch
 
-from ..catalog import ModelEntry
-from ..embed import check_pool
-from ..factory import resolve_dtype
-from ..models.video_vit import resolve_layer
-from ..preprocess import Preprocessing
-from ..video.sampling import Windows
-from ..video.transform import check_crops
+from ...catalog import ModelEntry
+from ...factory import resolve_dtype
+from ...models.video_vit import resolve_layer
+from ...ops.embed import check_pool
+from ...preprocess import Preprocessing
+from ...video.sampling import Windows
+from ...video.transform import check_crops
 
 CLIP_KINDS: tuple[str, ...] = ("center", "start", "uniform", "sliding")
 REDUCES: tuple[str, ...] = ("none", "mean")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from ..runs import atomic_path
+from ...batch.outputs import atomic_path
 
 Status = Literal["ok", "failed", "pending"]
 

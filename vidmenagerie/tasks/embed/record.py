@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..errors import VidmError
-from ..runs import write_json
+from ...batch.outputs import write_json
+from ...errors import VidmError
 from .settings import EmbedSettings
 
 

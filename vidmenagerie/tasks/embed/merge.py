@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..labels import load_labels
+from ...labels import load_labels
 from .assemble import Assembly, assemble
 from .layout import OutputLayout
 from .output import read_output

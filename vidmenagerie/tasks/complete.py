@@ -15,17 +15,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .catalog import ModelEntry, default_catalog
-from .complete import Completion, CompletionScore, complete, psnr, scores, video_seed
-from .errors import CatalogError
-from .factory import load_model, resolve_device, resolve_dtype
-from .inference import autocast
-from .masking import check_ratio, make_mask
-from .models.video_vit import MaskedAutoencoder
-from .pipeline import ClipPlan, LoadedClip, clip_output_name, iter_device_batches
-from .preprocess import Preprocessing
-from .render import denormalize, grid_image, save_image, side_by_side, write_animation
-from .runs import output_stems, versions, write_json
+from ..batch.clips import ClipPlan, LoadedClip, clip_output_name, iter_device_batches
+from ..batch.outputs import output_stems, versions, write_json
+from ..catalog import ModelEntry, default_catalog
+from ..errors import CatalogError
+from ..factory import load_model, resolve_device, resolve_dtype
+from ..models.video_vit import MaskedAutoencoder
+from ..ops.complete import Completion, CompletionScore, complete, psnr, scores, video_seed
+from ..ops.masking import check_ratio, make_mask
+from ..preprocess import Preprocessing
+from ..render import denormalize, grid_image, save_image, side_by_side, write_animation
+from ..runtime import autocast
 
 HIDDEN_GRAY = 64  # hidden patches in the masked row: dark gray, unmistakable against real content
 
@@ -217,7 +217,7 @@ def _write_clip(
 
 
 def _save_arrays(result: Completion, i: int, path: Path, pre: Preprocessing) -> Path:
-    from .runs import atomic_path
+    from ..batch.outputs import atomic_path
 
     mean = torch.tensor(pre.mean).view(3, 1, 1, 1)
     std = torch.tensor(pre.std).view(3, 1, 1, 1)

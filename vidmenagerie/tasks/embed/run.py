@@ -23,15 +23,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..catalog import get_model_entry
-from ..embed import embed_batch
-from ..factory import load_model, resolve_device
-from ..hub import cached_checkpoint
-from ..inference import autocast, to_device
-from ..labels import load_labels
-from ..models.video_vit import VideoEncoder
-from ..pipeline import ClipBatch, ClipPlan, LoadedClip, iter_clip_batches
-from ..runs import output_stems, versions
+from ...batch.clips import ClipBatch, ClipPlan, LoadedClip, iter_clip_batches
+from ...batch.outputs import output_stems, versions
+from ...catalog import get_model_entry
+from ...factory import load_model, resolve_device
+from ...hub import cached_checkpoint
+from ...labels import load_labels
+from ...models.video_vit import VideoEncoder
+from ...ops.embed import embed_batch
+from ...runtime import autocast, to_device
 from .assemble import Assembly, assemble
 from .layout import OutputLayout
 from .manifest import RowInfo
