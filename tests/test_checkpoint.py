@@ -10,6 +10,7 @@ import pytest
 import torch
 
 import vidmenagerie as vm
+from vidmenagerie.cli._errors import format_error
 
 from tiny import TINY_ARCH, tiny_state_dict
 
@@ -71,10 +72,10 @@ def test_truncated_file_says_how_to_redownload(tmp_path: Path) -> None:
     torch.save({"model": tiny_state_dict("mae")}, good)
     bad = tmp_path / "bad.pth"
     bad.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
-    with pytest.raises(
-        vm.CheckpointError, match=r"bad.pth: checkpoint is truncated or corrupt .*vidm download tiny --force"
-    ):
-        vm.read_state_dict(bad, redownload_hint="vidm download tiny --force")
+    with pytest.raises(vm.CheckpointError, match=r"bad.pth: checkpoint is truncated or corrupt") as info:
+        vm.read_state_dict(bad, model="tiny")
+    assert (info.value.damaged, info.value.model) == (True, "tiny")
+    assert format_error(info.value)[0].endswith("; fetch it again with `vidm download tiny --force`")
 
 
 def test_empty_and_missing_files(tmp_path: Path) -> None:

@@ -101,8 +101,18 @@ def test_local_checkpoint_entry_and_override(tiny_catalog: Path, tmp_path: Path)
 def test_corrupt_cached_file_says_how_to_repair(tiny_catalog: Path, hub_server: HubServer) -> None:
     path = vm.fetch_checkpoint(vm.get_model_entry("tiny_cls").source)
     path.resolve().write_bytes(path.resolve().read_bytes()[:1000])
-    with pytest.raises(vm.CheckpointError, match="truncated or corrupt.*vidm download tiny_cls --force"):
+    with pytest.raises(vm.CheckpointError, match="truncated or corrupt") as info:
         vm.load_model("tiny_cls", device="cpu")
+    assert info.value.model == "tiny_cls" and info.value.damaged
+    failed = run_vidm(
+        "embed",
+        "--model",
+        "tiny_cls",
+        "--out",
+        path.parent / "x.npy",
+        env=hub_server.env | {"VIDM_CATALOG": str(tiny_catalog)},
+    )
+    assert failed.returncode == 1 and "fetch it again with `vidm download tiny_cls --force`" in failed.stderr
     assert invoke("download", "tiny_cls", "--force").exit_code == 0
     assert vm.load_model("tiny_cls", device="cpu").head.weight.shape == (5, 64)
 

@@ -259,17 +259,16 @@ class Catalog:
         try:
             return self._entries[name]
         except KeyError:
-            raise UnknownModelError(unknown_name_message(name, list(self._entries))) from None
+            raise unknown_model(name, list(self._entries)) from None
 
 
-def unknown_name_message(name: str, known: list[str]) -> str:
-    """``unknown model 'x'`` plus close matches, or a pointer to ``vidm list``."""
+def unknown_model(name: str, known: list[str]) -> UnknownModelError:
+    """The error for an unknown name, with the closest known names."""
     close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
     if not close:
         close = [k for k in known if name and (name in k or k.startswith(name))][:3]
-    hint = f"; did you mean {', '.join(close)}?" if close else "; run `vidm list` to see every model"
-    shape = "" if re.fullmatch(r"[a-z]+_[^_]+_[^_]+", name) else " (names look like TYPE_DATA_TASK, e.g. vit_s_none)"
-    return f"unknown model {name!r}{shape}{hint}"
+    malformed = not re.fullmatch(r"[a-z]+_[^_]+_[^_]+", name)
+    return UnknownModelError(name, tuple(close), malformed=malformed)
 
 
 _DEFAULT: Catalog | None = None

@@ -27,14 +27,14 @@ _SAFE_GLOBALS: list[Any] = [argparse.Namespace]
 _MAX_KEYS_SHOWN = 6
 
 
-def read_state_dict(path: str | Path, *, redownload_hint: str | None = None) -> StateDict:
-    """The model state dict inside a checkpoint file (the ``"model"`` entry, or the file itself)."""
+def read_state_dict(path: str | Path, *, model: str | None = None) -> StateDict:
+    """The model state dict inside a checkpoint file (the ``"model"`` entry, or the file itself);
+    ``model`` names the catalogue model it is for (errors carry it, so the CLI can say how to repair)."""
     path = Path(path)
-    hint = f"; re-download it with `{redownload_hint}`" if redownload_hint else ""
     if not path.is_file():
-        raise CheckpointError(f"{path}: checkpoint file not found")
+        raise CheckpointError(f"{path}: checkpoint file not found", path=str(path), model=model)
     if path.stat().st_size == 0:
-        raise CheckpointError(f"{path}: checkpoint file is empty{hint}")
+        raise CheckpointError(f"{path}: checkpoint file is empty", path=str(path), damaged=True, model=model)
     try:
         with torch.serialization.safe_globals(_SAFE_GLOBALS):
             obj = torch.load(path, map_location="cpu", weights_only=True, mmap=_is_zip(path))
@@ -44,11 +44,15 @@ def read_state_dict(path: str | Path, *, redownload_hint: str | None = None) -> 
             glob = _unsupported_global(reason)
             raise CheckpointError(
                 f"{path}: refusing to load: the file would run pickled code ({glob}); "
-                "only plain tensor checkpoints are accepted"
+                "only plain tensor checkpoints are accepted",
+                path=str(path),
+                model=model,
             ) from exc
-        raise CheckpointError(f"{path}: not a readable checkpoint ({_first_line(reason)}){hint}") from exc
+        message = f"{path}: not a readable checkpoint ({_first_line(reason)})"
+        raise CheckpointError(message, path=str(path), damaged=True, model=model) from exc
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise CheckpointError(f"{path}: checkpoint is truncated or corrupt ({_first_line(str(exc))}){hint}") from exc
+        message = f"{path}: checkpoint is truncated or corrupt ({_first_line(str(exc))})"
+        raise CheckpointError(message, path=str(path), damaged=True, model=model) from exc
     return _model_entry(obj, path)
 
 
@@ -106,7 +110,7 @@ def check_fit(model: nn.Module, state_dict: Mapping[str, Tensor], source: str) -
 
 
 def load_checkpoint(
-    model: nn.Module, checkpoint: str | Path | Mapping[str, Tensor], *, redownload_hint: str | None = None
+    model: nn.Module, checkpoint: str | Path | Mapping[str, Tensor], *, name: str | None = None
 ) -> nn.Module:
     """Load a checkpoint file or state dict into ``model`` strictly and return the model.
 
@@ -116,7 +120,7 @@ def load_checkpoint(
     if isinstance(checkpoint, Mapping):
         state_dict, source = dict(checkpoint), "state dict"
     else:
-        state_dict, source = read_state_dict(checkpoint, redownload_hint=redownload_hint), str(checkpoint)
+        state_dict, source = read_state_dict(checkpoint, model=name), str(checkpoint)
     state_dict = select_keys(model, state_dict)
     check_fit(model, state_dict, source)
     on_meta = any(p.is_meta for p in model.parameters())

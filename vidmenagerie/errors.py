@@ -1,6 +1,13 @@
-"""The exceptions vidmenagerie raises on purpose: each message is one line a user can act on."""
+"""Every exception vidmenagerie raises on purpose, with the facts a caller needs as fields.
+
+Messages say what happened, in one line that names the file, model or setting; what to do
+next on the command line (``vidm download NAME --force``, ``--no-resume``) is added by the CLI
+(``cli/_errors.py``), so the library reads the same from a notebook.
+"""
 
 from __future__ import annotations
+
+from typing import Literal
 
 
 class VidmError(Exception):
@@ -16,16 +23,71 @@ class CatalogError(VidmError):
 
 
 class UnknownModelError(CatalogError):
-    """A model name that is not in the catalogue (the message lists close matches)."""
+    """A model name that is not in the catalogue; ``close`` holds the nearest names."""
+
+    def __init__(self, name: str, close: tuple[str, ...] = (), *, malformed: bool = False) -> None:
+        self.name, self.close, self.malformed = name, close, malformed
+        shape = " (names look like TYPE_DATA_TASK, e.g. vit_s_none)" if malformed else ""
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        super().__init__(f"unknown model {name!r}{shape}{hint}")
+
+
+class InvalidSetting(VidmError, ValueError):
+    """A setting no run can honour; ``setting`` names the field (the CLI shows it as its option)."""
+
+    exit_code = 2
+
+    def __init__(self, setting: str, message: str) -> None:
+        self.setting, self.message = setting, message
+        super().__init__(f"{setting}: {message}")
 
 
 class CheckpointError(VidmError):
-    """A checkpoint file cannot be read, is unsafe, or does not fit the model."""
+    """A checkpoint file cannot be read, is unsafe, or does not fit the model.
+
+    ``damaged``: the file is truncated or corrupt (fetching it again repairs it); ``model``: the
+    catalogue name it was loaded for, when known.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None, damaged: bool = False, model: str | None = None):
+        self.path, self.damaged, self.model = path, damaged, model
+        super().__init__(message)
+
+
+DownloadProblem = Literal[
+    "offline",
+    "offline-force",
+    "unreachable",
+    "timeout",
+    "interrupted",
+    "not-found",
+    "denied",
+    "server",
+    "disk",
+    "other",
+]
 
 
 class DownloadError(VidmError):
-    """A checkpoint could not be fetched from the Hub (network, 404, disk, offline)."""
+    """A checkpoint could not be fetched from the Hub; ``problem`` says which kind of failure."""
+
+    def __init__(self, message: str, *, source: str, problem: DownloadProblem, model: str | None = None) -> None:
+        self.source, self.problem, self.model = source, problem, model
+        super().__init__(message)
 
 
 class VideoError(VidmError):
-    """A video cannot be read; the message names the file and the reason."""
+    """An input (video, still or frame folder) cannot be read; the message names the file and the reason."""
+
+
+OutputProblem = Literal["other-settings", "not-a-record", "no-shards", "unreadable", "mismatch"]
+
+
+class OutputError(VidmError):
+    """An existing output cannot be resumed, merged or read; ``problem`` says why."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, path: str, problem: OutputProblem) -> None:
+        self.path, self.problem = path, problem
+        super().__init__(message)

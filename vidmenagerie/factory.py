@@ -120,7 +120,7 @@ def load_model(
     )
     with torch.device("meta"):
         model = build(entry.kind, entry.arch)
-    load_checkpoint(model, path, redownload_hint=f"vidm download {entry.name} --force")
+    load_checkpoint(model, path, name=entry.name if checkpoint is None else None)
     target_dtype = resolve_dtype(dtype)
     model = (
         model.to(device=resolve_device(device), dtype=target_dtype)

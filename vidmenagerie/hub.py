@@ -1,32 +1,31 @@
 """Checkpoint files: where each one comes from, whether it is in the Hub cache, and fetching it.
 
-Everything goes through ``huggingface_hub.hf_hub_download`` and its cache, so ``HF_HOME``,
-``HF_HUB_CACHE``, ``HF_ENDPOINT``, ``HF_TOKEN`` and ``HF_HUB_OFFLINE`` behave as in every other Hugging Face
-tool. Failures come out as one-line ``DownloadError``/``CheckpointError`` messages that say what to do next.
+Everything goes through ``huggingface_hub`` and its cache, so ``HF_HOME``, ``HF_HUB_CACHE``,
+``HF_ENDPOINT``, ``HF_TOKEN`` and ``HF_HUB_OFFLINE`` behave as in every other Hugging Face tool.
+
+- A file in the cache is final (the catalogue pins no other revision): it is returned without
+  any network call, so loading never waits on a Hub that drops packets.
+- A missing file is fetched after one quick question to the Hub (``HEAD``, no retries,
+  ``PROBE_TIMEOUT`` seconds unless ``HF_HUB_ETAG_TIMEOUT`` says otherwise): an unreachable Hub
+  fails in one line within seconds instead of after huggingface_hub's ~25 s of retries.
+- Failures are ``DownloadError``s whose ``problem`` says what went wrong.
+
+``huggingface_hub`` is imported on first use, so the catalogue and ``vidm list`` stay light.
 """
 
 from __future__ import annotations
 
 import errno
+import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from huggingface_hub import constants, hf_hub_download, try_to_load_from_cache
-from huggingface_hub.errors import (
-    EntryNotFoundError,
-    GatedRepoError,
-    HfHubHTTPError,
-    LocalEntryNotFoundError,
-    OfflineModeIsEnabled,
-    RepositoryNotFoundError,
-    RevisionNotFoundError,
-)
-from huggingface_hub.utils import silent_tqdm
-
-from .errors import CatalogError, CheckpointError, DownloadError
+from .errors import CatalogError, CheckpointError, DownloadError, DownloadProblem
 
 __all__ = ["CheckpointSource", "cached_checkpoint", "fetch_checkpoint"]
+
+PROBE_TIMEOUT = 5.0  # seconds the Hub has to answer the first question before a fetch gives up
 
 
 @dataclass(frozen=True)
@@ -57,6 +56,8 @@ def cached_checkpoint(source: CheckpointSource) -> Path | None:
     """The fully downloaded file in the Hub cache (or the existing local file), without any network call."""
     if source.local_path is not None:
         return source.local_path if source.local_path.is_file() else None
+    from huggingface_hub import try_to_load_from_cache
+
     assert source.repo_id is not None and source.filename is not None
     # Only finished downloads reach `snapshots/`: huggingface_hub writes `blobs/<etag>.<id>.incomplete`,
     # renames it when complete and only then links the snapshot entry. A cached 404 marker is not a str.
@@ -67,74 +68,125 @@ def cached_checkpoint(source: CheckpointSource) -> Path | None:
 def fetch_checkpoint(
     source: CheckpointSource, *, force: bool = False, progress: bool = True, name: str | None = None
 ) -> Path:
-    """The checkpoint's local path, downloaded into the Hub cache if needed (``name`` is for hints)."""
+    """The checkpoint's local path: the cached file, else downloaded into the Hub cache.
+
+    ``force`` downloads again even when cached; ``name`` (the model) labels the progress bar
+    and travels with a ``DownloadError`` so the CLI can say what to run.
+    """
     if source.local_path is not None:
         if not source.local_path.exists():
-            raise CheckpointError(f"checkpoint file {source.local_path} does not exist")
+            raise CheckpointError(f"checkpoint file {source.local_path} does not exist", path=str(source.local_path))
         if not source.local_path.is_file():
-            raise CheckpointError(f"checkpoint path {source.local_path} is not a file")
+            raise CheckpointError(f"checkpoint path {source.local_path} is not a file", path=str(source.local_path))
         return source.local_path
+    cached = None if force else cached_checkpoint(source)
+    if cached is not None:
+        return cached
+    from huggingface_hub import constants, hf_hub_download
+
+    def failed(message: str, problem: DownloadProblem) -> DownloadError:
+        return DownloadError(message, source=source.label, problem=problem, model=name)
+
+    if constants.HF_HUB_OFFLINE:
+        if force:
+            message = f"cannot download {source.label} again: offline mode is on (HF_HUB_OFFLINE=1)"
+            raise failed(message, "offline-force")
+        raise failed(f"{source.label} is not cached and offline mode is on (HF_HUB_OFFLINE=1)", "offline")
     assert source.repo_id is not None and source.filename is not None
     try:
+        _probe(source.repo_id, source.filename)
         path = hf_hub_download(
             source.repo_id,
             source.filename,
             force_download=force,
-            tqdm_class=None if progress else silent_tqdm,  # per call: no global progress-bar state
+            tqdm_class=_progress_bar(name or source.filename) if progress else _silent_bar(),
         )
-    except Exception as exc:  # every failure becomes one actionable line; the cause stays chained
-        raise DownloadError(_describe_failure(source, exc, name=name, force=force)) from exc
+    except DownloadError:
+        raise
+    except Exception as exc:  # every failure becomes one line; the cause stays chained
+        message, problem = describe_failure(source, exc)
+        raise failed(message, problem) from exc
     return Path(path)
 
 
-def _describe_failure(source: CheckpointSource, exc: BaseException, *, name: str | None, force: bool) -> str:
-    """One line saying why ``source`` could not be fetched and what to do about it."""
+def _probe(repo_id: str, filename: str) -> None:
+    """Ask the Hub about the file once, quickly and without retries: raises what the fetch would."""
+    from huggingface_hub import constants, get_hf_file_metadata, hf_hub_url
+
+    timeout = float(os.environ["HF_HUB_ETAG_TIMEOUT"]) if "HF_HUB_ETAG_TIMEOUT" in os.environ else PROBE_TIMEOUT
+    get_hf_file_metadata(hf_hub_url(repo_id, filename), timeout=timeout, endpoint=constants.ENDPOINT)
+
+
+def _progress_bar(label: str) -> Any:
+    """huggingface_hub's tqdm class with the bar labelled by ``label`` (the model) instead of a cut URL."""
+    from huggingface_hub.utils import tqdm
+
+    class Labelled(tqdm):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["desc"] = label
+            super().__init__(*args, **kwargs)
+
+    return Labelled
+
+
+def _silent_bar() -> Any:
+    """A progress bar class that shows nothing (per call: no global progress-bar state)."""
+    from huggingface_hub.utils import silent_tqdm
+
+    return silent_tqdm
+
+
+def describe_failure(source: CheckpointSource, exc: BaseException) -> tuple[str, DownloadProblem]:
+    """One line saying why ``source`` could not be fetched, and the kind of problem."""
+    from huggingface_hub import constants
+    from huggingface_hub.errors import (
+        EntryNotFoundError,
+        GatedRepoError,
+        HfHubHTTPError,
+        LocalEntryNotFoundError,
+        OfflineModeIsEnabled,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
+
     chain = _exception_chain(exc)
     where = constants.ENDPOINT
-    retry = f"vidm download {name}" if name else "vidm download <model>"
     repo, filename, label = source.repo_id, source.filename, source.label
 
-    offline = constants.HF_HUB_OFFLINE and _find(chain, LocalEntryNotFoundError)
-    if offline or _find(chain, OfflineModeIsEnabled):
-        if force:
-            return f"cannot re-download {label}: offline mode is on (HF_HUB_OFFLINE=1); unset it and retry"
-        return f"{label} is not cached and offline mode is on (HF_HUB_OFFLINE=1): run `{retry}` with network access"
+    if _find(chain, OfflineModeIsEnabled):
+        return f"{label} is not cached and offline mode is on (HF_HUB_OFFLINE=1)", "offline"
     if any(isinstance(e, OSError) and e.errno == errno.ENOSPC for e in chain):
-        return (
-            f"disk full while downloading {label} into {constants.HF_HUB_CACHE}: "
-            "free some space or point HF_HOME at a larger disk"
-        )
+        return f"disk full while downloading {label} into {constants.HF_HUB_CACHE}", "disk"
     if _find(chain, GatedRepoError):
-        return f"repo {repo} on {where} is gated: accept its terms on the Hub, then set HF_TOKEN"
+        return f"repo {repo} on {where} is gated: accept its terms on the Hub, then set HF_TOKEN", "denied"
     if _find(chain, RepositoryNotFoundError):
-        return f"repo {repo} not found on {where} (if it is private, set HF_TOKEN to a token that reads it)"
+        private = "if it is private, set HF_TOKEN to a token that reads it"
+        return f"repo {repo} not found on {where} ({private})", "not-found"
     if _find(chain, RevisionNotFoundError):
-        return f"revision main not found in repo {repo} on {where}"
+        return f"revision main not found in repo {repo} on {where}", "not-found"
     entry = _find(chain, EntryNotFoundError)
     if entry is not None and not isinstance(entry, LocalEntryNotFoundError):
-        return f"file {filename} not found in repo {repo} on {where}: the catalogue entry may be out of date"
+        outdated = "the catalogue entry may be out of date"
+        return f"file {filename} not found in repo {repo} on {where}: {outdated}", "not-found"
     http = _find(chain, HfHubHTTPError)
     if http is not None and http.response is not None:
         status = http.response.status_code
         if status in (401, 403):
-            return f"the Hub refused access to {label} (HTTP {status}): check HF_TOKEN"
+            return f"the Hub refused access to {label} (HTTP {status}): check HF_TOKEN", "denied"
         if status >= 500:
-            return f"the Hub at {where} failed with HTTP {status} for {label}: try again later"
-        return f"the Hub at {where} answered HTTP {status} for {label}"
+            return f"the Hub at {where} failed with HTTP {status} for {label}", "server"
+        return f"the Hub at {where} answered HTTP {status} for {label}", "other"
     # Transport errors are matched by class name: huggingface_hub went from `requests` to `httpx` to `httpx2`.
     if _named(chain, "RemoteProtocolError", "ReadError", "ChunkedEncodingError", "IncompleteRead") or any(
         "Consistency check failed" in str(e) for e in chain
     ):
-        return f"download of {label} was interrupted (connection dropped): run `{retry}` again"
+        return f"download of {label} was interrupted (connection dropped)", "interrupted"
     if _named(chain, "ConnectError", "ConnectionError", "ConnectTimeout", "ProxyError"):
-        return f"cannot reach the Hub at {where} to fetch {label}: check your network (or HF_ENDPOINT)"
+        return f"cannot reach the Hub at {where} to fetch {label}", "unreachable"
     if _named(chain, "TimeoutException", "Timeout", "TimeoutError"):
-        return (
-            f"timed out talking to {where} while fetching {label}: try again "
-            "(HF_HUB_ETAG_TIMEOUT and HF_HUB_DOWNLOAD_TIMEOUT raise the limits)"
-        )
+        return f"the Hub at {where} did not answer in time while fetching {label}", "timeout"
     detail = next((line.strip() for line in str(exc).splitlines() if line.strip()), "")
-    return f"could not fetch {label}: {type(exc).__name__}" + (f": {detail}" if detail else "")
+    return f"could not fetch {label}: {type(exc).__name__}" + (f": {detail}" if detail else ""), "other"
 
 
 _E = TypeVar("_E", bound=BaseException)

@@ -1,18 +1,88 @@
-"""The one place that turns exceptions into one-line ``Error: ...`` messages (never a traceback)."""
+"""The one place that turns exceptions into one-line ``Error: ...`` messages (never a traceback).
+
+The library's exceptions carry fields (the model, the setting, the kind of problem); this
+table adds what to type next, as huggingface_hub's ``cli/_errors.py`` does.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
 import traceback
+from collections.abc import Callable
 
-from ..errors import VidmError
+from ..errors import (
+    CheckpointError,
+    DownloadError,
+    InvalidSetting,
+    OutputError,
+    UnknownModelError,
+    VidmError,
+)
 
 DEBUG_ENV = "VIDM_DEBUG"
+# Settings whose option is not simply --the-setting-name.
+OPTION_NAMES: dict[str, str] = {"folder_fps": "--fps", "image_format": "--format", "clips": "--clips"}
+
+
+def option_name(setting: str) -> str:
+    """The command-line option of a settings field (``sampling_rate`` -> ``--sampling-rate``)."""
+    return OPTION_NAMES.get(setting, "--" + setting.replace("_", "-"))
+
+
+def _download(exc: DownloadError) -> str:
+    run = f"vidm download {exc.model or '<model>'}"
+    advice = {
+        "offline": f"run `{run}` with network access",
+        "offline-force": "unset HF_HUB_OFFLINE and try again",
+        "unreachable": "check the network or HF_ENDPOINT (files already cached load with HF_HUB_OFFLINE=1)",
+        "timeout": "try again, raise HF_HUB_ETAG_TIMEOUT, or set HF_HUB_OFFLINE=1 to use only the cache",
+        "interrupted": f"run `{run}` again",
+        "disk": "free some space or point HF_HOME at a larger disk",
+        "server": "try again later",
+    }.get(exc.problem)
+    return f"{exc}: {advice}" if advice else str(exc)
+
+
+def _checkpoint(exc: CheckpointError) -> str:
+    if exc.damaged and exc.model:
+        return f"{exc}; fetch it again with `vidm download {exc.model} --force`"
+    return str(exc)
+
+
+def _unknown(exc: UnknownModelError) -> str:
+    return str(exc) if exc.close else f"{exc}; run `vidm list` to see every model"
+
+
+def _output(exc: OutputError) -> str:
+    if exc.problem == "no-shards" and str(exc).startswith("no shards"):
+        return f"{exc}: run `vidm embed ... --out {exc.path} --shard I/N` first"
+    advice = {
+        "other-settings": "write to a new --out, or pass --no-resume to replace it",
+        "not-a-record": "use another --out, or pass --no-resume to replace it",
+    }.get(exc.problem)
+    return f"{exc}: {advice}" if advice else str(exc)
+
+
+def _setting(exc: InvalidSetting) -> str:
+    return f"{option_name(exc.setting)}: {exc.message}"
+
+
+# Exception type -> message with advice; the first matching entry wins (subclasses first).
+CLI_ERROR_MAPPINGS: list[tuple[type[BaseException], Callable[..., str]]] = [
+    (UnknownModelError, _unknown),
+    (DownloadError, _download),
+    (CheckpointError, _checkpoint),
+    (OutputError, _output),
+    (InvalidSetting, _setting),
+]
 
 
 def format_error(exc: BaseException) -> tuple[str, int]:
     """Message and exit code for an exception that reached the top of a command."""
+    for kind, describe in CLI_ERROR_MAPPINGS:
+        if isinstance(exc, kind):
+            return describe(exc), getattr(exc, "exit_code", 1)
     if isinstance(exc, VidmError):
         return str(exc), exc.exit_code
     if isinstance(exc, KeyboardInterrupt):

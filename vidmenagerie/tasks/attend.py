@@ -17,6 +17,7 @@ import torch
 from ..batch.clips import ClipPlan, LoadedClip, clip_output_name, iter_device_batches
 from ..batch.outputs import atomic_path, output_stems, versions, write_json
 from ..catalog import ModelEntry, default_catalog
+from ..errors import InvalidSetting
 from ..factory import load_model, resolve_device, resolve_dtype
 from ..heatmap import STYLES, THRESHOLD_STYLES, colormap_table, render_rows
 from ..models.video_vit import VideoEncoder, resolve_layer
@@ -86,15 +87,6 @@ class AttendSettings:
         except ValueError as exc:
             raise InvalidSetting("colormap", str(exc)) from None
         return heads
-
-
-class InvalidSetting(ValueError):
-    """A setting that cannot be honoured; ``setting`` names the field (the CLI maps it to its option)."""
-
-    def __init__(self, setting: str, message: str) -> None:
-        super().__init__(f"{setting}: {message}")
-        self.setting = setting
-        self.message = message
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,11 @@
 
 from __future__ import annotations
 
+from ...errors import OutputError
 from .layout import OutputLayout
 from .manifest import RowInfo, VideoStatus
 from .merge import merge_shards
 from .output import FeatureOutput, load_features, read_output
-from .record import OutputError
 from .run import EmbedRun, embed_videos, load_embed_model
 from .settings import EmbedSettings
 from .shards import Shard, shard_from_env

@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ...errors import OutputError
 from ...labels import load_labels
 from .assemble import Assembly, assemble
 from .layout import OutputLayout
 from .output import read_output
 from .parts import Finished
-from .record import OutputError, read_record, record_settings, write_record
+from .record import read_record, record_settings, write_record
 from .shards import Shard
 
 
@@ -21,17 +22,23 @@ def merge_shards(out: str | Path, *, per_video: bool | None = None) -> tuple[Out
     layout = OutputLayout(path, path.suffix.lower() != ".npy" if per_video is None else per_video)
     records = {p: read_record(p) for p in layout.shard_records()}
     if not records:
-        raise OutputError(f"no shards of {path} found (run `vidm embed ... --out {path} --shard I/N` first)")
+        raise OutputError(f"no shards of {path} found", path=str(path), problem="no-shards")
     shards = {p: _shard_of(p, r) for p, r in records.items()}
     counts = sorted({s.count for s in shards.values()})
     if len(counts) != 1:
-        raise OutputError(f"shards of {path} were cut {' and '.join(map(str, counts))} ways; remove the stale ones")
+        raise OutputError(
+            f"shards of {path} were cut {' and '.join(map(str, counts))} ways; remove the stale ones",
+            path=str(path),
+            problem="mismatch",
+        )
     count = counts[0]
     by_index = {s.index: (p, records[p]) for p, s in shards.items()}
     missing = [str(i) for i in range(count) if i not in by_index]
     if missing:
         raise OutputError(
-            f"shard{'s' if len(missing) > 1 else ''} {', '.join(missing)} of {count} missing: run them first"
+            f"shard{'s' if len(missing) > 1 else ''} {', '.join(missing)} of {count} missing: run them first",
+            path=str(path),
+            problem="no-shards",
         )
     first_path, first = by_index[0]
     assert first is not None
@@ -65,7 +72,7 @@ def _shard_of(path: Path, record: dict[str, Any] | None) -> Shard:
     """The shard a record says it is."""
     shard = (record or {}).get("inputs", {}).get("shard")
     if not shard:
-        raise OutputError(f"{path}: not a shard's run record")
+        raise OutputError(f"{path}: not a shard's run record", path=str(path), problem="not-a-record")
     return Shard(int(shard["index"]), int(shard["count"]))
 
 
@@ -74,12 +81,20 @@ def _check_same(where: Path, record: dict[str, Any], first_path: Path, first: di
     if not record.get("complete"):
         pending = (record.get("counts") or {}).get("pending", "some")
         raise OutputError(
-            f"{where.name}: this shard is not complete ({pending} videos pending): run it again to finish"
+            f"{where.name}: this shard is not complete ({pending} videos pending): run it again to finish",
+            path=str(where),
+            problem="mismatch",
         )
     changed = record_settings(record).differences(record_settings(first))
     if changed:
         raise OutputError(
-            f"{where.name} and {first_path.name} were made with different settings ({'; '.join(changed)})"
+            f"{where.name} and {first_path.name} were made with different settings ({'; '.join(changed)})",
+            path=str(where),
+            problem="mismatch",
         )
     if record["inputs"]["sha256"] != first["inputs"]["sha256"]:
-        raise OutputError(f"{where.name} and {first_path.name} were made from different input lists: rerun the shards")
+        raise OutputError(
+            f"{where.name} and {first_path.name} were made from different input lists: rerun the shards",
+            path=str(where),
+            problem="mismatch",
+        )

@@ -13,10 +13,11 @@ from typing import Any
 
 import numpy as np
 
+from ...errors import OutputError
 from .layout import OutputLayout
 from .manifest import RowInfo, VideoStatus, read_index, read_videos
 from .parts import Finished, Rows, check_rows
-from .record import OutputError, read_record, record_settings
+from .record import read_record, record_settings
 from .settings import EmbedSettings
 
 
@@ -50,14 +51,22 @@ def read_output(layout: OutputLayout) -> FeatureOutput:
     """Read and check an output: manifests agree with each other and with the arrays' shapes."""
     record = read_record(layout.run)
     if record is None:
-        raise OutputError(f"{layout.run}: no such file (not a vidm embed output, or never started)")
+        raise OutputError(
+            f"{layout.run}: no such file (not a vidm embed output, or never started)",
+            path=str(layout.run),
+            problem="not-a-record",
+        )
     settings = record_settings(record)
     try:
         statuses = read_videos(layout.videos)
         index = read_index(layout.index)
         finished = _finished(layout, settings, statuses, index)
     except (OSError, ValueError, KeyError) as exc:
-        raise OutputError(f"{layout.out}: output is incomplete or damaged ({exc}); run it again to repair") from None
+        raise OutputError(
+            f"{layout.out}: output is incomplete or damaged ({exc}); run it again to repair",
+            path=str(layout.out),
+            problem="unreadable",
+        ) from None
     rows = [(video, info) for video, _, _, info in index]
     return FeatureOutput(layout, record, settings, statuses, rows, finished)
 

@@ -7,14 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from ...batch.outputs import write_json
-from ...errors import VidmError
+from ...errors import OutputError
 from .settings import EmbedSettings
-
-
-class OutputError(VidmError):
-    """An existing output cannot be resumed, read or merged as asked; the message says what to do."""
-
-    exit_code = 2
 
 
 def read_record(path: Path) -> dict[str, Any] | None:
@@ -27,7 +21,9 @@ def read_record(path: Path) -> dict[str, Any] | None:
         record = json.loads(text)
         EmbedSettings.from_dict(record["settings"])
     except (ValueError, KeyError, TypeError) as exc:
-        raise OutputError(f"{path}: not a vidm embed run record ({exc}); use another --out or --no-resume") from None
+        raise OutputError(
+            f"{path}: not a vidm embed run record ({exc})", path=str(path), problem="not-a-record"
+        ) from None
     return record
 
 
@@ -41,8 +37,9 @@ def check_resumable(record: dict[str, Any], settings: EmbedSettings, where: Path
     changed = settings.differences(record_settings(record))
     if changed:
         raise OutputError(
-            f"{where} holds rows made with other settings ({'; '.join(changed)}): "
-            "write to a new --out, or pass --no-resume to replace it"
+            f"{where} holds rows made with other settings ({'; '.join(changed)})",
+            path=str(where),
+            problem="other-settings",
         )
 
 
