@@ -7,14 +7,38 @@ import subprocess
 import sys
 from pathlib import Path
 
+from dataclasses import dataclass
+
 from typer.testing import CliRunner
 
 from vidmenagerie.cli import app
+from vidmenagerie.cli._errors import format_error
 
 
-def invoke(*args: str):  # noqa: ANN201 - typer's Result type
-    """Run ``vidm ARGS`` in-process; exceptions that reach the top stay in ``result.exception``."""
-    return CliRunner().invoke(app, [str(a) for a in args])
+@dataclass
+class Outcome:
+    """What ``vidm ARGS`` did in-process, as the real entry point would report it."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+    exception: BaseException | None
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def invoke(*args: object) -> Outcome:
+    """Run ``vidm ARGS`` in-process; an exception that reaches the top becomes the ``Error: ...``
+    line and exit code ``main()`` gives it (it stays in ``exception`` too)."""
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    error = result.exception if not isinstance(result.exception, SystemExit) else None
+    stderr = result.stderr if result.stderr_bytes is not None else ""
+    if error is None:
+        return Outcome(result.exit_code, result.stdout, stderr, None)
+    message, code = format_error(error)
+    return Outcome(code, result.stdout, stderr + f"Error: {message}\n", error)
 
 
 def run_vidm(*args: str | Path, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 300):

@@ -35,7 +35,8 @@ def clips(tmp_path: Path) -> Path:
 
 
 def _tile(image: np.ndarray, row: int, col: int) -> np.ndarray:
-    top, left = PAD + row * (SIZE + PAD), PAD + col * (SIZE + PAD)
+    labels = image.shape[1] - (FRAMES * (SIZE + PAD) + PAD)  # the row labels' column on the left
+    top, left = PAD + row * (SIZE + PAD), labels + PAD + col * (SIZE + PAD)
     return image[top : top + SIZE, left : left + SIZE]
 
 
@@ -69,7 +70,9 @@ def test_complete_writes_grids_metrics_and_run_json(tiny_catalog: Path, clips: P
     pictures = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.png"))
     assert pictures == ["a/clip.png", "b/clip.png", "b/other.png"]  # names mirror the inputs
     image = np.asarray(Image.open(out / "a" / "clip.png").convert("RGB"))
-    assert image.shape == (3 * (SIZE + PAD) + PAD, FRAMES * (SIZE + PAD) + PAD, 3)
+    assert image.shape[0] == 3 * (SIZE + PAD) + PAD and image.shape[1] > FRAMES * (SIZE + PAD) + PAD  # + row labels
+    labels = image[:, : image.shape[1] - FRAMES * (SIZE + PAD) - PAD]
+    assert (labels < 100).any() and (labels > 200).mean() > 0.8  # dark text on the light background
     # center 0.5 hides tokens 8..23 of 32: the second half of slot 0 and the first half of slot 1
     for col in range(FRAMES):
         original, masked, completion = (_tile(image, r, col) for r in range(3))
@@ -156,7 +159,7 @@ def test_complete_refuses_a_vit_model_naming_the_maes(
     )
     assert result.returncode == 2
     line = result.stderr.strip().splitlines()[-1]
-    assert line.startswith("Error: tiny_vit is a plain encoder") and "mae_s_none" in line and "tiny_mae" in line
+    assert line.startswith("Error: --model: tiny_vit is a plain encoder") and "mae_s_none" in line and "tiny_mae" in line
     assert "Traceback" not in result.stderr
 
 

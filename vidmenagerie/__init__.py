@@ -20,7 +20,7 @@ from .catalog import (
 )
 from .checkpoint import load_checkpoint, read_state_dict
 from .errors import CatalogError, CheckpointError, DownloadError, UnknownModelError, VideoError, VidmError
-from .factory import create_model, load_model, resolve_device
+from .factory import create_model, load_model
 from .hub import CheckpointSource, cached_checkpoint, fetch_checkpoint
 from .labels import load_labels
 from .models.config import Architecture
@@ -30,6 +30,7 @@ from .ops.complete import Completion, complete
 from .ops.embed import embed
 from .ops.masking import MASK_TYPES, make_mask
 from .preprocess import Preprocessing
+from .runtime import resolve_device
 from .tasks.embed import EmbedSettings, embed_videos, load_features, merge_shards
 from .video import (
     Clip,

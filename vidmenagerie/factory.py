@@ -18,6 +18,7 @@ from .errors import CatalogError
 from .hub import fetch_checkpoint
 from .models.config import MODEL_KINDS, Architecture
 from .models.video_vit import MaskedAutoencoder, VideoEncoder, VisionTransformer
+from .runtime import resolve_device, resolve_dtype
 
 _CLASSES: dict[str, type[VideoEncoder]] = {"mae": MaskedAutoencoder, "vit": VisionTransformer}
 
@@ -60,42 +61,6 @@ def _entry(name: str, catalog: str | Path | None) -> ModelEntry:
     return default_catalog().get(name)
 
 
-def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
-    """``auto`` picks CUDA, then Apple MPS, then the CPU."""
-    if device is None or str(device) == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        mps = getattr(torch.backends, "mps", None)
-        if mps is not None and mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    try:
-        return torch.device(device)
-    except RuntimeError as exc:
-        raise ValueError(f"unknown device {device!r}: {exc}") from None
-
-
-_DTYPES: dict[str, torch.dtype] = {
-    "float32": torch.float32,
-    "fp32": torch.float32,
-    "float16": torch.float16,
-    "fp16": torch.float16,
-    "half": torch.float16,
-    "bfloat16": torch.bfloat16,
-    "bf16": torch.bfloat16,
-}
-
-
-def resolve_dtype(dtype: str | torch.dtype | None) -> torch.dtype | None:
-    """A torch dtype from a name like ``bfloat16``/``bf16``/``float16``/``float32`` (``None`` keeps the file's)."""
-    if dtype is None or isinstance(dtype, torch.dtype):
-        return dtype
-    try:
-        return _DTYPES[str(dtype).lower()]
-    except KeyError:
-        raise ValueError(f"unknown dtype {dtype!r}; use one of float32, float16, bfloat16") from None
-
-
 def load_model(
     name: str,
     *,
@@ -106,11 +71,13 @@ def load_model(
     force_download: bool = False,
     progress: bool = True,
 ) -> VideoEncoder:
-    """Download (or reuse the cached file), build and load a catalogue model, in eval mode.
+    """Download (or reuse the cached file), build and load a catalogue model for inference.
 
     ``checkpoint`` takes a local file instead of the Hub. The model is built on the meta
     device and takes the memory-mapped tensors as they are, so loading costs about one copy
-    of the weights and no random initialisation. ``model.entry`` is its catalogue entry.
+    of the weights and no random initialisation. It comes back in eval mode with frozen
+    parameters, so calling it builds no autograd graph (call ``requires_grad_(True)`` to
+    finetune). ``model.entry`` is its catalogue entry.
     """
     entry = _entry(name, catalog)
     path = (
@@ -127,7 +94,7 @@ def load_model(
         if target_dtype
         else model.to(resolve_device(device))
     )
-    model.eval()
+    model.eval().requires_grad_(False)
     model.entry = entry  # type: ignore[assignment]
     return model
 

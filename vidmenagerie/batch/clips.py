@@ -9,15 +9,13 @@ handed out, and a video that fails to decode is passed on as a failure as soon a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import torch
 from torch.utils.data import DataLoader
 
 from ..preprocess import Preprocessing
-from ..runtime import to_device
 from ..video import Clip, ClipChunks, ClipFailure, collate
 from ..video.sources import DEFAULT_FOLDER_FPS
 
@@ -140,37 +138,3 @@ def iter_clip_batches(
 def clip_output_name(stem: Path, item: LoadedClip) -> Path:
     """Output name of a clip: the video's mirrored stem, with ``_clipK`` when the video gave several clips."""
     return stem if item.of_clips == 1 else stem.with_name(f"{stem.name}_clip{item.clip.window}")
-
-
-def iter_device_batches(
-    videos: Sequence[Path],
-    preprocessing: Preprocessing,
-    plan: ClipPlan,
-    *,
-    batch_size: int,
-    workers: int,
-    device: torch.device,
-    failures: list[tuple[Path, str]],
-    on_done: Callable[[Path], None] | None = None,
-    on_failed: Callable[[Path, str], None] | None = None,
-    on_note: Callable[[Path, str], None] | None = None,
-) -> Iterator[tuple[list[LoadedClip], torch.Tensor | None]]:
-    """Clip batches with their frames stacked on ``device`` (``None`` for a batch of failures only).
-
-    Failures are appended to ``failures`` and reported to ``on_failed`` as soon as they are seen
-    (notes about a video to ``on_note``); a video is reported to ``on_done`` once the caller
-    comes back for the next batch, i.e. after its clips were used.
-    """
-    for batch in iter_clip_batches(videos, preprocessing, plan, batch_size=batch_size, workers=workers):
-        for video, text in batch.notes:
-            if on_note:
-                on_note(video, text)
-        failures.extend(batch.failures)
-        for video, reason in batch.failures:
-            if on_failed:
-                on_failed(video, reason)
-        frames = to_device(torch.stack([c.clip.frames for c in batch.clips]), device) if batch.clips else None
-        yield batch.clips, frames
-        for video in batch.finished:
-            if on_done:
-                on_done(video)

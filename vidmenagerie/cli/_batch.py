@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from ..batch.outputs import select_videos
-from ..video import demo_video_path, find_inputs
-from ..video.find import FrameFolders, check_frame_folders
+from ..video.demo import demo_video_path
+from ..video.find import find_inputs
 from ._output import err
+
+if TYPE_CHECKING:
+    from ..batch.driver import Hooks
+    from ..batch.settings import BatchSettings
+    from ..runtime import Runtime
 
 
 def resolve_inputs(
@@ -22,18 +29,29 @@ def resolve_inputs(
 ) -> list[Path]:
     """The inputs to process: the demo clip when none are given, else found (videos, stills,
     frame folders) and (optionally) sampled."""
-    mode = check_frame_folders_option(frame_folders)
+    from ..batch.settings import check_frame_folders_mode
+
+    check_frame_folders_mode(frame_folders)
     if not videos:
         return [demo_video_path()]
-    return select_videos(find_inputs(videos, frame_folders=mode), num_vids, seed)
+    return select_videos(find_inputs(videos, frame_folders=frame_folders), num_vids, seed)  # type: ignore[arg-type]
 
 
-def check_frame_folders_option(mode: str) -> FrameFolders:
-    """``--frame-folders`` checked, as a usage error naming the option."""
-    try:
-        return check_frame_folders(mode)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--frame-folders") from None
+def prepare(
+    settings: BatchSettings, videos: list[Path] | None, num_vids: int | None, frame_folders: str
+) -> tuple[Runtime, list[Path]]:
+    """Check every setting, the device and the precision, and find the inputs: all before any model is fetched."""
+    from ..runtime import Runtime
+
+    settings.check(settings.entry())
+    runtime = Runtime.resolve(settings.device, settings.dtype)
+    return runtime, resolve_inputs(videos, num_vids, settings.seed, frame_folders)
+
+
+def picture_format(name: str) -> str:
+    """``--format`` as the renderer names it (``jpeg`` is ``jpg``)."""
+    lowered = name.lower()
+    return "jpg" if lowered == "jpeg" else lowered
 
 
 @dataclass
@@ -50,20 +68,33 @@ class BatchReport:
 
 
 class VideoProgress:
-    """A Rich progress bar over videos on stderr; failures are printed as one line each as they happen."""
+    """Progress over inputs on stderr: a Rich bar on a terminal; off a terminal (a Slurm log) one
+    plain line per finished input. Failures and notes are one line each as they happen."""
 
     def __init__(self, progress: Progress, total: int, report: BatchReport) -> None:
         self._progress = progress
-        self._task = progress.add_task("videos", total=total)
+        self._task = progress.add_task("inputs", total=total)
+        self._total, self._started = total, time.monotonic()
         self.report = report
+
+    @property
+    def hooks(self) -> Hooks:
+        """The callbacks the batch driver takes."""
+        from ..batch.driver import Hooks
+
+        return Hooks(on_done=self.done, on_failed=self.failed, on_note=self.noted)
 
     def done(self, video: Path) -> None:
         self.report.done.append(video)
         self._progress.advance(self._task)
+        self._plain("done", video)
 
-    def callbacks(self) -> dict[str, Callable[..., None]]:
-        """The ``on_done`` / ``on_failed`` / ``on_note`` hooks the batch runners take."""
-        return {"on_done": self.done, "on_failed": self.failed, "on_note": self.noted}
+    def _plain(self, what: str, video: Path) -> None:
+        """One line per finished input when no progress bar can be shown."""
+        if self._progress.disable:
+            count = len(self.report.done) + len(self.report.failed)
+            seconds = time.monotonic() - self._started
+            err.print(f"{what} {count}/{self._total} {escape(str(video))} ({seconds:.0f} s)", highlight=False)
 
     def noted(self, video: Path, text: str) -> None:
         """Something found about an input that the user should know (its clips are still made)."""
@@ -74,6 +105,9 @@ class VideoProgress:
         line = reason if reason.startswith(str(video)) else f"{video}: {reason}"  # VideoErrors name the file
         self._progress.console.print(f"[red]failed[/red] {escape(line)}")
         self._progress.advance(self._task)
+        if self._progress.disable:
+            count = len(self.report.done) + len(self.report.failed)
+            err.print(f"({count}/{self._total})", highlight=False)
 
 
 @contextmanager

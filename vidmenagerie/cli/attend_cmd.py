@@ -7,10 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..catalog import default_catalog
 from ..heatmap import COLORMAPS
-from ..tasks.attend import AttendSettings, InvalidSetting, load_attention_model, run_attention
-from ._batch import finish, resolve_inputs, video_progress
+from ._batch import finish, picture_format, prepare, video_progress
 from ._options import (
     AnimateOpt,
     BatchSizeOpt,
@@ -110,9 +108,9 @@ def attend_cmd(
     catalog: CatalogOpt = None,
 ) -> None:
     """Show where the model looks: the CLS token's attention over every patch of each video."""
+    from ..tasks.attend import AttendSettings, load_attention_model, run_attention
+
     use_catalog(catalog)
-    if image_format.lower() not in ("jpg", "jpeg", "png"):
-        raise typer.BadParameter("use jpg or png", param_hint="--format")
     settings = AttendSettings(
         model=model,
         heads=heads,
@@ -130,21 +128,17 @@ def attend_cmd(
         dtype=dtype,
         batch_size=batch_size,
         workers=workers,
-        image_format="jpg" if image_format.lower() == "jpeg" else image_format.lower(),
+        image_format=picture_format(image_format),
         animate=animate or gif,
         gif=gif,
         save_maps=save_maps,
         checkpoint=str(checkpoint) if checkpoint else None,
     )
-    try:
-        settings.check(default_catalog().get(model))
-    except InvalidSetting as exc:
-        raise typer.BadParameter(exc.message, param_hint="--" + exc.setting.replace("_", "-")) from None
-    inputs = resolve_inputs(videos, num_vids, seed, frame_folders)
-    encoder = load_attention_model(settings)
+    runtime, inputs = prepare(settings, videos, num_vids, frame_folders)  # every option checked: nothing fetched yet
+    encoder = load_attention_model(settings, runtime)
     what = "rollout" if rollout else f"layer {layer}, heads {heads}"
     with video_progress(len(inputs), f"attend ({what})") as progress:
-        result = run_attention(inputs, out_dir, settings, model=encoder, **progress.callbacks())
+        result = run_attention(inputs, out_dir, settings, model=encoder, hooks=progress.hooks)
     rows = [
         (
             str(c.picture),

@@ -8,10 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..ops.masking import MASK_TYPES
-from ..tasks.complete import CompletionSettings, load_completion_model, run_completion
-from ..video import Windows
-from ._batch import finish, resolve_inputs, video_progress
+from ._batch import finish, picture_format, prepare, video_progress
 from ._options import (
     AnimateOpt,
     BatchSizeOpt,
@@ -44,7 +41,15 @@ EXAMPLES = (
 def complete_cmd(
     videos: VideosArg = None,
     model: Annotated[str, typer.Option("--model", "-m", help="An MAE model (mae_*).")] = "mae_s_none",
-    mask: Annotated[str, typer.Option("--mask", help=f"Which tokens to hide: {', '.join(MASK_TYPES)}.")] = "center",
+    mask: Annotated[
+        str,
+        typer.Option(
+            "--mask",
+            help="Which tokens to hide: random; temporal (the last frames); center (the middle frames: tokens "
+            "are in time order, so the middle of the token list is the middle of the clip); tube (one random "
+            "spatial mask on every frame).",
+        ),
+    ] = "center",
     ratio: Annotated[float, typer.Option("--ratio", help="Fraction of tokens hidden, in (0, 1).")] = 0.25,
     num_vids: NumVidsOpt = None,
     seed: SeedOpt = 0,
@@ -70,17 +75,10 @@ def complete_cmd(
     catalog: CatalogOpt = None,
 ) -> None:
     """Hide part of each video and let an MAE fill it in: picture (original / masked / completion) and errors."""
+
+    from ..tasks.complete import CompletionSettings, load_completion_model, run_completion
+
     use_catalog(catalog)
-    if mask not in MASK_TYPES:
-        raise typer.BadParameter(f"use one of {', '.join(MASK_TYPES)}", param_hint="--mask")
-    if not 0.0 < ratio < 1.0:
-        raise typer.BadParameter(f"must be strictly between 0 and 1, got {ratio}", param_hint="--ratio")
-    try:
-        Windows.parse(clip)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--clip") from None
-    if image_format.lower() not in ("jpg", "jpeg", "png"):
-        raise typer.BadParameter("use jpg or png", param_hint="--format")
     settings = CompletionSettings(
         model=model,
         mask=mask,
@@ -93,16 +91,16 @@ def complete_cmd(
         dtype=dtype,
         batch_size=batch_size,
         workers=workers,
-        image_format="jpg" if image_format.lower() == "jpeg" else image_format.lower(),
+        image_format=picture_format(image_format),
         animate=animate or gif,
         gif=gif,
         save_arrays=save_arrays,
         checkpoint=str(checkpoint) if checkpoint else None,
     )
-    inputs = resolve_inputs(videos, num_vids, seed, frame_folders)
-    mae = load_completion_model(settings)
+    runtime, inputs = prepare(settings, videos, num_vids, frame_folders)  # every option checked: nothing fetched yet
+    mae = load_completion_model(settings, runtime)
     with video_progress(len(inputs), f"complete ({mask} {ratio:g})") as progress:
-        result = run_completion(inputs, out_dir, settings, model=mae, **progress.callbacks())
+        result = run_completion(inputs, out_dir, settings, model=mae, hooks=progress.hooks)
     rows = [(str(v.picture), f"{v.score.mse:.5f}", _fmt_db(v.score.psnr), f"{v.score.loss:.4f}") for v in result.clips]
     if rows and result.overall is not None:
         overall = result.overall

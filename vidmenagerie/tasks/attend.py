@@ -1,30 +1,32 @@
-"""``attention`` over many videos: batches through the encoder, pictures, animations, map arrays and run.json.
+"""``vidm attend``'s task: CLS attention of many inputs, as pictures, animations, map arrays and run.json.
 
 Usable from a notebook (``run_attention(paths, out_dir, AttendSettings(...))``); the CLI only
-adds the progress bar and the summary table. ``run.json`` is rewritten atomically after every
-batch, so an interrupted run leaves a consistent record of what it finished.
+adds the progress bar and the summary table. Batches come from the shared driver
+(``batch.driver.run_batches``), which rewrites ``run.json`` after every batch.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from ..batch.clips import ClipPlan, LoadedClip, clip_output_name, iter_device_batches
-from ..batch.outputs import atomic_path, output_stems, versions, write_json
-from ..catalog import ModelEntry, default_catalog
+from ..batch.clips import LoadedClip, clip_output_name
+from ..batch.driver import Failures, Hooks, run_batches
+from ..batch.outputs import atomic_path, output_stems, versions
+from ..batch.settings import PictureSettings
+from ..catalog import ModelEntry
 from ..errors import InvalidSetting
-from ..factory import load_model, resolve_device, resolve_dtype
+from ..factory import load_model
 from ..heatmap import STYLES, THRESHOLD_STYLES, colormap_table, render_rows
 from ..models.video_vit import VideoEncoder, resolve_layer
 from ..ops.attention import cls_row, head_rows, parse_heads, threshold_mask
 from ..preprocess import Preprocessing
 from ..render import denormalize, grid_image, save_image, side_by_side, write_animation
-from ..runtime import autocast
+from ..runtime import Runtime
 
 MAPS_NOTE = (
     "maps .npy: [heads, T/t, H/p, W/p] float32, the raw softmax attention of the CLS query to each patch "
@@ -34,7 +36,7 @@ MAPS_NOTE = (
 
 
 @dataclass(frozen=True)
-class AttendSettings:
+class AttendSettings(PictureSettings):
     """Everything that decides what ``attend`` writes (recorded in ``run.json``).
 
     ``heads``: ``mean``, ``all`` or a list like ``3,7``; ``layer``: block index (negative from
@@ -50,28 +52,11 @@ class AttendSettings:
     threshold_style: str = "contour"
     style: str = "overlay"
     colormap: str = "inferno"
-    seed: int = 0
-    clip: str = "center"
-    sampling_rate: int | None = None  # None: the model's (8 for every published model)
-    folder_fps: float = 30.0
-    device: str = "auto"
-    dtype: str = "float32"
-    batch_size: int = 4
-    workers: int = 2
-    image_format: str = "jpg"
-    animate: bool = False
-    gif: bool = False
     save_maps: bool = False
-    checkpoint: str | None = None
 
-    def check(self, entry: ModelEntry) -> tuple[int, ...] | None:
-        """Raise :class:`InvalidSetting` on a setting the model or the renderer cannot honour; return the heads."""
-        try:
-            heads = parse_heads(self.heads, entry.arch.num_heads)
-        except ValueError as exc:
-            raise InvalidSetting("heads", str(exc)) from None
-        if self.rollout and heads is not None:
-            raise InvalidSetting("heads", "rollout fuses the heads by their mean in every block; use mean")
+    def check(self, entry: ModelEntry) -> None:
+        """Raise :class:`InvalidSetting` on a setting the model or the renderer cannot honour."""
+        self.heads_shown(entry)
         try:
             resolve_layer(self.layer, entry.arch.depth)
         except ValueError as exc:
@@ -86,6 +71,16 @@ class AttendSettings:
             colormap_table(self.colormap)
         except ValueError as exc:
             raise InvalidSetting("colormap", str(exc)) from None
+        super().check(entry)
+
+    def heads_shown(self, entry: ModelEntry) -> tuple[int, ...] | None:
+        """The heads drawn (None: their mean); an impossible choice is an ``InvalidSetting``."""
+        try:
+            heads = parse_heads(self.heads, entry.arch.num_heads)
+        except ValueError as exc:
+            raise InvalidSetting("heads", str(exc)) from None
+        if self.rollout and heads is not None:
+            raise InvalidSetting("heads", "rollout fuses the heads by their mean in every block; use mean")
         return heads
 
 
@@ -121,10 +116,40 @@ class AttendRun:
         return self.entry.preprocessing.with_sampling_rate(self.settings.sampling_rate)
 
 
-def load_attention_model(settings: AttendSettings) -> VideoEncoder:
-    """The settings' model (vit, or an MAE used as its encoder) on the settings' device, float32 weights."""
-    entry = default_catalog().get(settings.model)
-    return load_model(entry.name, checkpoint=settings.checkpoint, device=resolve_device(settings.device))
+def load_attention_model(settings: AttendSettings, runtime: Runtime) -> VideoEncoder:
+    """The settings' model (vit, or an MAE used as its encoder) on the runtime's device, float32 weights."""
+    return load_model(settings.model, checkpoint=settings.checkpoint, device=runtime.device)
+
+
+class AttendTask:
+    """CLS attention of each clip, drawn and saved (see ``batch.driver``)."""
+
+    def __init__(self, run: AttendRun, model: VideoEncoder, videos: Sequence[Path], out_dir: Path) -> None:
+        self.run, self.model, self.out_dir = run, model, out_dir
+        self.preprocessing = run.preprocessing
+        self.plan = run.settings.plan()
+        self.record_path = out_dir / "run.json"
+        self.stems = output_stems(list(videos))
+        self.heads = run.settings.heads_shown(run.entry)
+
+    def process(self, clips: Sequence[LoadedClip], frames: torch.Tensor) -> Failures:
+        """The CLS rows of a batch, then each clip's picture, animation and maps."""
+        settings = self.run.settings
+        rows = cls_row(self.model, frames, settings.layer, rollout=settings.rollout).float().cpu()
+        for i, item in enumerate(clips):
+            base = self.out_dir / clip_output_name(self.stems[item.video], item)
+            written = _write_clip(frames[i], rows[i], self.heads, item, base, settings, self.model, self.preprocessing)
+            self.run.clips.append(written)
+        return []
+
+    def finished(self, video: Path) -> None:
+        """Nothing to do: each clip's files are written as it comes."""
+
+    def failed(self, video: Path, reason: str) -> None:
+        self.run.failures.append((video, reason))
+
+    def record(self) -> dict[str, object]:
+        return run_record(self.run)
 
 
 def run_attention(
@@ -132,47 +157,22 @@ def run_attention(
     out_dir: Path,
     settings: AttendSettings,
     *,
-    on_done: Callable[[Path], None] | None = None,
-    on_failed: Callable[[Path, str], None] | None = None,
-    on_note: Callable[[Path, str], None] | None = None,
+    hooks: Hooks | None = None,
     model: VideoEncoder | None = None,
 ) -> AttendRun:
-    """Attention maps of one clip (or more, per ``settings.clip``) of each video, written as files.
+    """Attention maps of one clip (or more, per ``settings.clip``) of each input, written as files.
 
-    ``model`` skips loading when the caller already holds the settings' model.
+    Every setting is checked before the model is loaded; ``model`` skips loading when the
+    caller already holds the settings' model.
     """
-    entry = default_catalog().get(settings.model)
-    heads = settings.check(entry)
-    device = resolve_device(settings.device)
-    dtype = resolve_dtype(settings.dtype)
-    model = model if model is not None else load_attention_model(settings)
+    entry = settings.entry()
+    settings.check(entry)
+    runtime = Runtime.resolve(settings.device, settings.dtype)
+    model = model if model is not None else load_attention_model(settings, runtime)
     run = AttendRun(settings=settings, entry=entry)
-    stems = output_stems(list(videos))
-    plan = ClipPlan(windows=settings.clip, seed=settings.seed, folder_fps=settings.folder_fps)
     out_dir.mkdir(parents=True, exist_ok=True)
-    batches = iter_device_batches(
-        videos,
-        run.preprocessing,
-        plan,
-        batch_size=settings.batch_size,
-        workers=settings.workers,
-        device=device,
-        failures=run.failures,
-        on_done=on_done,
-        on_failed=on_failed,
-        on_note=on_note,
-    )
-    for clips, frames in batches:
-        if frames is not None:
-            with autocast(device, dtype):
-                rows = cls_row(model, frames, settings.layer, rollout=settings.rollout).float().cpu()
-            for i, item in enumerate(clips):
-                name = clip_output_name(stems[item.video], item)
-                run.clips.append(
-                    _write_clip(frames[i], rows[i], heads, item, out_dir / name, settings, model, run.preprocessing)
-                )
-        write_json(out_dir / "run.json", run_record(run))
-    write_json(out_dir / "run.json", run_record(run))
+    run_batches(AttendTask(run, model, videos, out_dir), videos, runtime,
+                batch_size=settings.batch_size, workers=settings.workers, hooks=hooks)  # fmt: skip
     return run
 
 

@@ -1,55 +1,61 @@
-"""``complete`` over many videos: batches through the MAE, pictures, animations, arrays and run.json.
+"""``vidm complete``'s task: MAE completions of many inputs, as pictures, animations, arrays and run.json.
 
 Usable from a notebook (``run_completion(paths, out_dir, CompletionSettings(...))``); the CLI
-only adds the progress bar and the summary table. ``run.json`` is rewritten atomically after
-every batch, so an interrupted run leaves a consistent record of what it finished.
+only adds the progress bar and the summary table. Batches come from the shared driver
+(``batch.driver.run_batches``), which rewrites ``run.json`` after every batch.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from ..batch.clips import ClipPlan, LoadedClip, clip_output_name, iter_device_batches
-from ..batch.outputs import output_stems, versions, write_json
+from ..batch.clips import LoadedClip, clip_output_name
+from ..batch.driver import Failures, Hooks, run_batches
+from ..batch.outputs import output_stems, versions
+from ..batch.settings import PictureSettings
 from ..catalog import ModelEntry, default_catalog
-from ..errors import CatalogError
-from ..factory import load_model, resolve_device, resolve_dtype
+from ..errors import InvalidSetting
+from ..factory import load_model
 from ..models.video_vit import MaskedAutoencoder
 from ..ops.complete import Completion, CompletionScore, complete, psnr, scores, video_seed
-from ..ops.masking import check_ratio, make_mask
+from ..ops.masking import MASK_TYPES, make_mask
 from ..preprocess import Preprocessing
 from ..render import denormalize, grid_image, save_image, side_by_side, write_animation
-from ..runtime import autocast
+from ..runtime import Runtime
 
 HIDDEN_GRAY = 64  # hidden patches in the masked row: dark gray, unmistakable against real content
+ROWS = ("original", "masked", "completion")
 
 
 @dataclass(frozen=True)
-class CompletionSettings:
-    """Everything that decides what ``complete`` writes (recorded in ``run.json``)."""
+class CompletionSettings(PictureSettings):
+    """Everything that decides what ``complete`` writes (recorded in ``run.json``): which
+    tokens to hide (``mask``: random, temporal = the last frames, center = the middle frames,
+    tube; ``ratio``), and whether to save the arrays too."""
 
     model: str = "mae_s_none"
     mask: str = "center"
     ratio: float = 0.25
-    seed: int = 0
-    clip: str = "center"
-    sampling_rate: int | None = None  # None: the model's (8 for every published model)
-    folder_fps: float = 30.0
-    device: str = "auto"
-    dtype: str = "float32"
-    batch_size: int = 4
-    workers: int = 2
-    image_format: str = "jpg"
-    animate: bool = False
-    gif: bool = False
     save_arrays: bool = False
-    checkpoint: str | None = None
+
+    def check(self, entry: ModelEntry) -> None:
+        """An MAE model, a known mask and a ratio in (0, 1), besides the shared checks."""
+        if entry.kind != "mae":
+            maes = ", ".join(e.name for e in default_catalog() if e.kind == "mae")
+            raise InvalidSetting(
+                "model", f"{entry.name} is a plain encoder (vit) and cannot complete videos; use an MAE: {maes}"
+            )
+        if self.mask not in MASK_TYPES:
+            raise InvalidSetting("mask", f"use one of {', '.join(MASK_TYPES)}, not {self.mask!r}")
+        if not 0.0 < self.ratio < 1.0:
+            raise InvalidSetting("ratio", f"must be strictly between 0 and 1, got {self.ratio}")
+        super().check(entry)
 
 
 @dataclass(frozen=True)
@@ -92,23 +98,45 @@ class CompletionRun:
         return CompletionScore(mse=mse, psnr=psnr(mse), loss=loss)
 
 
-def mae_entry(name: str) -> ModelEntry:
-    """The catalogue entry of an MAE model; a plain encoder is a clear error naming the MAE models."""
-    entry = default_catalog().get(name)
-    if entry.kind != "mae":
-        maes = [e.name for e in default_catalog() if e.kind == "mae"]
-        raise CatalogError(
-            f"{name} is a plain encoder (vit) and cannot complete videos; use an MAE model: {', '.join(maes)}"
-        )
-    return entry
-
-
-def load_completion_model(settings: CompletionSettings) -> MaskedAutoencoder:
-    """The settings' MAE on the settings' device (float32 weights; ``dtype`` is applied by autocast)."""
-    entry = mae_entry(settings.model)
-    model = load_model(entry.name, checkpoint=settings.checkpoint, device=resolve_device(settings.device))
+def load_completion_model(settings: CompletionSettings, runtime: Runtime) -> MaskedAutoencoder:
+    """The settings' MAE on the runtime's device (float32 weights; the dtype is applied by autocast)."""
+    model = load_model(settings.model, checkpoint=settings.checkpoint, device=runtime.device)
     assert isinstance(model, MaskedAutoencoder)
     return model
+
+
+class CompleteTask:
+    """Hides tokens of each clip, lets the MAE fill them in, writes pictures and numbers (see ``batch.driver``)."""
+
+    def __init__(self, run: CompletionRun, model: MaskedAutoencoder, videos: Sequence[Path], out_dir: Path) -> None:
+        self.run, self.model, self.out_dir = run, model, out_dir
+        self.preprocessing = run.preprocessing
+        self.plan = run.settings.plan()
+        self.record_path = out_dir / "run.json"
+        self.stems = output_stems(list(videos))
+
+    def process(self, clips: Sequence[LoadedClip], frames: torch.Tensor) -> Failures:
+        """Complete a batch and write each clip's files."""
+        settings = self.run.settings
+        names = [clip_output_name(self.stems[c.video], c) for c in clips]
+        seeds = [torch.Generator().manual_seed(video_seed(settings.seed, str(n))) for n in names]
+        grid = self.model.arch.grid
+        mask = torch.cat([make_mask(settings.mask, settings.ratio, grid, generator=g) for g in seeds])
+        result = complete(self.model, frames, mask=mask)
+        clip_scores = scores(result, self.preprocessing)
+        for i, (item, name) in enumerate(zip(clips, names)):
+            written = _write_clip(result, i, item, name, clip_scores[i], self.out_dir, settings, self.preprocessing)
+            self.run.clips.append(written)
+        return []
+
+    def finished(self, video: Path) -> None:
+        """Nothing to do: each clip's files are written as it comes."""
+
+    def failed(self, video: Path, reason: str) -> None:
+        self.run.failures.append((video, reason))
+
+    def record(self) -> dict[str, object]:
+        return run_record(self.run)
 
 
 def run_completion(
@@ -116,59 +144,22 @@ def run_completion(
     out_dir: Path,
     settings: CompletionSettings,
     *,
-    on_done: Callable[[Path], None] | None = None,
-    on_failed: Callable[[Path, str], None] | None = None,
-    on_note: Callable[[Path, str], None] | None = None,
+    hooks: Hooks | None = None,
     model: MaskedAutoencoder | None = None,
 ) -> CompletionRun:
-    """Complete one clip (or more, per ``settings.clip``) of each video and write the results.
+    """Complete one clip (or more, per ``settings.clip``) of each input and write the results.
 
-    ``model`` skips loading when the caller already holds the settings' model.
+    Every setting is checked before the model is loaded; ``model`` skips loading when the
+    caller already holds the settings' model.
     """
-    check_ratio(settings.ratio)
-    entry = mae_entry(settings.model)
-    device = resolve_device(settings.device)
-    dtype = resolve_dtype(settings.dtype)
-    model = model if model is not None else load_completion_model(settings)
+    entry = settings.entry()
+    settings.check(entry)
+    runtime = Runtime.resolve(settings.device, settings.dtype)
+    model = model if model is not None else load_completion_model(settings, runtime)
     run = CompletionRun(settings=settings, entry=entry)
-    stems = output_stems(list(videos))
-    plan = ClipPlan(windows=settings.clip, seed=settings.seed, folder_fps=settings.folder_fps)
     out_dir.mkdir(parents=True, exist_ok=True)
-    batches = iter_device_batches(
-        videos,
-        run.preprocessing,
-        plan,
-        batch_size=settings.batch_size,
-        workers=settings.workers,
-        device=device,
-        failures=run.failures,
-        on_done=on_done,
-        on_failed=on_failed,
-        on_note=on_note,
-    )
-    for clips, frames in batches:
-        if frames is not None:
-            names = [clip_output_name(stems[c.video], c) for c in clips]
-            mask = torch.cat(
-                [
-                    make_mask(
-                        settings.mask,
-                        settings.ratio,
-                        model.arch.grid,
-                        generator=torch.Generator().manual_seed(video_seed(settings.seed, str(n))),
-                    )
-                    for n in names
-                ]
-            )
-            with autocast(device, dtype):
-                result = complete(model, frames, mask=mask)
-            clip_scores = scores(result, run.preprocessing)
-            for i, (item, name) in enumerate(zip(clips, names)):
-                run.clips.append(
-                    _write_clip(result, i, item, name, clip_scores[i], out_dir, settings, run.preprocessing)
-                )
-        write_json(out_dir / "run.json", run_record(run))
-    write_json(out_dir / "run.json", run_record(run))
+    task = CompleteTask(run, model, videos, out_dir)
+    run_batches(task, videos, runtime, batch_size=settings.batch_size, workers=settings.workers, hooks=hooks)
     return run
 
 
@@ -188,8 +179,11 @@ def _write_clip(
     masked = original.copy()
     masked[hidden] = HIDDEN_GRAY
     base = out_dir / name
+    times = item.clip.times
+    labels = [f"{t:.2f} s" for t in times] if original.shape[2] >= 100 else None
     picture = save_image(
-        grid_image([original, masked, completion]), base.with_name(f"{base.name}.{settings.image_format}")
+        grid_image([original, masked, completion], row_labels=ROWS, column_labels=labels),
+        base.with_name(f"{base.name}.{settings.image_format}"),
     )
     animations: list[Path] = []
     if settings.animate:

@@ -9,10 +9,10 @@ from typing import Any
 import torch
 
 from ...catalog import ModelEntry
-from ...factory import resolve_dtype
 from ...models.video_vit import resolve_layer
 from ...ops.embed import check_pool
 from ...preprocess import Preprocessing
+from ...runtime import dtype_name
 from ...video.sampling import Windows
 from ...video.transform import check_crops
 
@@ -140,9 +140,3 @@ class EmbedSettings:
         """``name: before -> now`` for every field that differs from ``before`` (empty: the runs may be mixed)."""
         now, then = self.to_dict(), before.to_dict()
         return [f"{k} {then[k]!r} -> {now[k]!r}" for k in now if now[k] != then[k]]
-
-
-def dtype_name(dtype: str | torch.dtype | None) -> str:
-    """``float32``, ``bfloat16`` or ``float16`` for any name ``resolve_dtype`` takes (None: float32)."""
-    resolved = resolve_dtype(dtype) or torch.float32
-    return str(resolved).removeprefix("torch.")
