@@ -57,7 +57,7 @@ def test_settings_round_trip_and_name_their_differences() -> None:
     other = EmbedSettings.for_model(entry, **options, dtype="bf16")
     assert other.differences(settings) == ["dtype 'float32' -> 'bfloat16'"]
     assert clip_spec("centre") == "center" and clip_spec("uniform:4") == "uniform:4"
-    with pytest.raises(ValueError, match="--stride"):
+    with pytest.raises(ValueError, match="stride: only applies to --clips sliding"):
         clip_spec("center", 2.0)
     with pytest.raises(ValueError, match="no classification head"):
         EmbedSettings.for_model(vm.get_model_entry("vit_s_none"), logits=True)

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.markup import escape
 
 from ..catalog import default_catalog
-from ..ops.embed import POOLS
-from ..tasks.embed import EmbedRun, EmbedSettings, OutputLayout, Shard, embed_videos, merge_shards, shard_from_env
-from ..tasks.embed.assemble import Assembly
-from ..tasks.embed.record import check_output
-from ..tasks.embed.run import default_workers, run_device
-from ..tasks.embed.settings import REDUCES
+from ..errors import InvalidSetting
 from ._batch import resolve_inputs, video_progress
 from ._options import (
     BatchSizeOpt,
@@ -30,6 +26,10 @@ from ._options import (
     use_catalog,
 )
 from ._output import err, out, table
+
+if TYPE_CHECKING:
+    from ..tasks.embed import EmbedRun, OutputLayout
+    from ..tasks.embed.assemble import Assembly
 
 EXAMPLES = (
     "vidm embed clips/ --model vit_s_none --out feats.npy",
@@ -111,7 +111,7 @@ CheckpointOpt = Annotated[
     Optional[Path],  # noqa: UP045
     Opt("--checkpoint", help="Use this local checkpoint file instead of the Hub.", dir_okay=False),
 ]
-DEFAULT_WORKERS = default_workers()
+DEFAULT_WORKERS = min(2, os.cpu_count() or 1)  # decoding processes: two, or one per core on smaller machines
 
 
 def embed_cmd(
@@ -141,16 +141,17 @@ def embed_cmd(
     catalog: CatalogOpt = None,
 ) -> None:
     """Features of every clip of every video: one .npy plus a manifest that says what each row is."""
+    from ..runtime import Runtime
+    from ..tasks.embed import EmbedSettings, OutputLayout, Shard, embed_videos, merge_shards, shard_from_env
+    from ..tasks.embed.record import check_output
+
     use_catalog(catalog)
     if merge is not None:
         if videos:
-            raise typer.BadParameter("--merge joins existing shards: give no videos", param_hint="--merge")
+            raise InvalidSetting("merge", "joins the shards of an existing output: give no inputs")
         layout, assembly = merge_shards(merge, per_video=True if per_video else None)
         _finish(layout, assembly, f"merged {len(layout.shard_records())} shards into")
         return
-    for name, value, choices in (("--pool", pool, POOLS), ("--reduce", reduce, REDUCES), ("--crops", crops, (1, 3))):
-        if value not in choices:
-            raise typer.BadParameter(f"use one of {', '.join(map(str, choices))}", param_hint=name)
     settings = EmbedSettings.for_model(
         default_catalog().get(model),
         checkpoint=str(checkpoint) if checkpoint else None,
@@ -168,28 +169,17 @@ def embed_cmd(
     part = Shard.parse(shard) if shard else shard_from_env()
     part = part if part is not None and part.count > 1 else None
     target = out_path or Path("vidm-out/feats" if per_video else "vidm-out/feats.npy")
-    layout = OutputLayout(target, per_video, part)  # a bad --out, --dtype or resume fails before any work
-    run_device(settings, device)
-    check_output(layout.run, settings, layout.out, resume=resume)
+    layout = OutputLayout(target, per_video, part)
+    Runtime.resolve(device, settings.dtype)
+    check_output(layout.run, settings, layout.out, resume=resume)  # every option checked: nothing fetched yet
     inputs = resolve_inputs(videos, None, 0, frame_folders)
     mine = part.select(inputs) if part else inputs
     if part is not None:
         err.print(f"shard {part.index}/{part.count} (from {escape(part.origin)}): {len(mine)} of {len(inputs)} videos")
     with video_progress(len(mine), f"embed ({model}, {pool})") as progress:
-
-        def note(video: str, status: str, reason: str) -> None:
-            if status == "failed":
-                progress.failed(Path(video), reason)
-            elif status == "redo":
-                err.print(f"[yellow]redoing[/yellow] {escape(video)}: {escape(reason)}")
-            elif status == "note":
-                progress.noted(Path(video), reason)
-            else:
-                progress.done(Path(video))
-
         run = embed_videos(
             inputs, target, settings, per_video=per_video, shard=part, resume=resume, batch_size=batch_size,
-            workers=workers, device=device, top_k=top_k, progress=note,
+            workers=workers, device=device, top_k=top_k, hooks=progress.hooks,
         )  # fmt: skip
     _print_topk(run)
     done = f"{run.resumed} resumed, " if run.resumed else ""

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ...errors import InvalidSetting
 from .shards import Shard
 
 
@@ -28,10 +29,12 @@ class OutputLayout:
         """A single output is a ``.npy`` file; a per-video output is a folder."""
         is_npy = self.out.suffix.lower() == ".npy"
         if self.per_video and is_npy:
-            raise ValueError(f"--per-video writes one file per video into a folder: give --out DIR, not {self.out}")
+            raise InvalidSetting(
+                "out", f"--per-video writes one file per input into a folder: give a folder, not {self.out}"
+            )
         if not self.per_video and not is_npy:
-            raise ValueError(
-                f"--out must name a .npy file (e.g. feats.npy), or add --per-video for a folder: {self.out}"
+            raise InvalidSetting(
+                "out", f"name a .npy file (e.g. feats.npy), or add --per-video for a folder: {self.out}"
             )
 
     def _name(self, suffix: str) -> Path:

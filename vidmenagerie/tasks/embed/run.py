@@ -1,12 +1,11 @@
-"""``embed_videos``: features of a whole collection, decoding in worker processes while the model runs.
+"""``embed_videos``: features of a whole collection, on the shared batch driver.
 
-Videos are decoded by ``DataLoader`` workers (one item per video: all its clips, or why it
-failed); clips are batched across videos up to ``batch_size`` and run under
-``torch.inference_mode`` with autocast for ``bfloat16``/``float16``; each video is made durable
-(a part) the moment its last clip is through. At the end, or on Ctrl-C or any error, the final
-files are assembled from what finished, so the output is always consistent; a run that
-completes removes the parts of a single-file output. Rerunning with the same settings skips
-finished videos (their rows are checked first).
+The driver (``batch.driver.run_batches``) decodes inputs in worker processes and hands batches
+of clips to ``EmbedTask`` on the device (inference mode, autocast for ``bfloat16``/``float16``);
+each input is made durable (a part) the moment its last clip is through. At the end, or on
+Ctrl-C or any error, the final files are assembled from what finished, so the output is always
+consistent; a run that completes removes the parts of a single-file output. Rerunning with the
+same settings skips finished inputs (their rows are checked first).
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,15 +22,16 @@ from typing import Any
 import numpy as np
 import torch
 
-from ...batch.clips import ClipBatch, ClipPlan, LoadedClip, iter_clip_batches
+from ...batch.clips import ClipPlan, LoadedClip
+from ...batch.driver import Failures, Hooks, run_batches
 from ...batch.outputs import output_stems, versions
 from ...catalog import get_model_entry
-from ...factory import load_model, resolve_device
+from ...factory import load_model
 from ...hub import cached_checkpoint
 from ...labels import load_labels
 from ...models.video_vit import VideoEncoder
 from ...ops.embed import embed_batch
-from ...runtime import autocast, to_device
+from ...runtime import Runtime
 from .assemble import Assembly, assemble
 from .layout import OutputLayout
 from .manifest import RowInfo
@@ -42,7 +42,6 @@ from .settings import EmbedSettings
 from .shards import Shard
 
 PAUSE_ENV = "VIDM_EMBED_TEST_PAUSE"  # tests only: seconds to wait after each finished video
-Progress = Callable[[str, str, str], None]  # (video, "ok" | "failed" | "resumed" | "redo" | "note", reason)
 
 
 def default_workers() -> int:
@@ -50,25 +49,11 @@ def default_workers() -> int:
     return min(2, os.cpu_count() or 1)
 
 
-def embed_device(device: str | torch.device | None = "auto") -> torch.device:
-    """The device to run on; under ``torchrun`` ``auto`` takes this process's GPU (``LOCAL_RANK``)."""
-    if (device is None or str(device) == "auto") and torch.cuda.is_available() and "LOCAL_RANK" in os.environ:
-        return torch.device("cuda", int(os.environ["LOCAL_RANK"]))
-    return resolve_device(device)
-
-
-def run_device(settings: EmbedSettings, device: str | torch.device | None = "auto") -> torch.device:
-    """The device a run uses; a precision it cannot compute in (float16 on a CPU) fails here, before any work."""
-    resolved = embed_device(device)
-    autocast(resolved, getattr(torch, settings.dtype))
-    return resolved
-
-
-def load_embed_model(settings: EmbedSettings, device: str | torch.device | None = "auto") -> VideoEncoder:
-    """The settings' model (float32 weights; ``settings.dtype`` is applied by autocast)."""
+def load_embed_model(settings: EmbedSettings, runtime: Runtime) -> VideoEncoder:
+    """The settings' model on the runtime's device (float32 weights; ``settings.dtype`` is applied by autocast)."""
     entry = get_model_entry(settings.model)
     checkpoint = None if settings.checkpoint == entry.source.label else settings.checkpoint
-    return load_model(settings.model, checkpoint=checkpoint, device=embed_device(device))
+    return load_model(settings.model, checkpoint=checkpoint, device=runtime.device)
 
 
 @dataclass
@@ -125,65 +110,51 @@ class _Rows:
         return [row], mean, mean_logits
 
 
-class _Model:
-    """The model as a run uses it: a clip batch in, float32 features (and logits) out, under autocast."""
+class EmbedTask:
+    """Features (and logits) of each batch; an input becomes a durable part when its last clip is in."""
 
-    def __init__(self, model: VideoEncoder, settings: EmbedSettings, device: torch.device) -> None:
-        self.model, self.settings, self.device = model, settings, device
-        self.dtype = getattr(torch, settings.dtype)
+    def __init__(self, settings: EmbedSettings, model: VideoEncoder, store: PartStore, info: _Run) -> None:
+        self.settings, self.model, self.store, self.info = settings, model, store, info
+        self.preprocessing = settings.preprocessing
+        self.plan = ClipPlan(settings.clips, crops=settings.crops, folder_fps=settings.folder_fps)
+        self.record_path = info.layout.run
+        self.finished_parts: dict[str, Finished] = {}
+        self.failures: dict[str, str] = {}
+        self.outputs: dict[str, _Rows] = {}
+        self.clips = 0
+        self.clock = time.perf_counter()
 
-    def __call__(self, clips: list[LoadedClip]) -> tuple[np.ndarray, np.ndarray | None]:
-        frames = to_device(torch.stack([c.clip.frames for c in clips]), self.device)
-        with autocast(self.device, self.dtype):
-            s = self.settings
+    def process(self, clips: Sequence[LoadedClip], frames: torch.Tensor) -> Failures:
+        """Run a batch through the encoder (and head); a model error fails only this batch's inputs."""
+        s = self.settings
+        try:
             out = embed_batch(self.model, frames, s.pool, s.layer, logits=s.logits)
+        except RuntimeError as exc:  # out of memory, or a kernel refusing the input
+            reason = f"model failed on a batch of {len(clips)} clips: {str(exc).splitlines()[0]}"
+            return [(video, reason) for video in dict.fromkeys(c.video for c in clips)]
+        features = out.features.float().cpu().numpy()
         logits = out.logits.float().cpu().numpy() if out.logits is not None else None
-        return out.features.float().cpu().numpy(), logits
+        self.clips += len(clips)
+        for k, item in enumerate(clips):
+            self.outputs.setdefault(str(item.video), _Rows()).add(
+                item, features[k], None if logits is None else logits[k]
+            )
+        return []
 
+    def finished(self, video: Path) -> None:
+        """Write the input's part: from now on a crash or Ctrl-C keeps it."""
+        rows = self.outputs.pop(str(video), None)
+        if rows is not None:
+            self.finished_parts[str(video)] = self.store.write(str(video), *rows.reduced(self.settings.reduce))
+            _pause_for_tests()
 
-@dataclass
-class _Collector:
-    """Takes the model's outputs batch by batch and makes each video durable once its last clip is in."""
+    def failed(self, video: Path, reason: str) -> None:
+        """The manifest names the input, so keep just the reason."""
+        self.failures[str(video)] = reason.removeprefix(f"{video}: ")
+        self.outputs.pop(str(video), None)
 
-    store: PartStore
-    reduce: str
-    note: Progress
-    finished: dict[str, Finished]
-    failed: dict[str, str] = field(default_factory=dict)
-    outputs: dict[str, _Rows] = field(default_factory=dict)
-    clips: int = 0
-
-    def fail(self, video: str, reason: str) -> None:
-        """A video failed: the manifest names the video, so keep just the reason."""
-        self.failed[video] = reason.removeprefix(f"{video}: ")
-        self.outputs.pop(video, None)
-        self.note(video, "failed", self.failed[video])
-
-    def run(self, batch: ClipBatch, model: _Model) -> None:
-        """One batch: failures first, then the clips through the model, then the videos it finished."""
-        for path, text in batch.notes:
-            self.note(str(path), "note", text)
-        for path, reason in batch.failures:
-            self.fail(str(path), reason)
-        live = [c for c in batch.clips if str(c.video) not in self.failed]
-        if live:
-            try:
-                features, logits = model(live)
-            except RuntimeError as exc:  # out of memory, or a kernel refusing the input: only these videos fail
-                reason = f"model failed on a batch of {len(live)} clips: {str(exc).splitlines()[0]}"
-                for video in dict.fromkeys(str(c.video) for c in live):
-                    self.fail(video, reason)
-            else:
-                self.clips += len(live)
-                for k, item in enumerate(live):
-                    row_logits = None if logits is None else logits[k]
-                    self.outputs.setdefault(str(item.video), _Rows()).add(item, features[k], row_logits)
-        for path in batch.finished:
-            video = str(path)
-            if video in self.outputs:
-                self.finished[video] = self.store.write(video, *self.outputs.pop(video).reduced(self.reduce))
-                self.note(video, "ok", "")
-                _pause_for_tests()
+    def record(self) -> dict[str, Any]:
+        return self.info.record(None, complete=False, clips=self.clips, seconds=time.perf_counter() - self.clock)
 
 
 def embed_videos(
@@ -199,53 +170,53 @@ def embed_videos(
     workers: int | None = None,
     device: str | torch.device | None = "auto",
     top_k: int = 0,
-    progress: Progress | None = None,
+    hooks: Hooks | None = None,
 ) -> EmbedRun:
-    """Embed every video (this shard's part of them) into ``out``; see the module docstring.
+    """Embed every input (this shard's part of them) into ``out``; see the module docstring.
 
-    ``resume`` (default) keeps finished videos of an existing output made with the same
+    ``resume`` (default) keeps finished inputs of an existing output made with the same
     settings and refuses other settings; ``resume=False`` starts over. ``model`` skips loading.
+    Every setting, the device and the output are checked before the model is fetched.
     """
-    started, clock = datetime.now(timezone.utc), time.perf_counter()
+    started = datetime.now(timezone.utc)
+    hooks = hooks or Hooks()
     layout = OutputLayout(Path(out), per_video, shard)
     entry = get_model_entry(settings.model)
-    target = run_device(settings, device)
+    runtime = Runtime.resolve(device, settings.dtype)
+    check_output(layout.run, settings, layout.out, resume=resume)
     every = [str(v) for v in videos]
     mine = shard.select(every) if shard else every
     stems = {str(v): s for v, s in output_stems([Path(v) for v in every]).items()} if per_video else None
     store = PartStore(layout, settings, stems)
-    note = progress or (lambda video, status, reason: None)
     finished, redone = _resume(layout, settings, store, mine, resume)
     for video, reason in redone.items():
-        note(video, "redo", reason)
+        hooks.note(Path(video), f"redoing: {reason}")
     for video in finished:
-        note(video, "resumed", "")
+        hooks.done(Path(video))
     todo = [v for v in mine if v not in finished]
     if todo and model is None:
-        model = load_embed_model(settings, target)  # before anything is written: a failed download leaves no trace
+        model = load_embed_model(settings, runtime)  # before anything is written: a failed download leaves no trace
     labels = load_labels(entry.labels) if top_k and settings.logits and entry.labels else None
     info = _Run(layout, settings, entry.to_dict(), _inputs(every, mine, shard), top_k, started)
     write_record(layout.run, info.record(None, complete=False))
-    collector = _Collector(store, settings.reduce, note, finished)
+    task = EmbedTask(settings, model, store, info) if model is not None else None
     complete = False
     try:
         if todo:
-            assert model is not None
-            run_model = _Model(model, settings, target)
-            plan = ClipPlan(settings.clips, crops=settings.crops, folder_fps=settings.folder_fps)
+            assert task is not None
             count = default_workers() if workers is None else workers
-            paths = [Path(v) for v in todo]
-            for batch in iter_clip_batches(paths, settings.preprocessing, plan, batch_size=batch_size, workers=count):
-                collector.run(batch, run_model)
+            run_batches(task, [Path(v) for v in todo], runtime, batch_size=batch_size, workers=count, hooks=hooks)
         complete = True
     finally:  # Ctrl-C or a crash: what finished is assembled all the same
-        assembly = assemble(layout, settings, mine, finished, collector.failed, stems=stems, top_k=top_k, labels=labels)
-        seconds = time.perf_counter() - clock
-        record = info.record(assembly, complete=complete, clips=collector.clips, seconds=seconds)
-        write_record(layout.run, record)
+        done = {**finished, **(task.finished_parts if task else {})}
+        failures = task.failures if task else {}
+        assembly = assemble(layout, settings, mine, done, failures, stems=stems, top_k=top_k, labels=labels)
+        clips = task.clips if task else 0
+        seconds = time.perf_counter() - (task.clock if task else time.perf_counter())
+        write_record(layout.run, info.record(assembly, complete=complete, clips=clips, seconds=seconds))
     if complete and not per_video:
         store.remove()
-    return EmbedRun(layout, settings, assembly, complete, len(mine) - len(todo), collector.clips, seconds, redone)
+    return EmbedRun(layout, settings, assembly, complete, len(mine) - len(todo), clips, seconds, redone)
 
 
 def _resume(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -9,12 +10,12 @@ from typing import Any
 import torch
 
 from ...catalog import ModelEntry
+from ...errors import InvalidSetting
 from ...models.video_vit import resolve_layer
-from ...ops.embed import check_pool
+from ...ops.embed import POOLS
 from ...preprocess import Preprocessing
 from ...runtime import dtype_name
 from ...video.sampling import Windows
-from ...video.transform import check_crops
 
 CLIP_KINDS: tuple[str, ...] = ("center", "start", "uniform", "sliding")
 REDUCES: tuple[str, ...] = ("none", "mean")
@@ -22,12 +23,17 @@ REDUCES: tuple[str, ...] = ("none", "mean")
 
 def clip_spec(clips: str, stride: float | None = None) -> str:
     """The canonical window spec (``center``, ``uniform:4``, ``sliding:2``) of ``--clips`` and ``--stride``."""
-    windows = Windows.parse(clips)
+    try:
+        windows = Windows.parse(clips)
+    except ValueError as exc:
+        raise InvalidSetting("clips", str(exc)) from None
     if windows.kind not in CLIP_KINDS:
-        raise ValueError(f"--clips must be center, uniform:N or sliding (with --stride SECONDS), got {clips!r}")
+        raise InvalidSetting("clips", f"use center, uniform:N or sliding (with --stride SECONDS), not {clips!r}")
     if stride is not None:
         if windows.kind != "sliding":
-            raise ValueError("--stride only applies to --clips sliding")
+            raise InvalidSetting("stride", "only applies to --clips sliding")
+        if not (stride > 0 and math.isfinite(stride)):
+            raise InvalidSetting("stride", f"must be a positive number of seconds, got {stride}")
         windows = replace(windows, stride=stride)
     if windows.kind == "uniform":
         return f"uniform:{windows.count}"
@@ -61,17 +67,19 @@ class EmbedSettings:
     dtype: str = "float32"
 
     def __post_init__(self) -> None:
-        """Refuse values no run could use, naming the option."""
-        check_pool(self.pool)
-        check_crops(self.crops)
+        """Refuse values no run could use, naming the setting."""
+        if self.pool not in POOLS:
+            raise InvalidSetting("pool", f"use one of {', '.join(POOLS)}, not {self.pool!r}")
+        if self.crops not in (1, 3):
+            raise InvalidSetting("crops", f"use 1 (centre) or 3 (both ends and centre), not {self.crops!r}")
         if clip_spec(self.clips) != self.clips:
-            raise ValueError(f"clips must be a canonical spec such as {clip_spec(self.clips)!r}, got {self.clips!r}")
-        if not self.folder_fps > 0:
-            raise ValueError(f"--fps must be > 0, got {self.folder_fps}")
+            raise InvalidSetting("clips", f"a canonical spec such as {clip_spec(self.clips)!r}, not {self.clips!r}")
+        if not (self.folder_fps > 0 and math.isfinite(self.folder_fps)):
+            raise InvalidSetting("folder_fps", f"must be a positive number of frames per second, got {self.folder_fps}")
         if self.reduce not in REDUCES:
-            raise ValueError(f"--reduce must be one of {', '.join(REDUCES)}, got {self.reduce!r}")
+            raise InvalidSetting("reduce", f"use one of {', '.join(REDUCES)}, not {self.reduce!r}")
         if self.logits and self.num_classes is None:
-            raise ValueError(f"--logits needs a finetuned vit model; {self.model} has no classification head")
+            raise InvalidSetting("logits", f"needs a finetuned vit model; {self.model} has no classification head")
 
     @classmethod
     def for_model(
@@ -93,10 +101,15 @@ class EmbedSettings:
         """Settings for a catalogue entry: its preprocessing (at ``sampling_rate``, None: the model's),
         its checkpoint (or ``checkpoint``), its row shape."""
         if sampling_rate is not None and sampling_rate < 1:
-            raise ValueError(f"--sampling-rate must be >= 1, got {sampling_rate}")
-        resolve_layer(layer, entry.arch.depth)  # out of range fails here, before any work
+            raise InvalidSetting("sampling_rate", f"must be >= 1, got {sampling_rate}")
+        try:
+            resolve_layer(layer, entry.arch.depth)  # out of range fails here, before any work
+        except ValueError as exc:
+            raise InvalidSetting("layer", str(exc)) from None
         if logits and (entry.kind != "vit" or entry.num_classes is None):
-            raise ValueError(f"--logits needs a finetuned vit model; {entry.name} has no classification head")
+            raise InvalidSetting("logits", f"needs a finetuned vit model; {entry.name} has no classification head")
+        if checkpoint is not None and not Path(checkpoint).is_file():
+            raise InvalidSetting("checkpoint", f"{checkpoint}: no such file")
         dim = entry.arch.embed_dim
         return cls(
             model=entry.name,

@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from ...errors import InvalidSetting
+
 T = TypeVar("T")
 _SPEC = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 
@@ -28,14 +30,14 @@ class Shard:
     def __post_init__(self) -> None:
         """Refuse counts below 1 and indexes outside ``0..count-1``."""
         if self.count < 1 or not 0 <= self.index < self.count:
-            raise ValueError(f"shard must be INDEX/COUNT with 0 <= INDEX < COUNT, got {self.index}/{self.count}")
+            raise InvalidSetting("shard", f"must be INDEX/COUNT with 0 <= INDEX < COUNT, got {self.index}/{self.count}")
 
     @classmethod
     def parse(cls, spec: str) -> Shard:
         """``"2/8"`` -> shard 2 of 8."""
         match = _SPEC.match(spec)
         if match is None:
-            raise ValueError(f"--shard must look like INDEX/COUNT (e.g. 0/4), got {spec!r}")
+            raise InvalidSetting("shard", f"must look like INDEX/COUNT (e.g. 0/4), got {spec!r}")
         return cls(int(match[1]), int(match[2]))
 
     @property
@@ -68,5 +70,5 @@ def _shard(index: str, count: str, first: str, origin: str) -> Shard | None:
     try:
         shard = Shard(int(index) - int(first), int(count), origin)
     except ValueError:
-        raise ValueError(f"{origin}: cannot make a shard of {index} (first {first}) of {count}; pass --shard") from None
+        raise InvalidSetting("shard", f"{origin}: cannot make a shard of {index} (first {first}) of {count}") from None
     return shard if shard.count > 1 else None
