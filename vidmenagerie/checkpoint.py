@@ -20,7 +20,6 @@ import torch
 from torch import Tensor, nn
 
 from .errors import CheckpointError
-from .models.video_vit import VisionTransformer, is_decoder_key
 
 StateDict = dict[str, Tensor]
 _SAFE_GLOBALS: list[Any] = [argparse.Namespace]
@@ -80,14 +79,6 @@ def _model_entry(obj: object, path: Path) -> StateDict:
     return {str(k): v for k, v in obj.items()}
 
 
-def select_keys(model: nn.Module, state_dict: Mapping[str, Tensor]) -> StateDict:
-    """The keys this model takes: a plain ``vit`` encoder drops an MAE file's decoder keys, nothing else."""
-    plain_encoder = isinstance(model, VisionTransformer) and not isinstance(model.head, nn.Linear)
-    if plain_encoder:
-        return {k: v for k, v in state_dict.items() if not is_decoder_key(k)}
-    return dict(state_dict)
-
-
 def check_fit(model: nn.Module, state_dict: Mapping[str, Tensor], source: str) -> None:
     """Raise a :class:`CheckpointError` naming missing, unexpected and mis-shaped keys."""
     own = {k: v.shape for k, v in model.state_dict(keep_vars=True).items()}
@@ -121,7 +112,9 @@ def load_checkpoint(
         state_dict, source = dict(checkpoint), "state dict"
     else:
         state_dict, source = read_state_dict(checkpoint, model=name), str(checkpoint)
-    state_dict = select_keys(model, state_dict)
+    keep = getattr(model, "checkpoint_filter", None)  # the model says which entries it takes
+    if keep is not None:
+        state_dict = keep(state_dict)
     check_fit(model, state_dict, source)
     on_meta = any(p.is_meta for p in model.parameters())
     model.load_state_dict(state_dict, strict=True, assign=on_meta)

@@ -12,6 +12,7 @@ computes only the CLS row of a block's attention, so attention maps never build 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import ModuleType
 from typing import cast
 
@@ -192,6 +193,21 @@ class VideoEncoder(nn.Module):
         """Pooled features of block ``layer`` (default the last), through the final norm (see :meth:`pool`)."""
         return self.pool(self.forward_tokens(x, layer=layer), pool)
 
+    def forward_intermediates(self, x: Tensor, layer: int) -> tuple[Tensor, Tensor]:
+        """The outputs of block ``layer`` and of the last block, in one pass (``[B, 1 + n, C]`` each)."""
+        index = self.block_index(layer)
+        tokens = self.embed(x)
+        kept = tokens
+        for i, block in enumerate(self.blocks):
+            tokens = block(tokens)
+            if i == index:
+                kept = tokens
+        return kept, tokens
+
+    def checkpoint_filter(self, state_dict: Mapping[str, Tensor]) -> dict[str, Tensor]:
+        """The checkpoint entries this model takes (all of them; a plain ``vit`` drops an MAE's decoder)."""
+        return dict(state_dict)
+
     def cls_attention(self, x: Tensor, layer: int = -1) -> Tensor:
         """CLS-query softmax attention of block ``layer`` over all tokens: ``[B, heads, 1 + L]``."""
         index = self.block_index(layer)
@@ -230,8 +246,23 @@ class VisionTransformer(VideoEncoder):
         self.head_drop = nn.Dropout(0.0)
         self.head: nn.Module = nn.Linear(arch.embed_dim, arch.num_classes) if arch.num_classes else nn.Identity()
 
+    @property
+    def has_head(self) -> bool:
+        """Whether this is a finetuned model with a classification head."""
+        return isinstance(self.head, nn.Linear)
+
+    def forward_head(self, features: Tensor) -> Tensor:
+        """Class scores from the pooled CLS feature (the identity for a plain encoder)."""
+        return self.head(self.head_drop(features))
+
     def forward(self, x: Tensor) -> Tensor:
-        return self.head(self.head_drop(self.forward_features(x, pool="cls")))
+        return self.forward_head(self.forward_features(x, pool="cls"))
+
+    def checkpoint_filter(self, state_dict: Mapping[str, Tensor]) -> dict[str, Tensor]:
+        """A plain encoder (``vit_*_none``) loads from the MAE file: its decoder entries are left out."""
+        if self.has_head:
+            return dict(state_dict)
+        return {k: v for k, v in state_dict.items() if not is_decoder_key(k)}
 
     def init_weights(self) -> None:
         super().init_weights()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal, get_args
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from ..models.video_vit import VideoEncoder, VisionTransformer
 
@@ -29,7 +29,7 @@ def check_pool(pool: str) -> Pool:
 
 def has_head(model: VideoEncoder) -> bool:
     """Whether the model is a finetuned ``vit`` with a classification head."""
-    return isinstance(model, VisionTransformer) and isinstance(model.head, nn.Linear)
+    return isinstance(model, VisionTransformer) and model.has_head
 
 
 @dataclass(frozen=True)
@@ -48,20 +48,16 @@ def embed_batch(
     Runs under ``torch.inference_mode``; ``frames`` go to the model's device and dtype first.
     """
     pooled = check_pool(pool)
-    index = model.block_index(layer)
     if logits and not has_head(model):
         raise ValueError("logits need a finetuned vit model (one with a classification head)")
     param = next(model.parameters())
     with torch.inference_mode():
         x = frames.to(device=param.device, dtype=param.dtype, non_blocking=True)
-        tokens = model.forward_tokens(x, layer=index)
-        features = model.pool(tokens, pooled)
         if not logits:
-            return Embedding(features)
-        for block in model.blocks[index + 1 :]:  # carry on to the last block for the head
-            tokens = block(tokens)
-        head = model.head(model.norm(tokens[:, 0]))  # type: ignore[operator]
-        return Embedding(features, head)
+            return Embedding(model.forward_features(x, pooled, layer))
+        assert isinstance(model, VisionTransformer)
+        at_layer, last = model.forward_intermediates(x, layer)
+        return Embedding(model.pool(at_layer, pooled), model.forward_head(model.pool(last, "cls")))
 
 
 def embed(model: VideoEncoder, frames: Tensor, pool: str = "cls", layer: int = -1) -> Tensor:
