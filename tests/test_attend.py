@@ -311,3 +311,9 @@ def test_attend_refuses_settings_it_cannot_honour(tiny_catalog: Path, args: list
     result = invoke("attend", "--model", "tiny_vit", *args)
     assert result.exit_code == 2, result.output
     assert message in " ".join(result.output.split())
+
+
+def test_the_help_lists_every_built_in_colormap() -> None:
+    from vidmenagerie.cli.attend_cmd import COLORMAP_NAMES
+
+    assert COLORMAP_NAMES == COLORMAPS

@@ -159,7 +159,9 @@ def test_complete_refuses_a_vit_model_naming_the_maes(
     )
     assert result.returncode == 2
     line = result.stderr.strip().splitlines()[-1]
-    assert line.startswith("Error: --model: tiny_vit is a plain encoder") and "mae_s_none" in line and "tiny_mae" in line
+    assert (
+        line.startswith("Error: --model: tiny_vit is a plain encoder") and "mae_s_none" in line and "tiny_mae" in line
+    )
     assert "Traceback" not in result.stderr
 
 

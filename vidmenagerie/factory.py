@@ -97,8 +97,3 @@ def load_model(
     model.eval().requires_grad_(False)
     model.entry = entry  # type: ignore[assignment]
     return model
-
-
-def entry_parameters(entry: ModelEntry) -> int:
-    """Parameters of a catalogue entry's model (a ``vit_*_none`` counts the encoder only)."""
-    return entry.arch.num_parameters(entry.kind)

@@ -14,7 +14,6 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from ..batch.outputs import select_videos
-from ..video.demo import demo_video_path
 from ..video.find import find_inputs
 from ._output import err
 
@@ -33,6 +32,8 @@ def resolve_inputs(
 
     check_frame_folders_mode(frame_folders)
     if not videos:
+        from ..video.demo import demo_video_path
+
         return [demo_video_path()]
     return select_videos(find_inputs(videos, frame_folders=frame_folders), num_vids, seed)  # type: ignore[arg-type]
 

@@ -22,13 +22,23 @@ def print_json(data: Any) -> None:
 
 
 def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Table:
-    """A Rich table whose cells are escaped (paths with ``[`` are not markup)."""
+    """A Rich table whose cells are escaped (paths with ``[`` are not markup); long cells fold
+    onto more lines rather than being cut off."""
     result = Table(title=title, header_style="bold", show_lines=False)
     for column in columns:
         result.add_column(column, overflow="fold")
     for row in rows:
         result.add_row(*("" if cell is None else escape(str(cell)) for cell in row))
     return result
+
+
+def print_columns(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Plain aligned columns on stdout, one line per row, for pipes (``grep``, ``awk``): never wrapped."""
+    cells = [[str(c) for c in columns], *[["-" if c is None else str(c) for c in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
+    for row in cells:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    sys.stdout.flush()
 
 
 def human_size(num_bytes: int | None) -> str:

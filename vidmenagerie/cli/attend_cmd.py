@@ -7,7 +7,6 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..heatmap import COLORMAPS
 from ._batch import finish, picture_format, prepare, video_progress
 from ._options import (
     AnimateOpt,
@@ -48,6 +47,8 @@ upsampled by nearest neighbour; colours are scaled per row from its min to its m
 clip. run.json records every setting. Exits 1 if any video failed."""
 
 Opt = typer.Option
+# heatmap.COLORMAPS, spelled out so that `vidm --help` need not import numpy (a test keeps them equal).
+COLORMAP_NAMES = ("viridis", "magma", "inferno", "plasma", "turbo", "jet", "gray")
 HeadsOpt = Annotated[str, Opt("--heads", help="mean (of all heads), all (one row each), or a list like 3,7.")]
 LayerOpt = Annotated[int, Opt("--layer", help="Block whose attention is shown (negative: from the end).")]
 RolloutOpt = Annotated[
@@ -72,7 +73,7 @@ ThresholdStyleOpt = Annotated[
 ]
 StyleOpt = Annotated[str, Opt("--style", help="overlay: colours blended onto the frame; heatmap: the map alone.")]
 ColormapOpt = Annotated[
-    str, Opt("--colormap", help=f"{', '.join(COLORMAPS)}, or any matplotlib name if it is installed.")
+    str, Opt("--colormap", help=f"{', '.join(COLORMAP_NAMES)}, or any matplotlib name if it is installed.")
 ]
 
 

@@ -8,8 +8,9 @@ import typer
 from rich.markup import escape
 
 from ..catalog import default_catalog
-from ..errors import VidmError
+from ..errors import InvalidSetting, VidmError
 from ..hub import CheckpointSource, cached_checkpoint, fetch_checkpoint
+from ._errors import format_error
 from ._options import CatalogOpt, epilog, use_catalog
 from ._output import err, human_size, out
 
@@ -28,9 +29,9 @@ def download_cmd(
     use_catalog(catalog)
     cat = default_catalog()
     if all_models and names:
-        raise typer.BadParameter("give model names or --all, not both")
+        raise InvalidSetting("all", "give model names or --all, not both")
     if not all_models and not names:
-        raise typer.BadParameter("give at least one model name, or --all")
+        raise InvalidSetting("all", "give at least one model name, or --all")
     entries = list(cat) if all_models else [cat.get(n) for n in names or []]
     by_source: dict[CheckpointSource, list[str]] = {}
     for entry in entries:
@@ -48,7 +49,7 @@ def download_cmd(
                 path = fetch_checkpoint(source, force=force, progress=True, name=users[0])
         except VidmError as exc:
             failures += 1
-            err.print(f"[red]Error:[/red] {escape(str(exc))}")
+            err.print(f"[red]Error:[/red] {escape(format_error(exc)[0])}")
             continue
         out.print(f"{escape(str(path))}  [dim]{human_size(path.stat().st_size)}[/dim]", highlight=False)
     if failures:

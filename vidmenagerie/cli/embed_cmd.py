@@ -193,7 +193,7 @@ def _print_topk(run: EmbedRun) -> None:
     if not best:
         return
     k = max(len(v) for v in best.values())
-    rows = [(video, *(f"{t.label} ({t.score:.2f})" for t in items)) for video, items in best.items()]
+    rows = [(video, *(f"{t.label} ({t.score:.3g})" for t in items)) for video, items in best.items()]
     out.print(table(f"{run.settings.model}: top {k}", ("video", *(f"#{i}" for i in range(1, k + 1))), rows))
 
 

@@ -10,23 +10,35 @@ from rich.panel import Panel
 from rich.table import Table
 
 from ..catalog import ModelEntry, default_catalog
-from ..factory import entry_parameters
 from ..hub import cached_checkpoint
 from ._options import CatalogOpt, JsonOpt, epilog, use_catalog
-from ._output import human_count, human_size, out, print_json, table
+from ._output import err, human_count, human_size, out, print_columns, print_json
 
 LIST_EXAMPLES = ("vidm list", "vidm list 'vit_*ssv2*' --json", "vidm list --downloaded")
 INFO_EXAMPLES = ("vidm info vit_s_none", "vidm info mae_hvm1@448_none --json")
 
 
+def file_parameters(entry: ModelEntry) -> int:
+    """Parameters stored in the entry's checkpoint file (a ``vit_*_none`` reads the MAE's file)."""
+    kind = "mae" if entry.kind == "vit" and entry.num_classes is None and entry.arch.decoder_depth else entry.kind
+    return entry.arch.num_parameters(kind)
+
+
 def _row(entry: ModelEntry) -> dict[str, Any]:
     path = cached_checkpoint(entry.source)
     row = entry.to_dict()
-    row["parameters"] = entry_parameters(entry)
+    row["parameters"] = entry.arch.num_parameters(entry.kind)
     row["downloaded"] = path is not None
     row["cached_path"] = str(path) if path else None
     row["size_bytes"] = path.stat().st_size if path else None
+    row["expected_bytes"] = 4 * file_parameters(entry)  # float32 weights
     return row
+
+
+def _file_size(row: dict[str, Any]) -> str:
+    """The checkpoint's size as one token (awk-friendly): ``2.6GB``, or ``~2.6GB`` expected before download."""
+    size = human_size(row["size_bytes"]) if row["downloaded"] else "~" + human_size(row["expected_bytes"])
+    return size.replace(" ", "")
 
 
 def list_models_cmd(
@@ -35,7 +47,11 @@ def list_models_cmd(
     downloaded: Annotated[bool, typer.Option("--downloaded", help="Only models whose checkpoint is cached.")] = False,
     catalog: CatalogOpt = None,
 ) -> None:
-    """List every model: family, type, data, task, classes, resolution, size and download state."""
+    """List every model: classes, resolution, parameters, file size and whether it is cached.
+
+    One plain line per model (names never wrap: `vidm list | grep ssv2` works); the name says
+    the type, the pretraining data and the finetuning task. A summary line goes to stderr.
+    """
     use_catalog(catalog)
     cat = default_catalog()
     rows = [_row(cat.get(name)) for name in cat.names(pattern)]
@@ -44,35 +60,30 @@ def list_models_cmd(
     if as_json:
         print_json(rows)
         return
-    columns = (
-        "name",
-        "family",
-        "type",
-        "pretraining",
-        "finetuning",
-        "classes",
-        "res",
-        "params",
-        "checkpoint",
-        "downloaded",
-    )
+    columns = ("name", "classes", "px", "params", "file", "cached")
     body = [
         (
             r["name"],
-            r["family"],
-            r["kind"],
-            r["pretraining_data"],
-            r["finetuning"],
             r["num_classes"] or "-",
             r["img_size"],
             human_count(r["parameters"]),
-            r["filename"] or r["local_path"],
-            f"yes ({human_size(r['size_bytes'])})" if r["downloaded"] else "no",
+            # one token per field (awk): 2.6GB; ~ marks the size expected before download
+            (human_size(r["size_bytes"]) if r["downloaded"] else "~" + human_size(r["expected_bytes"])).replace(
+                " ", ""
+            ),
+            "yes" if r["downloaded"] else "no",
         )
         for r in rows
     ]
-    title = f"{len(rows)} model{'s' if len(rows) != 1 else ''}" + (f" matching {pattern!r}" if pattern else "")
-    out.print(table(title, columns, body))
+    files = {(r["repo_id"], r["filename"], r["local_path"]): r for r in rows}
+    total = sum(r["size_bytes"] or r["expected_bytes"] for r in files.values())
+    cached = sum(1 for r in files.values() if r["downloaded"])
+    summary = (
+        f"{len(rows)} model{'s' if len(rows) != 1 else ''}" + (f" matching {pattern!r}" if pattern else "")
+        + f": {len(files)} checkpoint files, about {human_size(total)} in all, {cached} cached"
+    )  # fmt: skip
+    print_columns(columns, body)
+    err.print(summary, highlight=False)
 
 
 def info_cmd(
@@ -127,7 +138,6 @@ def info_cmd(
             else "no (vidm download)",
         ),
         ("paper", entry.paper.cite() if entry.paper else "-"),
-        ("example", _example(entry)),
     ]
     grid = Table.grid(padding=(0, 2))
     grid.add_column(justify="right", style="bold", no_wrap=True)
@@ -135,6 +145,7 @@ def info_cmd(
     for key, value in lines:
         grid.add_row(key, escape(str(value)))
     out.print(Panel(grid, title=escape(entry.name), expand=False))
+    print(f"example: {_example(entry)}")  # plain, on one line, so it pastes whole
 
 
 def _example(entry: ModelEntry) -> str:

@@ -8,39 +8,32 @@ small video shipped with the package.
 
 from __future__ import annotations
 
-from vidmenagerie.video.clip import Clip, ClipInfo
-from vidmenagerie.video.dataset import ClipChunks, ClipDataset, ClipFailure, VideoClips, collate
-from vidmenagerie.video.demo import demo_video_path, make_demo_video
-from vidmenagerie.video.find import VIDEO_EXTENSIONS, find_inputs, find_videos, is_frame_folder
-from vidmenagerie.video.probe import VideoInfo, probe_video
-from vidmenagerie.video.read import iter_clip_chunks, read_clip, read_clips
-from vidmenagerie.video.sampling import ClipSampling, Windows
-from vidmenagerie.video.sources import IMAGE_EXTENSIONS, input_kind, read_image
-from vidmenagerie.video.transform import FramePixels
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "IMAGE_EXTENSIONS",
-    "VIDEO_EXTENSIONS",
-    "Clip",
-    "ClipChunks",
-    "ClipDataset",
-    "ClipFailure",
-    "ClipInfo",
-    "ClipSampling",
-    "FramePixels",
-    "VideoClips",
-    "VideoInfo",
-    "Windows",
-    "collate",
-    "demo_video_path",
-    "find_inputs",
-    "find_videos",
-    "input_kind",
-    "is_frame_folder",
-    "iter_clip_chunks",
-    "make_demo_video",
-    "probe_video",
-    "read_clip",
-    "read_clips",
-    "read_image",
-]
+from .._lazy import lazy_exports
+
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "clip": ("Clip", "ClipInfo"),
+    "dataset": ("ClipChunks", "ClipDataset", "ClipFailure", "VideoClips", "collate"),
+    "demo": ("demo_video_path", "make_demo_video"),
+    "find": ("VIDEO_EXTENSIONS", "find_inputs", "find_videos", "is_frame_folder"),
+    "probe": ("VideoInfo", "probe_video"),
+    "read": ("iter_clip_chunks", "read_clip", "read_clips"),
+    "sampling": ("ClipSampling", "Windows"),
+    "kinds": ("IMAGE_EXTENSIONS", "input_kind"),
+    "sources": ("read_image",),
+    "transform": ("FramePixels",),
+}
+__getattr__, __all__ = lazy_exports(__name__, _EXPORTS)
+
+if TYPE_CHECKING:
+    from .clip import Clip, ClipInfo
+    from .dataset import ClipChunks, ClipDataset, ClipFailure, VideoClips, collate
+    from .demo import demo_video_path, make_demo_video
+    from .find import VIDEO_EXTENSIONS, find_inputs, find_videos, is_frame_folder
+    from .kinds import IMAGE_EXTENSIONS, input_kind
+    from .probe import VideoInfo, probe_video
+    from .read import iter_clip_chunks, read_clip, read_clips
+    from .sampling import ClipSampling, Windows
+    from .sources import read_image
+    from .transform import FramePixels

@@ -22,9 +22,8 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from vidmenagerie.errors import VideoError
-from vidmenagerie.video.sources import IMAGE_EXTENSIONS
+from vidmenagerie.video.kinds import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 
-VIDEO_EXTENSIONS: frozenset[str] = frozenset({".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi"})
 LIST_EXTENSIONS: frozenset[str] = frozenset({".txt", ".lst"})
 FrameFolders = Literal["auto", "always", "never"]
 FRAME_FOLDER_MODES: tuple[str, ...] = get_args(FrameFolders)

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import math
-import re
 from collections.abc import Iterator, Sequence
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from vidmenagerie.errors import VideoError
 from vidmenagerie.video.decode import NoFramesError, Picked, pick_frames
+from vidmenagerie.video.kinds import IMAGE_EXTENSIONS, InputKind, input_kind, natural_key
 from vidmenagerie.video.probe import (
     DURATION_TOLERANCE,
     StreamClock,
@@ -34,25 +34,8 @@ if TYPE_CHECKING:
     from av.video.stream import VideoStream
     from PIL.Image import Image
 
-InputKind = Literal["video", "frames", "image"]
-
-# Stills PIL reads (GIF: its first frame). Matched case-insensitively.
-IMAGE_EXTENSIONS: frozenset[str] = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"})
 DEFAULT_FOLDER_FPS = 30.0
 _ORIENTATION = 0x0112  # the EXIF tag saying how a camera's stored picture is turned for display
-
-
-def input_kind(path: str | Path) -> InputKind:
-    """What a path is read as: a folder of frames, a still image, or a video file."""
-    path = Path(path)
-    if path.is_dir():
-        return "frames"
-    return "image" if path.suffix.lower() in IMAGE_EXTENSIONS else "video"
-
-
-def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
-    """Sort key that orders numbers by value: frame2 before frame10."""
-    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", name) if part)
 
 
 class FrameSource(Protocol):
