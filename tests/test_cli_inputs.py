@@ -121,3 +121,19 @@ def test_what_is_found_about_a_video_is_said(tiny_catalog: Path, tmp_path: Path)
     assert result.exit_code == 0, result.output
     assert "note" in result.output and "header claims 1.00 s but the video data runs to 3.00 s" in result.output
     assert len(np.load(out)) == 3  # sliding clips over all 3 s
+
+
+def test_the_readme_python_example_runs_as_written(
+    tiny_catalog: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    block = readme.split("### Python", 1)[1].split("```python", 1)[1].split("```", 1)[0]
+    assert "vm.demo_video_path()" in block  # runs on the bundled clip, not a placeholder file
+    from tiny import write_checkpoint
+
+    write_checkpoint(tmp_path / "tiny.pth", "mae")
+    monkeypatch.chdir(tmp_path)
+    scope: dict[str, object] = {}
+    exec(block.replace('"vit_s_ssv2-50shot"', '"tiny_cls"'), scope)  # the published model, swapped for a tiny one
+    logits = scope["logits"]
+    assert isinstance(logits, torch.Tensor) and logits.shape == (1, 5) and not logits.requires_grad
