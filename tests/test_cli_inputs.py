@@ -137,3 +137,10 @@ def test_the_readme_python_example_runs_as_written(
     exec(block.replace('"vit_s_ssv2-50shot"', '"tiny_cls"'), scope)  # the published model, swapped for a tiny one
     logits = scope["logits"]
     assert isinstance(logits, torch.Tensor) and logits.shape == (1, 5) and not logits.requires_grad
+
+
+def test_off_a_terminal_each_finished_input_gets_a_line(tiny_catalog: Path, mixed: Path, tmp_path: Path) -> None:
+    result = invoke("embed", mixed / "photos", "--model", "tiny_vit", "--workers", "0", "--out", tmp_path / "f.npy")
+    lines = [line for line in result.stderr.splitlines() if line.startswith(("done", "failed"))]
+    assert lines[0].startswith("failed 1/3 ") and "broken.jpg: not a readable image" in lines[0]
+    assert lines[1].startswith("done 2/3 ") and lines[2].startswith("done 3/3 ")  # a Slurm log shows progress

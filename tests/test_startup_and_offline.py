@@ -144,6 +144,8 @@ BAD_OPTIONS = [
     ("complete", "--model", "tiny_vit"),
     ("complete", "--checkpoint", "missing.pth"),
     ("complete", "--frame-folders", "maybe"),
+    ("attend", "--clip", "bogus"),
+    ("attend", "--format", "tiff"),
     ("attend", "--heads", "9"),
     ("attend", "--layer", "5"),
     ("attend", "--threshold", "2"),
@@ -160,6 +162,8 @@ BAD_OPTIONS = [
     ("embed", "--out", "feats.txt"),
     ("embed", "--shard", "3/2"),
     ("embed", "--dtype", "float16", "--device", "cpu"),
+    ("embed", "--frame-folders", "maybe"),
+    ("embed", "--checkpoint", "missing.pth"),
     *([("complete", "--device", "cuda"), ("embed", "--device", "cuda:3")] if NO_GPU else []),
 ]
 

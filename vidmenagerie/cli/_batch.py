@@ -104,16 +104,14 @@ class VideoProgress:
     def failed(self, video: Path, reason: str) -> None:
         self.report.failed.append((video, reason))
         line = reason if reason.startswith(str(video)) else f"{video}: {reason}"  # VideoErrors name the file
-        self._progress.console.print(f"[red]failed[/red] {escape(line)}")
+        count = f" {len(self.report.done) + len(self.report.failed)}/{self._total}" if self._progress.disable else ""
+        self._progress.console.print(f"[red]failed[/red]{count} {escape(line)}", highlight=False)
         self._progress.advance(self._task)
-        if self._progress.disable:
-            count = len(self.report.done) + len(self.report.failed)
-            err.print(f"({count}/{self._total})", highlight=False)
 
 
 @contextmanager
 def video_progress(total: int, label: str) -> Iterator[VideoProgress]:
-    """Progress over ``total`` videos, transient on a terminal and silent in logs."""
+    """Progress over ``total`` inputs: a transient bar on a terminal, plain lines in logs."""
     columns = (
         TextColumn(f"[bold]{escape(label)}[/bold]"),
         BarColumn(),
