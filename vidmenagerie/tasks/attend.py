@@ -8,15 +8,15 @@ adds the progress bar and the summary table. Batches come from the shared driver
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from ..batch.clips import LoadedClip, clip_output_name
-from ..batch.driver import Failures, Hooks, run_batches
-from ..batch.outputs import atomic_path, output_stems, versions
+from ..batch.clips import LoadedClip
+from ..batch.driver import Failures, Hooks
+from ..batch.outputs import atomic_path
 from ..batch.settings import PictureSettings
 from ..catalog import ModelEntry
 from ..errors import InvalidSetting
@@ -25,8 +25,10 @@ from ..heatmap import STYLES, THRESHOLD_STYLES, colormap_table, render_rows
 from ..models.video_vit import VideoEncoder, resolve_layer
 from ..ops.attention import cls_row, head_rows, parse_heads, threshold_mask
 from ..preprocess import Preprocessing
-from ..render import denormalize, grid_image, save_image, side_by_side, write_animation
+from ..render import denormalize, grid_image, save_image, side_by_side
 from ..runtime import Runtime
+from ._per_clip import ClipFiles, PerClipRun, PerClipTask, clip_facts, run_per_clip, write_animations
+from ._per_clip import run_record as per_clip_record
 
 MAPS_NOTE = (
     "maps .npy: [heads, T/t, H/p, W/p] float32, the raw softmax attention of the CLS query to each patch "
@@ -85,35 +87,17 @@ class AttendSettings(PictureSettings):
 
 
 @dataclass(frozen=True)
-class AttentionClip:
+class AttentionClip(ClipFiles):
     """One clip's maps and the files written for it; ``cls_self`` is each map row's CLS-to-CLS weight."""
 
-    video: Path
-    clip_index: int
-    picture: Path
-    animations: tuple[Path, ...]
     maps: Path | None
-    start: float
-    end: float
-    times: tuple[float, ...]
-    repeated_frames: int
     cls_self: tuple[float, ...]
     peak: tuple[int, int, int, float]  # slot, row, column and weight of the strongest patch (mean of heads)
 
 
 @dataclass
-class AttendRun:
+class AttendRun(PerClipRun[AttendSettings, AttentionClip]):
     """All results of a run: per clip, and failures (video, reason)."""
-
-    settings: AttendSettings
-    entry: ModelEntry
-    clips: list[AttentionClip] = field(default_factory=list)
-    failures: list[tuple[Path, str]] = field(default_factory=list)
-
-    @property
-    def preprocessing(self) -> Preprocessing:
-        """The model's recipe at the run's sampling rate."""
-        return self.entry.preprocessing.with_sampling_rate(self.settings.sampling_rate)
 
 
 def load_attention_model(settings: AttendSettings, runtime: Runtime) -> VideoEncoder:
@@ -121,35 +105,22 @@ def load_attention_model(settings: AttendSettings, runtime: Runtime) -> VideoEnc
     return load_model(settings.model, checkpoint=settings.checkpoint, device=runtime.device)
 
 
-class AttendTask:
+class AttendTask(PerClipTask[AttendSettings, AttentionClip, VideoEncoder]):
     """CLS attention of each clip, drawn and saved (see ``batch.driver``)."""
-
-    def __init__(self, run: AttendRun, model: VideoEncoder, videos: Sequence[Path], out_dir: Path) -> None:
-        self.run, self.model, self.out_dir = run, model, out_dir
-        self.preprocessing = run.preprocessing
-        self.plan = run.settings.plan()
-        self.record_path = out_dir / "run.json"
-        self.stems = output_stems(list(videos))
-        self.heads = run.settings.heads_shown(run.entry)
 
     def process(self, clips: Sequence[LoadedClip], frames: torch.Tensor) -> Failures:
         """The CLS rows of a batch, then each clip's picture, animation and maps."""
         settings = self.run.settings
+        heads = settings.heads_shown(self.run.entry)
         rows = cls_row(self.model, frames, settings.layer, rollout=settings.rollout).float().cpu()
         for i, item in enumerate(clips):
-            base = self.out_dir / clip_output_name(self.stems[item.video], item)
-            written = _write_clip(frames[i], rows[i], self.heads, item, base, settings, self.model, self.preprocessing)
+            base = self.output_base(item)
+            written = _write_clip(frames[i], rows[i], heads, item, base, settings, self.model, self.preprocessing)
             self.run.clips.append(written)
         return []
 
-    def finished(self, video: Path) -> None:
-        """Nothing to do: each clip's files are written as it comes."""
-
-    def failed(self, video: Path, reason: str) -> None:
-        self.run.failures.append((video, reason))
-
     def record(self) -> dict[str, object]:
-        return run_record(self.run)
+        return run_record(self.run)  # type: ignore[arg-type]
 
 
 def run_attention(
@@ -165,15 +136,9 @@ def run_attention(
     Every setting is checked before the model is loaded; ``model`` skips loading when the
     caller already holds the settings' model.
     """
-    entry = settings.entry()
-    settings.check(entry)
-    runtime = Runtime.resolve(settings.device, settings.dtype)
-    model = model if model is not None else load_attention_model(settings, runtime)
-    run = AttendRun(settings=settings, entry=entry)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    run_batches(AttendTask(run, model, videos, out_dir), videos, runtime,
-                batch_size=settings.batch_size, workers=settings.workers, hooks=hooks)  # fmt: skip
-    return run
+    return run_per_clip(
+        settings, videos, out_dir, AttendTask, load_attention_model, run_type=AttendRun, model=model, hooks=hooks
+    )
 
 
 def row_labels(heads: tuple[int, ...] | None, settings: AttendSettings, num_heads: int) -> list[str]:
@@ -226,15 +191,12 @@ def _write_clip(
         ),
         base.with_name(f"{base.name}.{settings.image_format}"),
     )
-    animations: list[Path] = []
+    animations: tuple[Path, ...] = ()
     if settings.animate:
         held = np.repeat(shown, t_patch, axis=1)[:, : frames.shape[0]]
         held_masks = None if masks is None else np.repeat(masks, t_patch, axis=1)[:, : frames.shape[0]]
         panels = side_by_side([frames, *render_rows(frames, held, masks=held_masks, **draw)])
-        fps = pre.fps / pre.sampling_rate
-        animations.append(write_animation(panels, base.with_name(f"{base.name}.mp4"), fps))
-        if settings.gif:
-            animations.append(write_animation(panels, base.with_name(f"{base.name}.gif"), fps))
+        animations = write_animations(panels, base, settings, pre)
     maps = None
     if settings.save_maps:
         maps = base.with_name(f"{base.name}.npy")
@@ -242,17 +204,11 @@ def _write_clip(
             np.save(fh, raw.numpy().astype(np.float32))
     mean = raw.mean(dim=0)
     top = int(mean.argmax())
-    clip = item.clip
     return AttentionClip(
-        video=item.video,
-        clip_index=clip.window,
+        **clip_facts(item),
         picture=picture,
-        animations=tuple(animations),
+        animations=animations,
         maps=maps,
-        start=clip.start,
-        end=clip.end,
-        times=tuple(clip.times),
-        repeated_frames=clip.info.repeated_frames,
         cls_self=tuple(float(v) for v in row[:, 0]),
         peak=(top // (h * w), top // w % h, top % w, float(mean.flatten()[top])),
     )
@@ -260,28 +216,13 @@ def _write_clip(
 
 def run_record(run: AttendRun) -> dict[str, object]:
     """What ``run.json`` holds: settings, model, per-clip files and numbers, failures, versions."""
-    return {
-        "command": "attend",
-        "settings": asdict(run.settings),
-        "model": {"name": run.entry.name, "checkpoint": run.settings.checkpoint or run.entry.source.label},
-        "preprocessing": run.preprocessing.to_dict(),
-        "maps_note": MAPS_NOTE,
-        "clips": [
-            {
-                "video": str(c.video),
-                "clip": c.clip_index,
-                "start": c.start,
-                "end": c.end,
-                "times": list(c.times),
-                "repeated_frames": c.repeated_frames,
-                "picture": str(c.picture),
-                "animations": [str(a) for a in c.animations],
-                "maps": str(c.maps) if c.maps else None,
-                "cls_self": list(c.cls_self),
-                "peak": {"slot": c.peak[0], "row": c.peak[1], "column": c.peak[2], "weight": c.peak[3]},
-            }
-            for c in run.clips
-        ],
-        "failed": [{"video": str(v), "reason": r} for v, r in run.failures],
-        "versions": versions(),
-    }
+    clips = [
+        {
+            **c.to_record(),
+            "maps": str(c.maps) if c.maps else None,
+            "cls_self": list(c.cls_self),
+            "peak": {"slot": c.peak[0], "row": c.peak[1], "column": c.peak[2], "weight": c.peak[3]},
+        }
+        for c in run.clips
+    ]
+    return per_clip_record(run, "attend", clips, maps_note=MAPS_NOTE)

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from ..batch.clips import LoadedClip, clip_output_name
-from ..batch.driver import Failures, Hooks, run_batches
-from ..batch.outputs import output_stems, versions
+from ..batch.clips import LoadedClip
+from ..batch.driver import Failures, Hooks
 from ..batch.settings import PictureSettings
 from ..catalog import ModelEntry, default_catalog
 from ..errors import InvalidSetting
@@ -26,8 +25,10 @@ from ..models.video_vit import MaskedAutoencoder
 from ..ops.complete import Completion, CompletionScore, complete, psnr, scores, video_seed
 from ..ops.masking import MASK_TYPES, make_mask
 from ..preprocess import Preprocessing
-from ..render import denormalize, grid_image, save_image, side_by_side, write_animation
+from ..render import denormalize, grid_image, save_image, side_by_side
 from ..runtime import Runtime
+from ._per_clip import ClipFiles, PerClipRun, PerClipTask, clip_facts, run_per_clip, write_animations
+from ._per_clip import run_record as per_clip_record
 
 HIDDEN_GRAY = 64  # hidden patches in the masked row: dark gray, unmistakable against real content
 ROWS = ("original", "masked", "completion")
@@ -59,34 +60,16 @@ class CompletionSettings(PictureSettings):
 
 
 @dataclass(frozen=True)
-class ClipResult:
-    """One completed clip and the files written for it."""
+class ClipResult(ClipFiles):
+    """One completed clip, its numbers and the files written for it."""
 
-    video: Path
-    clip_index: int
-    picture: Path
-    animations: tuple[Path, ...]
     arrays: Path | None
-    start: float
-    end: float
-    times: tuple[float, ...]
-    repeated_frames: int
     score: CompletionScore
 
 
 @dataclass
-class CompletionRun:
+class CompletionRun(PerClipRun[CompletionSettings, ClipResult]):
     """All results of a run: per clip, failures (video, reason) and the overall score."""
-
-    settings: CompletionSettings
-    entry: ModelEntry
-    clips: list[ClipResult] = field(default_factory=list)
-    failures: list[tuple[Path, str]] = field(default_factory=list)
-
-    @property
-    def preprocessing(self) -> Preprocessing:
-        """The model's recipe at the run's sampling rate."""
-        return self.entry.preprocessing.with_sampling_rate(self.settings.sampling_rate)
 
     @property
     def overall(self) -> CompletionScore | None:
@@ -105,38 +88,26 @@ def load_completion_model(settings: CompletionSettings, runtime: Runtime) -> Mas
     return model
 
 
-class CompleteTask:
+class CompleteTask(PerClipTask[CompletionSettings, ClipResult, MaskedAutoencoder]):
     """Hides tokens of each clip, lets the MAE fill them in, writes pictures and numbers (see ``batch.driver``)."""
-
-    def __init__(self, run: CompletionRun, model: MaskedAutoencoder, videos: Sequence[Path], out_dir: Path) -> None:
-        self.run, self.model, self.out_dir = run, model, out_dir
-        self.preprocessing = run.preprocessing
-        self.plan = run.settings.plan()
-        self.record_path = out_dir / "run.json"
-        self.stems = output_stems(list(videos))
 
     def process(self, clips: Sequence[LoadedClip], frames: torch.Tensor) -> Failures:
         """Complete a batch and write each clip's files."""
         settings = self.run.settings
-        names = [clip_output_name(self.stems[c.video], c) for c in clips]
-        seeds = [torch.Generator().manual_seed(video_seed(settings.seed, str(n))) for n in names]
+        bases = [self.output_base(c) for c in clips]
+        # A random mask is seeded by the clip's output name: the same whatever the batch.
+        names = [str(b.relative_to(self.out_dir)) for b in bases]
+        seeds = [torch.Generator().manual_seed(video_seed(settings.seed, n)) for n in names]
         grid = self.model.arch.grid
         mask = torch.cat([make_mask(settings.mask, settings.ratio, grid, generator=g) for g in seeds])
         result = complete(self.model, frames, mask=mask)
         clip_scores = scores(result, self.preprocessing)
-        for i, (item, name) in enumerate(zip(clips, names)):
-            written = _write_clip(result, i, item, name, clip_scores[i], self.out_dir, settings, self.preprocessing)
-            self.run.clips.append(written)
+        for i, (item, base) in enumerate(zip(clips, bases)):
+            self.run.clips.append(_write_clip(result, i, item, base, clip_scores[i], settings, self.preprocessing))
         return []
 
-    def finished(self, video: Path) -> None:
-        """Nothing to do: each clip's files are written as it comes."""
-
-    def failed(self, video: Path, reason: str) -> None:
-        self.run.failures.append((video, reason))
-
     def record(self) -> dict[str, object]:
-        return run_record(self.run)
+        return run_record(self.run)  # type: ignore[arg-type]
 
 
 def run_completion(
@@ -152,24 +123,17 @@ def run_completion(
     Every setting is checked before the model is loaded; ``model`` skips loading when the
     caller already holds the settings' model.
     """
-    entry = settings.entry()
-    settings.check(entry)
-    runtime = Runtime.resolve(settings.device, settings.dtype)
-    model = model if model is not None else load_completion_model(settings, runtime)
-    run = CompletionRun(settings=settings, entry=entry)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    task = CompleteTask(run, model, videos, out_dir)
-    run_batches(task, videos, runtime, batch_size=settings.batch_size, workers=settings.workers, hooks=hooks)
-    return run
+    return run_per_clip(
+        settings, videos, out_dir, CompleteTask, load_completion_model, run_type=CompletionRun, model=model, hooks=hooks
+    )
 
 
 def _write_clip(
     result: Completion,
     i: int,
     item: LoadedClip,
-    name: Path,
+    base: Path,
     score: CompletionScore,
-    out_dir: Path,
     settings: CompletionSettings,
     pre: Preprocessing,
 ) -> ClipResult:
@@ -178,36 +142,17 @@ def _write_clip(
     hidden = result.pixel_mask[i].cpu().numpy()
     masked = original.copy()
     masked[hidden] = HIDDEN_GRAY
-    base = out_dir / name
     times = item.clip.times
     labels = [f"{t:.2f} s" for t in times] if original.shape[2] >= 100 else None
     picture = save_image(
         grid_image([original, masked, completion], row_labels=ROWS, column_labels=labels),
         base.with_name(f"{base.name}.{settings.image_format}"),
     )
-    animations: list[Path] = []
-    if settings.animate:
-        panels = side_by_side([original, masked, completion])
-        fps = pre.fps / pre.sampling_rate
-        animations.append(write_animation(panels, base.with_name(f"{base.name}.mp4"), fps))
-        if settings.gif:
-            animations.append(write_animation(panels, base.with_name(f"{base.name}.gif"), fps))
+    animations = write_animations(side_by_side([original, masked, completion]), base, settings, pre)
     arrays = None
     if settings.save_arrays:
         arrays = _save_arrays(result, i, base.with_name(f"{base.name}.npz"), pre)
-    clip = item.clip
-    return ClipResult(
-        video=item.video,
-        clip_index=clip.window,
-        picture=picture,
-        animations=tuple(animations),
-        arrays=arrays,
-        start=clip.start,
-        end=clip.end,
-        times=tuple(clip.times),
-        repeated_frames=clip.info.repeated_frames,
-        score=score,
-    )
+    return ClipResult(**clip_facts(item), picture=picture, animations=animations, arrays=arrays, score=score)
 
 
 def _save_arrays(result: Completion, i: int, path: Path, pre: Preprocessing) -> Path:
@@ -233,32 +178,15 @@ def _save_arrays(result: Completion, i: int, path: Path, pre: Preprocessing) -> 
 def run_record(run: CompletionRun) -> dict[str, object]:
     """What ``run.json`` holds: settings, model, per-clip numbers and files, failures, versions."""
     overall = run.overall
-    return {
-        "command": "complete",
-        "settings": asdict(run.settings),
-        "model": {"name": run.entry.name, "checkpoint": run.settings.checkpoint or run.entry.source.label},
-        "preprocessing": run.preprocessing.to_dict(),
-        "metrics_note": "MSE and PSNR over hidden pixels in [0, 1] RGB (prediction clamped); "
+    clips = [{**c.to_record(), "arrays": str(c.arrays) if c.arrays else None, **_score(c.score)} for c in run.clips]
+    return per_clip_record(
+        run,
+        "complete",
+        clips,
+        metrics_note="MSE and PSNR over hidden pixels in [0, 1] RGB (prediction clamped); "
         "loss = MSE over hidden pixels in the normalized input space",
-        "overall": None if overall is None else _score(overall),
-        "clips": [
-            {
-                "video": str(c.video),
-                "clip": c.clip_index,
-                "start": c.start,
-                "end": c.end,
-                "times": list(c.times),
-                "repeated_frames": c.repeated_frames,
-                "picture": str(c.picture),
-                "animations": [str(a) for a in c.animations],
-                "arrays": str(c.arrays) if c.arrays else None,
-                **_score(c.score),
-            }
-            for c in run.clips
-        ],
-        "failed": [{"video": str(v), "reason": r} for v, r in run.failures],
-        "versions": versions(),
-    }
+        overall=None if overall is None else _score(overall),
+    )
 
 
 def _score(score: CompletionScore) -> dict[str, float | None]:

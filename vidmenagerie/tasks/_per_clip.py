@@ -1,0 +1,162 @@
+"""What the tasks that write files per clip (``complete``, ``attend``) share: the run's record of
+clips and failures, output names mirroring the inputs, and starting a run on the driver.
+
+A task subclasses ``PerClipTask`` and fills in ``process`` (the operation on a batch, then the
+files of each clip) and ``record`` (``run.json``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import numpy as np
+import torch
+
+from ..batch.clips import LoadedClip, clip_output_name
+from ..batch.driver import Failures, Hooks, run_batches
+from ..batch.outputs import output_stems, versions
+from ..batch.settings import BatchSettings, PictureSettings
+from ..catalog import ModelEntry
+from ..preprocess import Preprocessing
+from ..render import write_animation
+from ..runtime import Runtime
+
+S = TypeVar("S", bound=BatchSettings)
+C = TypeVar("C")
+M = TypeVar("M", bound=torch.nn.Module)
+R = TypeVar("R", bound="PerClipRun[Any, Any]")
+
+
+@dataclass(frozen=True)
+class ClipFiles:
+    """One clip, where it came from and the picture and animations written for it."""
+
+    video: Path
+    clip_index: int
+    start: float
+    end: float
+    times: tuple[float, ...]
+    repeated_frames: int
+    picture: Path
+    animations: tuple[Path, ...]
+
+    def to_record(self) -> dict[str, Any]:
+        """The fields every ``run.json`` clip entry has."""
+        return {
+            "video": str(self.video),
+            "clip": self.clip_index,
+            "start": self.start,
+            "end": self.end,
+            "times": list(self.times),
+            "repeated_frames": self.repeated_frames,
+            "picture": str(self.picture),
+            "animations": [str(a) for a in self.animations],
+        }
+
+
+def clip_facts(item: LoadedClip) -> dict[str, Any]:
+    """The ``ClipFiles`` fields that come from the clip itself."""
+    clip = item.clip
+    return {
+        "video": item.video,
+        "clip_index": clip.window,
+        "start": clip.start,
+        "end": clip.end,
+        "times": tuple(clip.times),
+        "repeated_frames": clip.info.repeated_frames,
+    }
+
+
+def write_animations(panels: np.ndarray, base: Path, settings: PictureSettings, pre: Preprocessing) -> tuple[Path, ...]:
+    """The MP4 (and with ``gif`` the GIF) of ``panels`` at the clip's frame rate, when asked for."""
+    if not settings.animate:
+        return ()
+    fps = pre.fps / pre.sampling_rate
+    written = [write_animation(panels, base.with_name(f"{base.name}.mp4"), fps)]
+    if settings.gif:
+        written.append(write_animation(panels, base.with_name(f"{base.name}.gif"), fps))
+    return tuple(written)
+
+
+def run_record(run: PerClipRun[Any, Any], command: str, clips: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+    """``run.json``: the command, settings, model, input recipe, ``extra`` notes, clips, failures, versions."""
+    settings = run.settings
+    return {
+        "command": command,
+        "settings": asdict(settings),
+        "model": {"name": run.entry.name, "checkpoint": settings.checkpoint or run.entry.source.label},
+        "preprocessing": run.preprocessing.to_dict(),
+        **extra,
+        "clips": clips,
+        "failed": [{"video": str(v), "reason": r} for v, r in run.failures],
+        "versions": versions(),
+    }
+
+
+@dataclass
+class PerClipRun(Generic[S, C]):
+    """A run's results so far: one record per clip, and the inputs that failed (with why)."""
+
+    settings: S
+    entry: ModelEntry
+    clips: list[C] = field(default_factory=list)
+    failures: list[tuple[Path, str]] = field(default_factory=list)
+
+    @property
+    def preprocessing(self) -> Preprocessing:
+        """The model's recipe at the run's sampling rate."""
+        return self.settings.preprocessing(self.entry)
+
+
+class PerClipTask(Generic[S, C, M]):
+    """A ``batch.driver.Task`` whose outputs are written clip by clip into ``out_dir``."""
+
+    def __init__(self, run: PerClipRun[S, C], model: M, videos: Sequence[Path], out_dir: Path) -> None:
+        self.run, self.model, self.out_dir = run, model, out_dir
+        self.preprocessing = run.preprocessing
+        self.plan = run.settings.plan()
+        self.record_path = out_dir / "run.json"
+        self._stems = output_stems(list(videos))
+
+    def output_base(self, item: LoadedClip) -> Path:
+        """Where a clip's files go, without suffix: the input's mirrored path (``_clipK`` for several clips)."""
+        return self.out_dir / clip_output_name(self._stems[item.video], item)
+
+    def process(self, clips: Sequence[LoadedClip], frames: torch.Tensor) -> Failures:
+        raise NotImplementedError
+
+    def finished(self, video: Path) -> None:
+        """Nothing to do: each clip's files are written as it comes."""
+
+    def failed(self, video: Path, reason: str) -> None:
+        self.run.failures.append((video, reason))
+
+    def record(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+def run_per_clip(
+    settings: S,
+    videos: Sequence[Path],
+    out_dir: Path,
+    task: Callable[[Any, M, Sequence[Path], Path], PerClipTask[S, Any, M]],
+    load: Callable[[S, Runtime], M],
+    *,
+    run_type: type[R],
+    model: M | None = None,
+    hooks: Hooks | None = None,
+) -> R:
+    """Check every setting, resolve the runtime, load the model (unless given), run the task on
+    every input through the driver, and return the run's results."""
+    entry = settings.entry()
+    settings.check(entry)
+    runtime = Runtime.resolve(settings.device, settings.dtype)
+    model = model if model is not None else load(settings, runtime)
+    run = run_type(settings, entry)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    run_batches(task(run, model, videos, out_dir), videos, runtime, batch_size=settings.batch_size,
+                workers=settings.workers, hooks=hooks)  # fmt: skip
+    return run
