@@ -101,8 +101,6 @@ def fetch_checkpoint(
             force_download=force,
             tqdm_class=_progress_bar(name or source.filename) if progress else _silent_bar(),
         )
-    except DownloadError:
-        raise
     except Exception as exc:  # every failure becomes one line; the cause stays chained
         message, problem = describe_failure(source, exc)
         raise failed(message, problem) from exc

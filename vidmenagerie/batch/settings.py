@@ -14,7 +14,6 @@ from pathlib import Path
 from ..catalog import ModelEntry, default_catalog
 from ..errors import InvalidSetting
 from ..preprocess import Preprocessing
-from ..video.find import FRAME_FOLDER_MODES
 from ..video.sampling import Windows
 from .clips import ClipPlan
 
@@ -80,9 +79,3 @@ class PictureSettings(BatchSettings):
         super().check(entry)
         if self.image_format not in IMAGE_FORMATS:
             raise InvalidSetting("image_format", f"use jpg or png, not {self.image_format!r}")
-
-
-def check_frame_folders_mode(mode: str) -> None:
-    """``--frame-folders`` is one of the modes ``find_inputs`` knows."""
-    if mode not in FRAME_FOLDER_MODES:
-        raise InvalidSetting("frame_folders", f"use one of {', '.join(FRAME_FOLDER_MODES)}, not {mode!r}")

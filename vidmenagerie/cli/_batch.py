@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from ..batch.outputs import select_videos
-from ..video.find import find_inputs
+from ..video.find import check_frame_folders, find_inputs
 from ._output import err
 
 if TYPE_CHECKING:
@@ -28,14 +28,12 @@ def resolve_inputs(
 ) -> list[Path]:
     """The inputs to process: the demo clip when none are given, else found (videos, stills,
     frame folders) and (optionally) sampled."""
-    from ..batch.settings import check_frame_folders_mode
-
-    check_frame_folders_mode(frame_folders)
+    mode = check_frame_folders(frame_folders)
     if not videos:
         from ..video.demo import demo_video_path
 
         return [demo_video_path()]
-    return select_videos(find_inputs(videos, frame_folders=frame_folders), num_vids, seed)  # type: ignore[arg-type]
+    return select_videos(find_inputs(videos, frame_folders=mode), num_vids, seed)
 
 
 def prepare(

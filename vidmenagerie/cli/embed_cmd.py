@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.markup import escape
 
+from ..batch.workers import default_workers
 from ..catalog import default_catalog
 from ..errors import InvalidSetting
 from ._batch import resolve_inputs, video_progress
@@ -111,7 +111,7 @@ CheckpointOpt = Annotated[
     Optional[Path],  # noqa: UP045
     Opt("--checkpoint", help="Use this local checkpoint file instead of the Hub.", dir_okay=False),
 ]
-DEFAULT_WORKERS = min(2, os.cpu_count() or 1)  # decoding processes: two, or one per core on smaller machines
+DEFAULT_WORKERS = default_workers()
 
 
 def embed_cmd(

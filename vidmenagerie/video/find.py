@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal, get_args
 
-from vidmenagerie.errors import VideoError
+from vidmenagerie.errors import InvalidSetting, VideoError
 from vidmenagerie.video.kinds import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 
 LIST_EXTENSIONS: frozenset[str] = frozenset({".txt", ".lst"})
@@ -31,9 +31,10 @@ _LAST_NUMBER = re.compile(r"(\d+)(?!.*\d)")
 
 
 def check_frame_folders(mode: str) -> FrameFolders:
-    """``mode`` itself if it is a known frame-folder mode, else a ValueError naming the choices."""
+    """``mode`` itself if it is a known frame-folder mode, else an ``InvalidSetting`` naming the choices."""
     if mode not in FRAME_FOLDER_MODES:
-        raise ValueError(f"frame folders must be one of {', '.join(FRAME_FOLDER_MODES)}, not {mode!r}")
+        choices = ", ".join(FRAME_FOLDER_MODES)
+        raise InvalidSetting("frame_folders", f"frame folders must be one of {choices}, not {mode!r}")
     return mode  # type: ignore[return-value]
 
 

@@ -105,12 +105,13 @@ def untagged(frame: VideoFrame) -> VideoFrame:
     return copy
 
 
-def swscale_rgb(frame: VideoFrame, height: int, width: int) -> np.ndarray:
+def swscale_rgb(frame: VideoFrame, height: int, width: int, *, decoded: bool = True) -> np.ndarray:
     """RGB24 [height, width, 3] from any frame, as torchvision's ``VideoSampler`` made it
-    (one swscale call, ``SWS_AREA``, default BT.601 coefficients)."""
+    (one swscale call, ``SWS_AREA``, default BT.601 coefficients). A ``decoded`` frame is
+    copied untagged first; a frame made from an array carries no tags to drop."""
     from av.video.reformatter import Colorspace, Interpolation
 
-    out = untagged(frame).reformat(
+    out = (untagged(frame) if decoded else frame).reformat(
         width, height, "rgb24", interpolation=Interpolation.AREA, src_colorspace=Colorspace.ITU601
     )
     return out.to_ndarray()
@@ -161,7 +162,7 @@ class FramePixels:
         height, width = scaled_size(rgb.shape[0], rgb.shape[1], self.short_side)
         av = import_av()
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
-        return self._crops(swscale_rgb(frame, height, width))
+        return self._crops(swscale_rgb(frame, height, width, decoded=False))
 
     def image(self, image: Image) -> torch.Tensor:
         """An upright RGB PIL image -> its crops, float32 [crops, 3, S, S]."""

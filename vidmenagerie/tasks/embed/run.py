@@ -25,6 +25,7 @@ import torch
 from ...batch.clips import ClipPlan, LoadedClip
 from ...batch.driver import Failures, Hooks, run_batches
 from ...batch.outputs import output_stems, versions
+from ...batch.workers import default_workers
 from ...catalog import get_model_entry
 from ...factory import load_model
 from ...hub import cached_checkpoint
@@ -42,11 +43,6 @@ from .settings import EmbedSettings
 from .shards import Shard
 
 PAUSE_ENV = "VIDM_EMBED_TEST_PAUSE"  # tests only: seconds to wait after each finished video
-
-
-def default_workers() -> int:
-    """Decoding processes by default: two, or one per core on smaller machines."""
-    return min(2, os.cpu_count() or 1)
 
 
 def load_embed_model(settings: EmbedSettings, runtime: Runtime) -> VideoEncoder:
