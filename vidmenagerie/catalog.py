@@ -18,10 +18,10 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from .errors import CatalogError, UnknownModelError
+from .errors import CatalogError, InvalidSetting, UnknownModelError
 from .hub import CheckpointSource
-from .labels import BUILTIN_LABEL_SETS
-from .models.config import ARCH_FIELDS, MODEL_KINDS, Architecture, ModelKind
+from .labels import BUILTIN_LABEL_SETS, check_label_count, load_labels
+from .models.config import ARCH_FIELDS, MODEL_KINDS, Architecture, ModelKind, check_real
 from .preprocess import RESIZE_RULES, Preprocessing
 
 if sys.version_info >= (3, 11):
@@ -361,7 +361,7 @@ def read_catalog_file(path: str | Path) -> list[ModelEntry]:
 
 def _entry_from_table(path: Path, name: str, table: Any) -> ModelEntry:
     where = f"{path}: entry {name!r}"
-    if not _NAME_RE.match(name):
+    if not _NAME_RE.fullmatch(name):
         raise CatalogError(f"{where}: invalid model name (letters, digits and _ . @ + - only)")
     if not isinstance(table, dict):
         raise CatalogError(f"{where}: must be a table of fields")
@@ -378,17 +378,15 @@ def _entry_from_table(path: Path, name: str, table: Any) -> ModelEntry:
         raise CatalogError(f"{where}: field 'num_classes' is only for kind \"vit\"")
     try:
         arch = Architecture().with_overrides(**arch_fields)
+        preprocessing = _preprocessing(where, table, arch)
+        mask_ratio = table.get("mask_ratio")
+        if mask_ratio is not None:
+            check_real("mask_ratio", mask_ratio, low=0.0, high=1.0, low_open=True, high_open=True)
+    except InvalidSetting as exc:
+        raise CatalogError(f"{where}: field {exc.setting!r} {exc.message}") from None
     except (TypeError, ValueError) as exc:
         raise CatalogError(f"{where}: {exc}") from None
-    labels = table.get("labels")
-    if labels is not None and labels not in BUILTIN_LABEL_SETS:
-        labels = str((path.parent / labels).resolve())
-    if labels is not None and arch.num_classes is None:
-        raise CatalogError(f"{where}: field 'labels' needs 'num_classes'")
-    preprocessing = _preprocessing(where, table, arch)
-    mask_ratio = table.get("mask_ratio")
-    if mask_ratio is not None and not 0 < mask_ratio < 1:
-        raise CatalogError(f"{where}: field 'mask_ratio' must be between 0 and 1, got {mask_ratio!r}")
+    labels = _labels(where, path, table.get("labels"), arch.num_classes)
     finetuning = table.get("finetuning", "none" if arch.num_classes is None else "custom")
     return ModelEntry(
         name=name,
@@ -417,22 +415,34 @@ def _preprocessing(where: str, table: dict[str, Any], arch: Architecture) -> Pre
     base = (Preprocessing.for_images if resize == "bicubic" else Preprocessing.for_video)(
         arch.img_size, arch.num_frames
     )
-    short_side = int(table.get("short_side", base.short_side))
-    if short_side < arch.img_size:
-        raise CatalogError(f"{where}: field 'short_side' must be at least img_size ({arch.img_size})")
+    return Preprocessing(  # out-of-range fields raise InvalidSetting, naming the field
+        img_size=arch.img_size,
+        short_side=int(table.get("short_side", base.short_side)),
+        num_frames=arch.num_frames,
+        fps=float(table.get("fps", base.fps)),
+        sampling_rate=int(table.get("sampling_rate", base.sampling_rate)),
+        resize=resize,
+        mean=_triple(where, "mean", table.get("mean", base.mean)),
+        std=_triple(where, "std", table.get("std", base.std)),
+    )
+
+
+def _labels(where: str, path: Path, labels: str | None, num_classes: int | None) -> str | None:
+    """A user entry's label set: a built-in name, or a JSON file (relative to the catalogue) that is
+    read now, so a missing file or a count other than ``num_classes`` fails when the catalogue is read."""
+    if labels is None:
+        return None
+    if num_classes is None:
+        raise CatalogError(f"{where}: field 'labels' needs 'num_classes'")
     try:
-        return Preprocessing(
-            img_size=arch.img_size,
-            short_side=short_side,
-            num_frames=arch.num_frames,
-            fps=float(table.get("fps", base.fps)),
-            sampling_rate=int(table.get("sampling_rate", base.sampling_rate)),
-            resize=resize,
-            mean=_triple(where, "mean", table.get("mean", base.mean)),
-            std=_triple(where, "std", table.get("std", base.std)),
-        )
-    except ValueError as err:  # fps <= 0, sampling_rate < 1
-        raise CatalogError(f"{where}: {err}") from None
+        if labels in BUILTIN_LABEL_SETS:
+            check_label_count(labels, num_classes)
+            return labels
+        resolved = str((path.parent / labels).resolve())
+        load_labels(resolved, num_classes=num_classes)
+    except CatalogError as exc:
+        raise CatalogError(f"{where}: field 'labels': {exc}") from None
+    return resolved
 
 
 def _check_field(where: str, key: str, value: Any) -> None:

@@ -23,9 +23,11 @@ def _builtin(name: str) -> tuple[str, ...]:
     return tuple(json.loads(text))
 
 
-def load_labels(spec: str | Path) -> tuple[str, ...]:
-    """Names of a built-in label set (``ssv2``, ``kinetics700``, ``imagenet``) or a JSON list file."""
+def load_labels(spec: str | Path, *, num_classes: int | None = None) -> tuple[str, ...]:
+    """Names of a built-in label set (``ssv2``, ``kinetics700``, ``imagenet``) or a JSON list file;
+    with ``num_classes``, refuse a set of another size (it would print wrong names)."""
     if isinstance(spec, str) and spec in BUILTIN_LABEL_SETS:
+        check_label_count(spec, num_classes)
         return _builtin(spec)
     path = Path(spec)
     try:
@@ -36,4 +38,13 @@ def load_labels(spec: str | Path) -> tuple[str, ...]:
         raise CatalogError(f"{path}: label file is not a JSON list of names ({exc})") from exc
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         raise CatalogError(f"{path}: label file must be a JSON list of strings")
+    if num_classes is not None and len(names) != num_classes:
+        raise CatalogError(f"{path} holds {len(names)} names, the model has {num_classes} classes")
     return tuple(names)
+
+
+def check_label_count(name: str, num_classes: int | None) -> None:
+    """Refuse a built-in label set whose size is not ``num_classes`` (None: no check), without loading it."""
+    size = BUILTIN_LABEL_SETS[name]
+    if num_classes is not None and size != num_classes:
+        raise CatalogError(f"label set {name!r} holds {size} names, the model has {num_classes} classes")

@@ -19,8 +19,12 @@ num_frames))`` of those ``L`` source frames.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields, replace
 from typing import Any, Literal, get_args
+
+from .errors import InvalidSetting
+from .models.config import check_int, check_real
 
 MEAN: tuple[float, float, float] = (0.45, 0.45, 0.45)
 STD: tuple[float, float, float] = (0.225, 0.225, 0.225)
@@ -33,6 +37,8 @@ RESIZE_DESCRIPTIONS: dict[str, str] = {
     "area": "swscale area (SWS_AREA) in the YUV->RGB conversion, long side rounded half up, crop offsets rounded up",
     "bicubic": "PIL bicubic on RGB, long side floored, crop offsets rounded half to even (torchvision CenterCrop)",
 }
+# Sanity bounds, generous enough for any real recipe; larger values are typos.
+MAX_SIZE, MAX_SHORT_SIDE, MAX_FRAMES, MAX_SAMPLING_RATE, MAX_FPS = 4096, 16384, 1024, 4096, 10_000.0
 # The frame rule of mae_st's Kinetics loader (util/kinetics.py + util/decoder/decoder.py).
 FRAME_RULE = "floor(linspace(0, L - 1, num_frames)) of the L = sampling_rate * num_frames / fps * video fps frames"
 
@@ -52,18 +58,22 @@ class Preprocessing:
     std: tuple[float, float, float] = STD
 
     def __post_init__(self) -> None:
-        """Refuse recipes no clip can be made with, naming the field."""
-        if self.img_size < 1 or self.num_frames < 1 or self.sampling_rate < 1:
-            raise ValueError(
-                f"img_size, num_frames and sampling_rate must be >= 1, got {self.img_size}, {self.num_frames}, "
-                f"{self.sampling_rate}"
-            )
+        """Refuse recipes no clip can be made with (a bad catalogue entry fails when read), naming the field."""
+        check_int("img_size", self.img_size, 1, MAX_SIZE)
+        check_int("short_side", self.short_side, 1, MAX_SHORT_SIDE)
+        check_int("num_frames", self.num_frames, 1, MAX_FRAMES)
+        check_int("sampling_rate", self.sampling_rate, 1, MAX_SAMPLING_RATE)
+        check_real("fps", self.fps, low=0.0, high=MAX_FPS, low_open=True)
         if self.short_side < self.img_size:
-            raise ValueError(f"short side {self.short_side} is smaller than the crop {self.img_size}")
-        if not self.fps > 0:
-            raise ValueError(f"fps must be > 0, got {self.fps}")
+            raise InvalidSetting("short_side", f"must be at least img_size ({self.img_size}), got {self.short_side}")
         if self.resize not in RESIZE_RULES:
-            raise ValueError(f"resize must be one of {', '.join(RESIZE_RULES)}, got {self.resize!r}")
+            raise InvalidSetting("resize", f"must be one of {', '.join(RESIZE_RULES)}, got {self.resize!r}")
+        for name in ("mean", "std"):
+            values = getattr(self, name)
+            if not isinstance(values, (tuple, list)) or len(values) != 3:
+                raise InvalidSetting(name, f"must be 3 numbers (one per RGB channel), got {values!r}")
+            for value in values:
+                check_real(name, value, low=0.0 if name == "std" else -math.inf, low_open=name == "std")
 
     @classmethod
     def for_video(cls, img_size: int, num_frames: int = 16, *, short_side: int | None = None) -> Preprocessing:

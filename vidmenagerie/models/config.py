@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Literal
 
+from ..errors import InvalidSetting
+
 ModelKind = Literal["mae", "vit"]
 MODEL_KINDS: tuple[ModelKind, ...] = ("mae", "vit")
+
+# Sanity bounds, generous enough for any real model (ViT-22B: width 6144, depth 48; the
+# published ViT-H/14: 224-448 px, 16 frames, 632M parameters); larger values are typos.
+MAX_PARAMETERS = 50 * 10**9
+MAX_CLASSES = 1_000_000
+MAX_MLP_RATIO = 64.0
+_INT_RANGES: tuple[tuple[str, int, int], ...] = (
+    ("img_size", 1, 4096),
+    ("patch_size", 1, 4096),
+    ("num_frames", 1, 1024),
+    ("t_patch_size", 1, 1024),
+    ("in_chans", 1, 1024),
+    ("embed_dim", 1, 65536),
+    ("depth", 1, 1024),
+    ("num_heads", 1, 4096),
+    ("decoder_embed_dim", 1, 65536),
+    ("decoder_depth", 1, 1024),
+    ("decoder_num_heads", 1, 4096),
+)
 
 
 @dataclass(frozen=True)
@@ -30,6 +52,15 @@ class Architecture:
     drop_path_rate: float = 0.0
 
     def __post_init__(self) -> None:
+        """Refuse sizes no model can be built with (each field's range first, naming it; then how
+        fields fit together; then the parameter count), so a bad catalogue entry fails when read."""
+        for name, low, high in _INT_RANGES:
+            check_int(name, getattr(self, name), low, high)
+        if self.num_classes is not None:
+            check_int("num_classes", self.num_classes, 1, MAX_CLASSES)
+        check_real("mlp_ratio", self.mlp_ratio, low=0.0, high=MAX_MLP_RATIO, low_open=True)
+        check_real("norm_eps", self.norm_eps, low=0.0, high=1.0, low_open=True)
+        check_real("drop_path_rate", self.drop_path_rate, low=0.0, high=1.0, high_open=True)
         problems = []
         if self.img_size % self.patch_size:
             problems.append(f"img_size {self.img_size} is not a multiple of patch_size {self.patch_size}")
@@ -42,13 +73,16 @@ class Architecture:
                 f"decoder_embed_dim {self.decoder_embed_dim} is not divisible by "
                 f"decoder_num_heads {self.decoder_num_heads}"
             )
-        for name in ("img_size", "patch_size", "num_frames", "t_patch_size", "embed_dim", "depth", "num_heads"):
-            if getattr(self, name) <= 0:
-                problems.append(f"{name} must be positive")
-        if self.num_classes is not None and self.num_classes <= 0:
-            problems.append("num_classes must be positive (or unset for no head)")
+        if int(min(self.embed_dim, self.decoder_embed_dim) * self.mlp_ratio) < 1:
+            problems.append(f"mlp_ratio {self.mlp_ratio} leaves the MLP without hidden units")
         if problems:
             raise ValueError("invalid architecture: " + "; ".join(problems))
+        count = max(self.num_parameters(kind) for kind in MODEL_KINDS)
+        if count > MAX_PARAMETERS:
+            raise ValueError(
+                f"invalid architecture: {count:,} parameters would need {count * 4 / 1e9:,.0f} GB of memory "
+                f"in float32 (the limit is {MAX_PARAMETERS // 10**9} billion, beyond any published model)"
+            )
 
     @property
     def grid(self) -> tuple[int, int, int]:
@@ -110,3 +144,26 @@ def _block_parameters(dim: int, mlp_ratio: float) -> int:
 
 
 ARCH_FIELDS: frozenset[str] = frozenset(f.name for f in fields(Architecture))
+
+
+def check_int(name: str, value: Any, low: int, high: int) -> None:
+    """Raise :class:`InvalidSetting` naming ``name`` unless ``value`` is an integer in ``[low, high]``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidSetting(name, f"must be an integer, got {value!r}")
+    if value < low:
+        raise InvalidSetting(name, f"must be >= {low}, got {value}")
+    if value > high:
+        raise InvalidSetting(name, f"must be <= {high:,} (a sanity bound beyond any real model), got {value:,}")
+
+
+def check_real(
+    name: str, value: Any, *, low: float, high: float | None = None, low_open: bool = False, high_open: bool = False
+) -> None:
+    """Raise :class:`InvalidSetting` naming ``name`` unless ``value`` is a finite number in the range
+    (``low_open``/``high_open``: the bound itself is excluded; ``high`` None: no upper bound)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise InvalidSetting(name, f"must be a finite number, got {value!r}")
+    if value < low or (low_open and value == low):
+        raise InvalidSetting(name, f"must be {'>' if low_open else '>='} {low:g}, got {value:g}")
+    if high is not None and (value > high or (high_open and value == high)):
+        raise InvalidSetting(name, f"must be {'<' if high_open else '<='} {high:g}, got {value:g}")
