@@ -175,7 +175,7 @@ def test_attend_writes_grids_raw_maps_and_run_json(tiny_catalog: Path, clips: Pa
     result = invoke(*args, "--out", out, "--batch-size", "3")
     assert result.exit_code == 1, result.output  # the broken file fails, the others finish
     assert "broken.mp4" in result.output and "2 of 3 inputs done, 1 failed" in result.output
-    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.png")) == ["a/clip.png", "b/clip.png"]
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.png")) == ["a/clip.attend.png", "b/clip.attend.png"]
     record = json.loads((out / "run.json").read_text())
     assert record["command"] == "attend" and record["settings"]["heads"] == "mean"
     assert record["model"]["checkpoint"].endswith("me/tiny-models/mae.pth")
@@ -186,9 +186,9 @@ def test_attend_writes_grids_raw_maps_and_run_json(tiny_catalog: Path, clips: Pa
         np.testing.assert_allclose(maps.sum((1, 2, 3)) + clip["cls_self"], 1.0, atol=1e-5)
     assert "strongest patch" in result.stdout
 
-    image = np.asarray(Image.open(out / "a" / "clip.png").convert("RGB"))
+    image = np.asarray(Image.open(out / "a" / "clip.attend.png").convert("RGB"))
     offsets = _layout(image, rows=2)  # frames, then the mean of the heads
-    mean = np.load(out / "a" / "clip.npy").mean(0)
+    mean = np.load(out / "a" / "clip.attend.npy").mean(0)
     scaled = (mean - mean.min()) / (mean.max() - mean.min())
     table = colormap_table("inferno").astype(int)
     for slot in range(SLOTS):
@@ -202,11 +202,11 @@ def test_heatmap_rows_per_head_and_chosen_heads(tiny_catalog: Path, clips: Path,
     common = ["--model", "tiny_vit", "--format", "png", "--save-maps", "--workers", "0", "--style", "heatmap"]
     assert invoke("attend", video, *common, "--heads", "all", "--out", tmp_path / "all").exit_code == 0
     assert invoke("attend", video, *common, "--heads", "3,1", "--out", tmp_path / "two").exit_code == 0
-    every = np.asarray(Image.open(tmp_path / "all" / "clip.png").convert("RGB"))
-    two = np.asarray(Image.open(tmp_path / "two" / "clip.png").convert("RGB"))
+    every = np.asarray(Image.open(tmp_path / "all" / "clip.attend.png").convert("RGB"))
+    two = np.asarray(Image.open(tmp_path / "two" / "clip.attend.png").convert("RGB"))
     assert every.shape[0] - two.shape[0] == 2 * (SIZE + PAD)  # 1 + 4 rows against 1 + 2
-    maps = np.load(tmp_path / "all" / "clip.npy")
-    np.testing.assert_array_equal(maps, np.load(tmp_path / "two" / "clip.npy"))  # saved raw, all heads
+    maps = np.load(tmp_path / "all" / "clip.attend.npy")
+    np.testing.assert_array_equal(maps, np.load(tmp_path / "two" / "clip.attend.npy"))  # saved raw, all heads
     table = colormap_table("inferno").astype(int)
     for image, heads in ((every, [0, 1, 2, 3]), (two, [3, 1])):
         offsets = _layout(image, rows=1 + len(heads))
@@ -227,10 +227,10 @@ def test_threshold_draws_the_kept_patches(tiny_catalog: Path, clips: Path, tmp_p
     )
     assert result.exit_code == 0, result.output
     assert json.loads((out / "run.json").read_text())["settings"]["threshold"] == 0.5
-    mean = torch.from_numpy(np.load(out / "clip.npy")).mean(0)
+    mean = torch.from_numpy(np.load(out / "clip.attend.npy")).mean(0)
     kept = vm.threshold_mask(mean, 0.5).numpy()
     assert 0 < kept.sum() < kept.size
-    image = np.asarray(Image.open(out / "clip.png").convert("RGB"))
+    image = np.asarray(Image.open(out / "clip.attend.png").convert("RGB"))
     offsets = _layout(image, rows=2)
     table = colormap_table("inferno").astype(int)
     scaled = ((mean - mean.min()) / (mean.max() - mean.min())).numpy()
@@ -258,7 +258,7 @@ def test_rollout_through_the_cli_on_uniform_attention(
     result = invoke(*args, "--rollout", "--layer", layer, "--save-maps", "--out", out, "--workers", "0")
     assert result.exit_code == 0, result.output
     blocks = 1 if layer == "0" else 2
-    maps = np.load(out / "clip.npy")
+    maps = np.load(out / "clip.attend.npy")
     assert maps.shape == (1, SLOTS, 4, 4)
     np.testing.assert_allclose(maps, (1 - 0.5**blocks) / TOKENS, atol=1e-6)
     record = json.loads((out / "run.json").read_text())
@@ -271,13 +271,13 @@ def test_animation_holds_each_map_for_the_frames_it_covers(tiny_catalog: Path, c
     args = ["attend", clips / "a" / "clip.mp4", "--model", "tiny_vit", "--animate", "--gif", "--heads", "0,2"]
     result = invoke(*args, "--out", out, "--workers", "0", "--style", "heatmap")
     assert result.exit_code == 0, result.output
-    with av.open(str(out / "clip.mp4")) as container:
+    with av.open(str(out / "clip.attend.mp4")) as container:
         stream = container.streams.video[0]
         decoded = list(container.decode(video=0))
         assert float(stream.average_rate) == pytest.approx(30 / 8)  # the model's sampling rate, 8
     assert len(decoded) == FRAMES
     assert decoded[0].width == 3 * SIZE + 2 * PAD  # frames, head 0, head 2
-    gif = Image.open(out / "clip.gif")
+    gif = Image.open(out / "clip.attend.gif")
     assert gif.n_frames == FRAMES
     maps = []
     for i in range(FRAMES):
@@ -285,13 +285,13 @@ def test_animation_holds_each_map_for_the_frames_it_covers(tiny_catalog: Path, c
         maps.append(np.asarray(gif.convert("RGB")).astype(int)[:, SIZE + PAD :])  # the two map panels
     held = [np.abs(maps[i + 1] - maps[i]).mean() for i in range(FRAMES - 1)]
     assert held[0] < 1 and held[2] < 1 < held[1]  # frames 0-1 share slot 0's maps, 2-3 slot 1's
-    assert json.loads((out / "run.json").read_text())["clips"][0]["animations"][1].endswith("clip.gif")
+    assert json.loads((out / "run.json").read_text())["clips"][0]["animations"][1].endswith("clip.attend.gif")
 
 
 def test_demo_clip_and_an_mae_model_by_default_inputs(tiny_catalog: Path, tmp_path: Path) -> None:
     result = invoke("attend", "--model", "tiny_mae", "--out", tmp_path / "o", "--workers", "0")
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "o" / "demo.jpg").is_file()
+    assert (tmp_path / "o" / "demo.attend.jpg").is_file()
 
 
 @pytest.mark.parametrize(

@@ -95,7 +95,7 @@ def test_attend_and_complete_take_stills(tiny_catalog: Path, mixed: Path, tmp_pa
     cat = mixed / "photos" / "cat.jpg"
     attend = invoke("attend", cat, "--model", "tiny_vit", "--workers", "0", "--out", tmp_path / "a")
     assert attend.exit_code == 0, attend.output
-    assert Image.open(tmp_path / "a" / "cat.jpg").size[0] > 56
+    assert Image.open(tmp_path / "a" / "cat.attend.jpg").size[0] > 56
     record = json.loads((tmp_path / "a" / "run.json").read_text())
     assert record["preprocessing"]["sampling_rate"] == 8 and record["clips"][0]["times"] == [0.0] * 4
     complete = invoke("complete", mixed / "photos" / "dog.png", "--model", "tiny_mae", "--workers", "0",
@@ -103,7 +103,7 @@ def test_attend_and_complete_take_stills(tiny_catalog: Path, mixed: Path, tmp_pa
     assert complete.exit_code == 0, complete.output
     record = json.loads((tmp_path / "c" / "run.json").read_text())
     assert record["preprocessing"]["sampling_rate"] == 4 and record["settings"]["sampling_rate"] == 4
-    assert Image.open(tmp_path / "c" / "dog.jpg").size[1] >= 3 * 56  # original / masked / completion rows
+    assert Image.open(tmp_path / "c" / "dog.complete.jpg").size[1] >= 3 * 56  # original / masked / completion rows
 
 
 def test_embed_of_a_still_with_a_video_model_repeats_one_frame(tiny_catalog: Path, mixed: Path) -> None:

@@ -68,8 +68,8 @@ def test_complete_writes_grids_metrics_and_run_json(tiny_catalog: Path, clips: P
     assert result.exit_code == 1, result.output  # the broken file fails, the others finish
     assert "broken.mp4" in result.output and "3 of 4 inputs done, 1 failed" in result.output
     pictures = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.png"))
-    assert pictures == ["a/clip.png", "b/clip.png", "b/other.png"]  # names mirror the inputs
-    image = np.asarray(Image.open(out / "a" / "clip.png").convert("RGB"))
+    assert pictures == ["a/clip.complete.png", "b/clip.complete.png", "b/other.complete.png"]  # names mirror the inputs
+    image = np.asarray(Image.open(out / "a" / "clip.complete.png").convert("RGB"))
     assert image.shape[0] == 3 * (SIZE + PAD) + PAD and image.shape[1] > FRAMES * (SIZE + PAD) + PAD  # + row labels
     labels = image[:, : image.shape[1] - FRAMES * (SIZE + PAD) - PAD]
     assert (labels < 100).any() and (labels > 200).mean() > 0.8  # dark text on the light background
@@ -117,12 +117,12 @@ def test_complete_animation_and_arrays(tiny_catalog: Path, clips: Path, tmp_path
         "0",
     )
     assert result.exit_code == 0, result.output
-    with av.open(str(out / "clip.mp4")) as container:
+    with av.open(str(out / "clip.complete.mp4")) as container:
         decoded = list(container.decode(video=0))
     assert len(decoded) == FRAMES
     assert decoded[0].width == 3 * SIZE + 2 * PAD
-    assert Image.open(out / "clip.gif").n_frames == FRAMES
-    arrays = np.load(out / "clip.npz")
+    assert Image.open(out / "clip.complete.gif").n_frames == FRAMES
+    arrays = np.load(out / "clip.complete.npz")
     assert arrays["original"].shape == arrays["prediction"].shape == (FRAMES, SIZE, SIZE, 3)
     assert arrays["mask"].shape == (FRAMES, SIZE, SIZE) and arrays["token_mask"].shape == (2, 4, 4)
     assert arrays["token_mask"].sum() == 32 - int(32 * 0.25)
@@ -139,7 +139,7 @@ def test_same_seed_same_random_mask_whatever_the_batch(tiny_catalog: Path, clips
         invoke("complete", clips / "a", clips / "b", *common, "--batch-size", "3", "--out", tmp_path / "y").exit_code
         == 0
     )
-    for name in ("a/clip.npz", "b/clip.npz", "b/other.npz"):
+    for name in ("a/clip.complete.npz", "b/clip.complete.npz", "b/other.complete.npz"):
         x, y = np.load(tmp_path / "x" / name), np.load(tmp_path / "y" / name)
         assert np.array_equal(x["token_mask"], y["token_mask"])
         np.testing.assert_allclose(x["prediction"], y["prediction"], atol=1e-5)
@@ -148,7 +148,7 @@ def test_same_seed_same_random_mask_whatever_the_batch(tiny_catalog: Path, clips
 def test_demo_clip_is_the_default_input(tiny_catalog: Path, tmp_path: Path) -> None:
     result = invoke("complete", "--model", "tiny_mae", "--out", tmp_path / "o", "--workers", "0")
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "o" / "demo.jpg").is_file()
+    assert (tmp_path / "o" / "demo.complete.jpg").is_file()
 
 
 def test_complete_refuses_a_vit_model_naming_the_maes(

@@ -46,11 +46,20 @@ class CheckpointError(VidmError):
     """A checkpoint file cannot be read, is unsafe, or does not fit the model.
 
     ``damaged``: the file is truncated or corrupt (fetching it again repairs it); ``model``: the
-    catalogue name it was loaded for, when known.
+    catalogue name it was loaded for, when known; ``local``: the file is the user's own (a
+    catalogue ``local_path`` or ``--checkpoint``), so downloading cannot repair it.
     """
 
-    def __init__(self, message: str, *, path: str | None = None, damaged: bool = False, model: str | None = None):
-        self.path, self.damaged, self.model = path, damaged, model
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        damaged: bool = False,
+        model: str | None = None,
+        local: bool = False,
+    ):
+        self.path, self.damaged, self.model, self.local = path, damaged, model, local
         super().__init__(message)
 
 
@@ -80,7 +89,9 @@ class VideoError(VidmError):
     """An input (video, still or frame folder) cannot be read; the message names the file and the reason."""
 
 
-OutputProblem = Literal["other-settings", "not-a-record", "no-shards", "unreadable", "mismatch"]
+OutputProblem = Literal[
+    "other-settings", "other-inputs", "not-a-record", "no-shards", "unreadable", "mismatch", "locked", "input"
+]
 
 
 class OutputError(VidmError):
@@ -91,3 +102,9 @@ class OutputError(VidmError):
     def __init__(self, message: str, *, path: str, problem: OutputProblem) -> None:
         self.path, self.problem = path, problem
         super().__init__(message)
+
+
+class Interrupted(VidmError):
+    """A run stopped by Ctrl-C: the message says what was kept and how to go on."""
+
+    exit_code = 130

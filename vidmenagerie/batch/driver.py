@@ -32,6 +32,8 @@ from .clips import ClipPlan, LoadedClip, iter_clip_batches
 from .outputs import write_json
 
 Failures = list[tuple[Path, str]]
+# A task's reason for an input whose model output holds NaN or inf (reported per input, never saved).
+NON_FINITE = "the model's output is not finite (NaN or inf): check the checkpoint and the model's mean and std"
 
 
 class Task(Protocol):
@@ -66,6 +68,7 @@ class Hooks:
     on_done: Callable[[Path], None] | None = None
     on_failed: Callable[[Path, str], None] | None = None
     on_note: Callable[[Path, str], None] | None = None
+    on_message: Callable[[str], None] | None = None
 
     def done(self, video: Path) -> None:
         if self.on_done:
@@ -78,6 +81,11 @@ class Hooks:
     def note(self, video: Path, text: str) -> None:
         if self.on_note:
             self.on_note(video, text)
+
+    def say(self, text: str) -> None:
+        """Something about the whole run (a stale lock taken over, an upcast checkpoint)."""
+        if self.on_message:
+            self.on_message(text)
 
 
 def run_batches(

@@ -12,12 +12,14 @@ import os
 import platform
 import random
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from ..errors import InvalidSetting, OutputError
 
 _PACKAGES = ("vidmenagerie", "torch", "torchvision", "timm", "av", "huggingface_hub", "numpy", "pillow")
 
@@ -63,18 +65,50 @@ def output_stems(videos: Sequence[Path]) -> dict[Path, Path]:
 
 @contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds.
+
+    A failure to write (disk full, permission denied) is re-raised naming ``path``, never the
+    temporary name, which means nothing to the user.
+    """
+    tmp_path: Path | None = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent)
+        os.close(fd)
+        tmp_path = Path(tmp)
         yield tmp_path
         os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; results are ordinary files
         os.replace(tmp_path, path)
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot write: {exc.strerror or exc}", str(path)) from exc
     finally:
-        if tmp_path.exists():
+        if tmp_path is not None and tmp_path.exists():
             tmp_path.unlink()
+
+
+def check_writable(folder: Path) -> None:
+    """Refuse, before any work, an output folder that cannot be made or written in."""
+    probe = Path(os.path.abspath(folder))
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise InvalidSetting("out", f"{folder}: {probe} is a file, not a folder")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise InvalidSetting("out", f"{folder}: cannot write in {probe} (permission denied)")
+
+
+def refuse_inputs(targets: Iterable[Path], inputs: Iterable[str | Path]) -> None:
+    """Refuse to write any file that is (or is inside a frame folder that is) one of the inputs."""
+    real = {Path(os.path.realpath(i)) for i in inputs}
+    if not real:
+        return
+    for target in targets:
+        where = Path(os.path.realpath(target))
+        hit = next((p for p in (where, *where.parents) if p in real), None)
+        if hit is not None:
+            raise OutputError(
+                f"{target} would overwrite the input {hit}: choose another --out", path=str(target), problem="input"
+            )
 
 
 def _umask() -> int:

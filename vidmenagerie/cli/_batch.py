@@ -20,6 +20,7 @@ from ._output import err
 if TYPE_CHECKING:
     from ..batch.driver import Hooks
     from ..batch.settings import BatchSettings
+    from ..errors import Interrupted
     from ..runtime import Runtime
 
 
@@ -81,7 +82,7 @@ class VideoProgress:
         """The callbacks the batch driver takes."""
         from ..batch.driver import Hooks
 
-        return Hooks(on_done=self.done, on_failed=self.failed, on_note=self.noted)
+        return Hooks(on_done=self.done, on_failed=self.failed, on_note=self.noted, on_message=self.said)
 
     def done(self, video: Path) -> None:
         self.report.done.append(video)
@@ -98,6 +99,10 @@ class VideoProgress:
     def noted(self, video: Path, text: str) -> None:
         """Something found about an input that the user should know (its clips are still made)."""
         self._progress.console.print(f"[yellow]note[/yellow] {escape(f'{video}: {text}')}")
+
+    def said(self, text: str) -> None:
+        """Something about the whole run (a stale lock taken over, weights upcast)."""
+        self._progress.console.print(f"[yellow]note[/yellow] {escape(text)}", highlight=False)
 
     def failed(self, video: Path, reason: str) -> None:
         self.report.failed.append((video, reason))
@@ -119,6 +124,14 @@ def video_progress(total: int, label: str) -> Iterator[VideoProgress]:
     )
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as progress:
         yield VideoProgress(progress, total, BatchReport())
+
+
+def interrupted(report: BatchReport, total: int, out: Path) -> Interrupted:
+    """The one line a Ctrl-C leaves: what was kept, where, and how to go on."""
+    from ..errors import Interrupted
+
+    kept = f"{len(report.done)} of {total} inputs finished and kept in {out}"
+    return Interrupted(f"interrupted: {kept}; run the same command again to resume")
 
 
 def finish(report: BatchReport, out_dir: Path) -> None:

@@ -19,6 +19,7 @@ from ..errors import (
     UnknownModelError,
     VidmError,
 )
+from ._output import clean
 
 DEBUG_ENV = "VIDM_DEBUG"
 # Settings whose option is not simply --the-setting-name.
@@ -45,6 +46,8 @@ def _download(exc: DownloadError) -> str:
 
 
 def _checkpoint(exc: CheckpointError) -> str:
+    if exc.damaged and exc.local:  # the user's own file: downloading cannot repair it
+        return f"{exc}; the file at {exc.path} is damaged: copy or export it again"
     if exc.damaged and exc.model:
         return f"{exc}; fetch it again with `vidm download {exc.model} --force`"
     return str(exc)
@@ -59,6 +62,8 @@ def _output(exc: OutputError) -> str:
         return f"{exc}: run `vidm embed ... --out {exc.path} --shard I/N` first"
     advice = {
         "other-settings": "write to a new --out, or pass --no-resume to replace it",
+        "other-inputs": "write to a new --out, or pass --no-resume to replace it",
+        "locked": "wait for that run to end (or remove the lock file if it is gone)",
         "not-a-record": "use another --out, or pass --no-resume to replace it",
     }.get(exc.problem)
     return f"{exc}: {advice}" if advice else str(exc)
@@ -103,5 +108,5 @@ def report(exc: BaseException) -> int:
     if os.environ.get(DEBUG_ENV):
         traceback.print_exception(exc)
     first = message.strip().splitlines()[0] if message.strip() else type(exc).__name__
-    print(f"Error: {first}", file=sys.stderr)
+    print(f"Error: {clean(first)}", file=sys.stderr)
     return code

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -11,8 +12,25 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-out = Console(soft_wrap=True)  # data (tables) to stdout
-err = Console(stderr=True, soft_wrap=True)  # progress, warnings, summaries (one line per message)
+# C0 controls but newline and tab, DEL and C1 controls: ESC, OSC and CSI sequences in a file
+# name or catalogue text could otherwise retitle, recolour or rewrite the user's terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean(text: str) -> str:
+    """``text`` with every terminal control character shown as a visible ``\\xNN`` escape."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+class SafeConsole(Console):
+    """A Rich console that never passes control characters of its string arguments to the terminal."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        super().print(*(clean(o) if isinstance(o, str) else o for o in objects), **kwargs)
+
+
+out = SafeConsole(soft_wrap=True)  # data (tables) to stdout
+err = SafeConsole(stderr=True, soft_wrap=True)  # progress, warnings, summaries (one line per message)
 
 
 def print_json(data: Any) -> None:
@@ -28,13 +46,13 @@ def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any
     for column in columns:
         result.add_column(column, overflow="fold")
     for row in rows:
-        result.add_row(*("" if cell is None else escape(str(cell)) for cell in row))
+        result.add_row(*("" if cell is None else escape(clean(str(cell))) for cell in row))
     return result
 
 
 def print_columns(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """Plain aligned columns on stdout, one line per row, for pipes (``grep``, ``awk``): never wrapped."""
-    cells = [[str(c) for c in columns], *[["-" if c is None else str(c) for c in row] for row in rows]]
+    cells = [[str(c) for c in columns], *[["-" if c is None else clean(str(c)) for c in row] for row in rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
     for row in cells:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())

@@ -38,7 +38,7 @@ EXAMPLES = (
 )
 
 OUTPUTS = """\
-Per video (names mirror the inputs): a picture with the first frame of each 2-frame slot on
+Per video (names mirror the inputs: a/x.mp4 -> OUT/a/x.attend.jpg): a picture with the first frame of each 2-frame slot on
 top and one map row below (the mean of the heads, each chosen head, or the rollout), columns
 labelled with the frame times; with --animate an MP4 (and GIF) of every frame with the map of
 its slot; with --save-maps a .npy [heads, T/2, H/14, W/14] float32 of the raw CLS attention

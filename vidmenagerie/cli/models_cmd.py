@@ -12,7 +12,7 @@ from rich.table import Table
 from ..catalog import ModelEntry, default_catalog
 from ..hub import cached_checkpoint
 from ._options import CatalogOpt, JsonOpt, epilog, use_catalog
-from ._output import err, human_count, human_size, out, print_columns, print_json
+from ._output import clean, err, human_count, human_size, out, print_columns, print_json
 
 LIST_EXAMPLES = ("vidm list", "vidm list 'vit_*ssv2*' --json", "vidm list --downloaded")
 INFO_EXAMPLES = ("vidm info vit_s_none", "vidm info mae_hvm1@448_none --json")
@@ -145,7 +145,7 @@ def info_cmd(
     for key, value in lines:
         grid.add_row(key, escape(str(value)))
     out.print(Panel(grid, title=escape(entry.name), expand=False))
-    print(f"example: {_example(entry)}")  # plain, on one line, so it pastes whole
+    print(f"example: {clean(_example(entry))}")  # plain, on one line, so it pastes whole
 
 
 def _example(entry: ModelEntry) -> str:

@@ -16,10 +16,11 @@ import numpy as np
 import torch
 
 from ..batch.clips import LoadedClip, clip_output_name
-from ..batch.driver import Failures, Hooks, run_batches
-from ..batch.outputs import output_stems, versions
+from ..batch.driver import NON_FINITE, Failures, Hooks, run_batches
+from ..batch.outputs import check_writable, output_stems, refuse_inputs, versions
 from ..batch.settings import BatchSettings, PictureSettings
 from ..catalog import ModelEntry
+from ..errors import OutputError
 from ..preprocess import Preprocessing
 from ..render import write_animation
 from ..runtime import Runtime
@@ -111,8 +112,32 @@ class PerClipRun(Generic[S, C]):
         return self.settings.preprocessing(self.entry)
 
 
+# Every suffix a per-clip task may give a clip's files (pictures, animations, arrays).
+OUTPUT_SUFFIXES: tuple[str, ...] = (".jpg", ".png", ".mp4", ".gif", ".npy", ".npz")
+
+
+def output_base(out_dir: Path, name: Path, command: str) -> Path:
+    """``OUT/<mirrored name>.<command>``: the command in every output name, so no output can be
+    mistaken for (or written over) an input with the same stem (``clip.mp4`` -> ``clip.attend.mp4``)."""
+    return out_dir / name.with_name(f"{name.name}.{command}")
+
+
+def check_outputs(out_dir: Path, videos: Sequence[Path], command: str) -> None:
+    """Before any work: the output folder can be written, is not inside a frame-folder input, and no
+    single-clip output of any input is an input itself."""
+    check_writable(out_dir)
+    stems = output_stems(list(videos))
+    targets = [out_dir / "run.json"]
+    for video in videos:
+        base = output_base(out_dir, stems[video], command)
+        targets += [base.with_name(base.name + suffix) for suffix in OUTPUT_SUFFIXES]
+    refuse_inputs(targets, videos)
+
+
 class PerClipTask(Generic[S, C, M]):
     """A ``batch.driver.Task`` whose outputs are written clip by clip into ``out_dir``."""
+
+    command = "clip"  # the word in every output name (``complete``, ``attend``)
 
     def __init__(self, run: PerClipRun[S, C], model: M, videos: Sequence[Path], out_dir: Path) -> None:
         self.run, self.model, self.out_dir = run, model, out_dir
@@ -120,10 +145,35 @@ class PerClipTask(Generic[S, C, M]):
         self.plan = run.settings.plan()
         self.record_path = out_dir / "run.json"
         self._stems = output_stems(list(videos))
+        self._inputs = list(videos)
+
+    def output_name(self, item: LoadedClip) -> Path:
+        """A clip's name relative to the output folder: the input's mirrored path (``_clipK`` for several clips)."""
+        return clip_output_name(self._stems[item.video], item)
 
     def output_base(self, item: LoadedClip) -> Path:
-        """Where a clip's files go, without suffix: the input's mirrored path (``_clipK`` for several clips)."""
-        return self.out_dir / clip_output_name(self._stems[item.video], item)
+        """Where a clip's files go, without suffix (``OUT/<name>.<command>``)."""
+        return output_base(self.out_dir, self.output_name(item), self.command)
+
+    def placed(
+        self, clips: Sequence[LoadedClip], finite: torch.Tensor | None = None
+    ) -> tuple[list[tuple[int, LoadedClip, Path]], Failures]:
+        """Each clip's output base; a clip whose model output is not ``finite`` [B], or whose files
+        would overwrite an input, is its input's failure instead."""
+        placed: list[tuple[int, LoadedClip, Path]] = []
+        failures: Failures = []
+        for i, item in enumerate(clips):
+            if finite is not None and not bool(finite[i]):
+                failures.append((item.video, NON_FINITE))
+                continue
+            base = self.output_base(item)
+            try:
+                refuse_inputs([base.with_name(base.name + suffix) for suffix in OUTPUT_SUFFIXES], self._inputs)
+            except OutputError as exc:
+                failures.append((item.video, str(exc)))
+                continue
+            placed.append((i, item, base))
+        return placed, failures
 
     def process(self, clips: Sequence[LoadedClip], frames: torch.Tensor) -> Failures:
         raise NotImplementedError
@@ -154,6 +204,7 @@ def run_per_clip(
     entry = settings.entry()
     settings.check(entry)
     runtime = Runtime.resolve(settings.device, settings.dtype)
+    check_outputs(out_dir, videos, task.command)  # type: ignore[attr-defined]
     model = model if model is not None else load(settings, runtime)
     run = run_type(settings, entry)
     out_dir.mkdir(parents=True, exist_ok=True)

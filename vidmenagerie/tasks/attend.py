@@ -108,16 +108,18 @@ def load_attention_model(settings: AttendSettings, runtime: Runtime) -> VideoEnc
 class AttendTask(PerClipTask[AttendSettings, AttentionClip, VideoEncoder]):
     """CLS attention of each clip, drawn and saved (see ``batch.driver``)."""
 
+    command = "attend"
+
     def process(self, clips: Sequence[LoadedClip], frames: torch.Tensor) -> Failures:
         """The CLS rows of a batch, then each clip's picture, animation and maps."""
         settings = self.run.settings
         heads = settings.heads_shown(self.run.entry)
         rows = cls_row(self.model, frames, settings.layer, rollout=settings.rollout).float().cpu()
-        for i, item in enumerate(clips):
-            base = self.output_base(item)
+        placed, failures = self.placed(clips, torch.isfinite(rows).flatten(1).all(1))
+        for i, item, base in placed:
             written = _write_clip(frames[i], rows[i], heads, item, base, settings, self.model, self.preprocessing)
             self.run.clips.append(written)
-        return []
+        return failures
 
     def record(self) -> dict[str, object]:
         return run_record(self.run)  # type: ignore[arg-type]

@@ -91,20 +91,22 @@ def load_completion_model(settings: CompletionSettings, runtime: Runtime) -> Mas
 class CompleteTask(PerClipTask[CompletionSettings, ClipResult, MaskedAutoencoder]):
     """Hides tokens of each clip, lets the MAE fill them in, writes pictures and numbers (see ``batch.driver``)."""
 
+    command = "complete"
+
     def process(self, clips: Sequence[LoadedClip], frames: torch.Tensor) -> Failures:
         """Complete a batch and write each clip's files."""
         settings = self.run.settings
-        bases = [self.output_base(c) for c in clips]
         # A random mask is seeded by the clip's output name: the same whatever the batch.
-        names = [str(b.relative_to(self.out_dir)) for b in bases]
+        names = [str(self.output_name(c)) for c in clips]
         seeds = [torch.Generator().manual_seed(video_seed(settings.seed, n)) for n in names]
         grid = self.model.arch.grid
         mask = torch.cat([make_mask(settings.mask, settings.ratio, grid, generator=g) for g in seeds])
         result = complete(self.model, frames, mask=mask)
         clip_scores = scores(result, self.preprocessing)
-        for i, (item, base) in enumerate(zip(clips, bases)):
+        placed, failures = self.placed(clips, torch.isfinite(result.prediction.float()).flatten(1).all(1).cpu())
+        for i, item, base in placed:
             self.run.clips.append(_write_clip(result, i, item, base, clip_scores[i], settings, self.preprocessing))
-        return []
+        return failures
 
     def record(self) -> dict[str, object]:
         return run_record(self.run)  # type: ignore[arg-type]

@@ -52,7 +52,8 @@ def assemble(
         if video in finished:
             n = len(finished[video].rows)
             file = _relative(layout, _target(layout, stems, finished[video])) if layout.per_video else None
-            statuses.append(VideoStatus(video, "ok", n, None if layout.per_video else first, file))
+            place = None if layout.per_video else first
+            statuses.append(VideoStatus(video, "ok", n, place, file, fingerprint=finished[video].fingerprint))
             first += n
         elif video in failed:
             statuses.append(VideoStatus(video, "failed", reason=failed[video]))

@@ -10,9 +10,11 @@ names (``feats.shard-2-of-8.npy``, ``DIR/shard-2-of-8.index.csv``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ...batch.outputs import check_writable, refuse_inputs
 from ...errors import InvalidSetting
 from .shards import Shard
 
@@ -80,6 +82,11 @@ class OutputLayout:
         return self._name("run.json")
 
     @property
+    def lock(self) -> Path:
+        """Held while a run writes this output (shards each have their own)."""
+        return self._name("run.lock")
+
+    @property
     def topk(self) -> Path:
         """The best labels per video (``--top-k``)."""
         return self._name("topk.csv")
@@ -110,3 +117,15 @@ class OutputLayout:
         """Every file name this layout may write besides per-video arrays and parts."""
         files = [self.index, self.videos, self.run, self.topk]
         return files if self.per_video else [self.features, self.logits, *files]
+
+    def check(self, inputs: Iterable[str | Path], stems: Mapping[str, Path] | None = None) -> None:
+        """Before any work: the output can be written where asked, and no file it writes is an input."""
+        if self.per_video and self.out.exists() and not self.out.is_dir():
+            raise InvalidSetting("out", f"{self.out} is a file: --per-video needs a folder")
+        if not self.per_video and self.out.is_dir():
+            raise InvalidSetting("out", f"{self.out} is a folder: name a .npy file to write, e.g. {self.out}/feats.npy")
+        check_writable(self.folder)
+        targets = [*self.all_files(), self.lock]
+        for stem in (stems or {}).values():
+            targets += [self.video_features(stem), self.video_logits(stem)]
+        refuse_inputs(targets, inputs)

@@ -7,9 +7,10 @@ whole video and the columns are ``clips`` and ``crops`` (how many were averaged)
 the first window and ``end`` of the last. A per-video output adds ``file`` and numbers rows
 within each file.
 
-``videos.csv``: ``video, status, first_row, rows, reason`` (``file`` instead of ``first_row``
-per video); status is ``ok``, ``failed`` (reason says why) or ``pending`` (not reached yet:
-the run was interrupted).
+``videos.csv``: ``video, status, first_row, rows, reason, fingerprint`` (``file`` instead of
+``first_row`` per video); status is ``ok``, ``failed`` (reason says why) or ``pending`` (not
+reached yet: the run was interrupted); ``fingerprint`` is the input's size and modification
+time when it was embedded (``size:mtime_ns``), so a resumed run redoes a replaced video.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class VideoStatus:
     first_row: int | None = None
     file: str | None = None
     reason: str = ""
+    fingerprint: str = ""
 
 
 def _seconds(value: float) -> str:
@@ -78,10 +80,10 @@ def write_videos(path: Path, statuses: Sequence[VideoStatus], *, per_video: bool
     where = "file" if per_video else "first_row"
     with atomic_path(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["video", "status", where, "rows", "reason"])
+        writer.writerow(["video", "status", where, "rows", "reason", "fingerprint"])
         for s in statuses:
             place = s.file if per_video else s.first_row
-            writer.writerow([s.video, s.status, "" if place is None else place, s.rows, s.reason])
+            writer.writerow([s.video, s.status, "" if place is None else place, s.rows, s.reason, s.fingerprint])
 
 
 def read_index(path: Path) -> list[tuple[str, str | None, int, RowInfo]]:
@@ -115,6 +117,7 @@ def read_videos(path: Path) -> list[VideoStatus]:
                     first_row=int(first) if first else None,
                     file=r.get("file") or None,
                     reason=r["reason"],
+                    fingerprint=r.get("fingerprint") or "",
                 )
             )
         return result

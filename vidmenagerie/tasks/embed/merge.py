@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ...batch.lock import OutputLock
 from ...errors import OutputError
 from ...labels import load_labels
 from .assemble import Assembly, assemble
 from .layout import OutputLayout
 from .output import read_output
 from .parts import Finished
-from .record import read_record, record_settings, write_record
+from .record import output_files, read_record, record_settings, write_record
 from .shards import Shard
 
 
@@ -20,6 +21,12 @@ def merge_shards(out: str | Path, *, per_video: bool | None = None) -> tuple[Out
     same input list, then write the joined output (shards are left in place)."""
     path = Path(out)
     layout = OutputLayout(path, path.suffix.lower() != ".npy" if per_video is None else per_video)
+    with OutputLock(layout.lock, path, "vidm embed --merge"):
+        return _merge(path, layout)
+
+
+def _merge(path: Path, layout: OutputLayout) -> tuple[OutputLayout, Assembly]:
+    """``merge_shards`` with the output locked."""
     records = {p: read_record(p) for p in layout.shard_records()}
     if not records:
         raise OutputError(f"no shards of {path} found", path=str(path), problem="no-shards")
@@ -64,6 +71,7 @@ def merge_shards(out: str | Path, *, per_video: bool | None = None) -> tuple[Out
     merged["clips_run"] = sum(int(r["clips_run"]) for _, r in by_index.values() if r)
     merged["seconds"] = round(sum(float(r["seconds"]) for _, r in by_index.values() if r), 3)
     merged["merged_from"] = [by_index[i][0].name for i in range(count)]
+    merged["files"] = output_files(layout, settings, top_k)
     write_record(layout.run, merged)
     return layout, assembly
 

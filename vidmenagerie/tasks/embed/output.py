@@ -114,6 +114,10 @@ def _finished(
         else:
             features, logits = layout.features, layout.logits
         result[s.video] = Finished(
-            s.video, infos, Rows(features, first, s.rows), Rows(logits, first, s.rows) if settings.logits else None
+            s.video,
+            infos,
+            Rows(features, first, s.rows),
+            Rows(logits, first, s.rows) if settings.logits else None,
+            s.fingerprint,
         )
     return result

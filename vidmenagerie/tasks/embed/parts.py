@@ -47,6 +47,7 @@ class Finished:
     rows: tuple[RowInfo, ...]
     features: Rows
     logits: Rows | None = None
+    fingerprint: str = ""  # the input's size and mtime when it was read (``batch.fingerprint``)
 
 
 def settings_tag(settings: EmbedSettings) -> str:
@@ -100,7 +101,14 @@ class PartStore:
         base = self.layout.parts / video_key(video)
         return base.with_name(base.name + ".npy"), base.with_name(base.name + ".logits.npy")
 
-    def write(self, video: str, rows: Iterable[RowInfo], features: np.ndarray, logits: np.ndarray | None) -> Finished:
+    def write(
+        self,
+        video: str,
+        rows: Iterable[RowInfo],
+        features: np.ndarray,
+        logits: np.ndarray | None,
+        fingerprint: str = "",
+    ) -> Finished:
         """Make a finished video durable: arrays first, then the ``.json`` that commits them."""
         rows = tuple(rows)
         feature_path, logits_path = self._arrays(video)
@@ -114,6 +122,7 @@ class PartStore:
             "rows": [[r.clip, r.crop, r.start, r.end] for r in rows],
             "features": os.path.relpath(feature_path, folder),
             "logits": os.path.relpath(logits_path, folder) if logits is not None else None,
+            "fingerprint": fingerprint,
         }
         with atomic_path(self._meta(video)) as tmp:
             tmp.write_text(json.dumps(meta), encoding="utf-8")
@@ -122,6 +131,7 @@ class PartStore:
             rows,
             Rows(feature_path, 0, len(rows)),
             Rows(logits_path, 0, len(rows)) if logits is not None else None,
+            fingerprint,
         )
 
     def load(self, videos: Iterable[str]) -> tuple[dict[str, Finished], dict[str, str]]:
@@ -155,7 +165,7 @@ class PartStore:
         if self.settings.logits:
             check_rows(logits_path, (len(rows), self.settings.num_classes or 0))
             logits = Rows(logits_path, 0, len(rows))
-        return Finished(video, rows, Rows(feature_path, 0, len(rows)), logits)
+        return Finished(video, rows, Rows(feature_path, 0, len(rows)), logits, str(meta.get("fingerprint", "")))
 
     def remove(self) -> None:
         """Delete the parts folder (the finished rows now live in the assembled output)."""

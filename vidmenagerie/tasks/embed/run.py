@@ -10,7 +10,6 @@ same settings skips finished inputs (their rows are checked first).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from collections.abc import Sequence
@@ -23,7 +22,9 @@ import numpy as np
 import torch
 
 from ...batch.clips import ClipPlan, LoadedClip
-from ...batch.driver import Failures, Hooks, run_batches
+from ...batch.driver import NON_FINITE, Failures, Hooks, run_batches
+from ...batch.fingerprint import checkpoint_fingerprint, input_fingerprint
+from ...batch.lock import OutputLock
 from ...batch.outputs import output_stems, versions
 from ...batch.workers import default_workers
 from ...catalog import get_model_entry
@@ -38,7 +39,7 @@ from .layout import OutputLayout
 from .manifest import RowInfo
 from .output import read_output
 from .parts import Finished, PartStore
-from .record import OutputError, check_output, write_record
+from .record import OutputError, check_checkpoint, check_output, inputs_digest, output_files, write_record
 from .settings import EmbedSettings
 from .shards import Shard
 
@@ -106,11 +107,23 @@ class _Rows:
         return [row], mean, mean_logits
 
 
+def _non_finite(clips: Sequence[LoadedClip], features: np.ndarray, logits: np.ndarray | None) -> list[Path]:
+    """Inputs with a clip whose features (or logits) hold NaN or inf, in order."""
+    rows = features.reshape(len(clips), -1)
+    bad = ~np.isfinite(rows).all(axis=1)
+    if logits is not None:
+        bad |= ~np.isfinite(logits.reshape(len(clips), -1)).all(axis=1)
+    return list(dict.fromkeys(c.video for c, b in zip(clips, bad) if b))
+
+
 class EmbedTask:
     """Features (and logits) of each batch; an input becomes a durable part when its last clip is in."""
 
-    def __init__(self, settings: EmbedSettings, model: VideoEncoder, store: PartStore, info: _Run) -> None:
+    def __init__(
+        self, settings: EmbedSettings, model: VideoEncoder, store: PartStore, info: _Run, prints: dict[str, str]
+    ) -> None:
         self.settings, self.model, self.store, self.info = settings, model, store, info
+        self.prints = prints
         self.preprocessing = settings.preprocessing
         self.plan = ClipPlan(settings.clips, crops=settings.crops, folder_fps=settings.folder_fps)
         self.record_path = info.layout.run
@@ -131,17 +144,22 @@ class EmbedTask:
         features = out.features.float().cpu().numpy()
         logits = out.logits.float().cpu().numpy() if out.logits is not None else None
         self.clips += len(clips)
+        broken = _non_finite(clips, features, logits)
         for k, item in enumerate(clips):
-            self.outputs.setdefault(str(item.video), _Rows()).add(
-                item, features[k], None if logits is None else logits[k]
-            )
-        return []
+            if item.video not in broken:
+                self.outputs.setdefault(str(item.video), _Rows()).add(
+                    item, features[k], None if logits is None else logits[k]
+                )
+        return [(video, NON_FINITE) for video in broken]
 
     def finished(self, video: Path) -> None:
         """Write the input's part: from now on a crash or Ctrl-C keeps it."""
         rows = self.outputs.pop(str(video), None)
         if rows is not None:
-            self.finished_parts[str(video)] = self.store.write(str(video), *rows.reduced(self.settings.reduce))
+            fingerprint = self.prints.get(str(video), "")
+            self.finished_parts[str(video)] = self.store.write(
+                str(video), *rows.reduced(self.settings.reduce), fingerprint=fingerprint
+            )
             _pause_for_tests()
 
     def failed(self, video: Path, reason: str) -> None:
@@ -171,58 +189,118 @@ def embed_videos(
     """Embed every input (this shard's part of them) into ``out``; see the module docstring.
 
     ``resume`` (default) keeps finished inputs of an existing output made with the same
-    settings and refuses other settings; ``resume=False`` starts over. ``model`` skips loading.
-    Every setting, the device and the output are checked before the model is fetched.
+    settings, checkpoint and input list, and refuses anything else; ``resume=False`` starts
+    over. A finished input whose file changed since (size or modification time) is embedded
+    again. ``model`` skips loading. Every setting, the device and the output are checked before
+    the model is fetched, and the output is locked while the run writes it (a second writer is
+    refused; shards lock their own files).
     """
     started = datetime.now(timezone.utc)
     hooks = hooks or Hooks()
     layout = OutputLayout(Path(out), per_video, shard)
-    entry = get_model_entry(settings.model)
     runtime = Runtime.resolve(device, settings.dtype)
-    check_output(layout.run, settings, layout.out, resume=resume)
     every = [str(v) for v in videos]
-    mine = shard.select(every) if shard else every
+    check_output(layout, settings, resume=resume, inputs=every)
     stems = {str(v): s for v, s in output_stems([Path(v) for v in every]).items()} if per_video else None
-    store = PartStore(layout, settings, stems)
-    finished, redone = _resume(layout, settings, store, mine, resume)
-    for video, reason in redone.items():
-        hooks.note(Path(video), f"redoing: {reason}")
-    for video in finished:
-        hooks.done(Path(video))
-    todo = [v for v in mine if v not in finished]
-    if todo and model is None:
-        model = load_embed_model(settings, runtime)  # before anything is written: a failed download leaves no trace
-    labels = load_labels(entry.labels) if top_k and settings.logits and entry.labels else None
-    info = _Run(layout, settings, entry.to_dict(), _inputs(every, mine, shard), top_k, started)
-    write_record(layout.run, info.record(None, complete=False))
-    task = EmbedTask(settings, model, store, info) if model is not None else None
-    complete = False
-    try:
-        if todo:
-            assert task is not None
-            count = default_workers() if workers is None else workers
-            run_batches(task, [Path(v) for v in todo], runtime, batch_size=batch_size, workers=count, hooks=hooks)
-        complete = True
-    finally:  # Ctrl-C or a crash: what finished is assembled all the same
-        done = {**finished, **(task.finished_parts if task else {})}
-        failures = task.failures if task else {}
-        assembly = assemble(layout, settings, mine, done, failures, stems=stems, top_k=top_k, labels=labels)
-        clips = task.clips if task else 0
-        seconds = time.perf_counter() - (task.clock if task else time.perf_counter())
-        write_record(layout.run, info.record(assembly, complete=complete, clips=clips, seconds=seconds))
-    if complete and not per_video:
-        store.remove()
-    return EmbedRun(layout, settings, assembly, complete, len(mine) - len(todo), clips, seconds, redone)
+    layout.check(every, stems)
+    with OutputLock(layout.lock, layout.out) as lock:
+        if lock.took_over is not None:
+            hooks.say(f"took over the lock of a run that is gone ({lock.took_over.describe()})")
+        job = _Job(layout, settings, every, shard, stems, runtime, started, hooks)
+        return job.run(model, resume=resume, batch_size=batch_size, workers=workers, top_k=top_k)
+
+
+@dataclass
+class _Job:
+    """One locked run of ``embed_videos``: resume, load, embed, assemble."""
+
+    layout: OutputLayout
+    settings: EmbedSettings
+    every: list[str]
+    shard: Shard | None
+    stems: dict[str, Path] | None
+    runtime: Runtime
+    started: datetime
+    hooks: Hooks
+
+    def run(
+        self, model: VideoEncoder | None, *, resume: bool, batch_size: int, workers: int | None, top_k: int
+    ) -> EmbedRun:
+        layout, settings, hooks = self.layout, self.settings, self.hooks
+        entry = get_model_entry(settings.model)
+        mine = self.shard.select(self.every) if self.shard else self.every
+        record = check_output(layout, settings, resume=resume, inputs=self.every)  # now under lock
+        checkpoint = checkpoint_fingerprint(_checkpoint_file(settings))
+        if record is not None:
+            check_checkpoint(record, checkpoint, layout.out)
+        prints = {v: input_fingerprint(v) for v in mine}
+        store = PartStore(layout, settings, self.stems)
+        finished, redone = _resume(layout, store, mine, prints, record if resume else None, resume)
+        for video, reason in redone.items():
+            hooks.note(Path(video), f"redoing: {reason}")
+        for video in finished:
+            hooks.done(Path(video))
+        todo = [v for v in mine if v not in finished]
+        if todo and model is None:
+            model = load_embed_model(settings, self.runtime)  # before any write: a failed download leaves no trace
+        if model is not None:
+            _say_upcast(model, hooks)
+        if checkpoint is None:  # fetched just now
+            checkpoint = checkpoint_fingerprint(_checkpoint_file(settings))
+            if record is not None:
+                check_checkpoint(record, checkpoint, layout.out)
+        labels = load_labels(entry.labels) if top_k and settings.logits and entry.labels else None
+        inputs = _inputs(self.every, mine, self.shard)
+        info = _Run(layout, settings, entry.to_dict(), inputs, top_k, self.started, checkpoint, _stored_dtype(model))
+        write_record(layout.run, info.record(None, complete=False))
+        task = EmbedTask(settings, model, store, info, prints) if model is not None else None
+        complete = False
+        try:
+            if todo:
+                assert task is not None
+                count = default_workers() if workers is None else workers
+                run_batches(task, [Path(v) for v in todo], self.runtime, batch_size=batch_size, workers=count,
+                            hooks=hooks)  # fmt: skip
+            complete = True
+        finally:  # Ctrl-C or a crash: what finished is assembled all the same
+            done = {**finished, **(task.finished_parts if task else {})}
+            failures = task.failures if task else {}
+            assembly = assemble(layout, settings, mine, done, failures, stems=self.stems, top_k=top_k, labels=labels)
+            clips = task.clips if task else 0
+            seconds = time.perf_counter() - (task.clock if task else time.perf_counter())
+            write_record(layout.run, info.record(assembly, complete=complete, clips=clips, seconds=seconds))
+        if complete and not layout.per_video:
+            store.remove()
+        return EmbedRun(layout, settings, assembly, complete, len(mine) - len(todo), clips, seconds, redone)
+
+
+def _stored_dtype(model: VideoEncoder | None) -> str | None:
+    """The dtype the checkpoint stores its weights in, when the loader recorded it."""
+    info = getattr(model, "checkpoint_info", None)
+    dtype = getattr(info, "dtype", None)
+    return str(dtype) if dtype is not None else None
+
+
+def _say_upcast(model: VideoEncoder, hooks: Hooks) -> None:
+    """One line when the checkpoint's weights are stored in a lower precision than they run in."""
+    dtype = _stored_dtype(model)
+    if dtype is not None and dtype not in ("float32", "torch.float32"):
+        hooks.say(f"the checkpoint stores {dtype.removeprefix('torch.')} weights; they are upcast to float32")
 
 
 def _resume(
-    layout: OutputLayout, settings: EmbedSettings, store: PartStore, mine: list[str], resume: bool
+    layout: OutputLayout,
+    store: PartStore,
+    mine: list[str],
+    prints: dict[str, str],
+    record: dict[str, Any] | None,
+    resume: bool,
 ) -> tuple[dict[str, Finished], dict[str, str]]:
-    """Finished videos to keep (from parts, else from the last assembled output), and refused parts."""
+    """Finished videos to keep (from parts, else from the last assembled output), and why others
+    that were finished are done again (a refused part, a changed input file)."""
     if not resume:
         _clear(layout, store)
         return {}, {}
-    record = check_output(layout.run, settings, layout.out)
     finished, refused = store.load(mine)
     if record is not None and not layout.per_video and len(finished) < len(mine):
         try:
@@ -233,6 +311,10 @@ def _resume(
             if video not in finished and video in earlier:
                 finished[video] = earlier[video]
                 refused.pop(video, None)
+    for video, item in list(finished.items()):
+        if item.fingerprint and item.fingerprint != prints.get(video):
+            del finished[video]
+            refused[video] = "the input changed since it was embedded (its size or modification time differ)"
     return finished, refused
 
 
@@ -263,7 +345,7 @@ def _inputs(every: list[str], mine: list[str], shard: Shard | None) -> dict[str,
     """The input list as run.json records it: count, fingerprint, shard."""
     return {
         "videos": len(every),
-        "sha256": hashlib.sha256("\n".join(every).encode()).hexdigest(),
+        "sha256": inputs_digest(every),
         "shard": {"index": shard.index, "count": shard.count, "origin": shard.origin} if shard else None,
         "videos_in_shard": len(mine) if shard else None,
     }
@@ -279,6 +361,8 @@ class _Run:
     inputs: dict[str, Any]
     top_k: int
     started: datetime
+    checkpoint: dict[str, Any] | None = None
+    stored_dtype: str | None = None
 
     def record(
         self, assembly: Assembly | None, *, complete: bool, clips: int = 0, seconds: float = 0.0
@@ -288,13 +372,6 @@ class _Run:
         counts = None
         if assembly is not None:
             counts = {s: assembly.count(s) for s in ("ok", "failed", "pending")} | {"rows": assembly.rows}
-        files = {k: os.path.relpath(getattr(layout, k), layout.folder) for k in ("index", "videos", "run")}
-        if not layout.per_video:
-            files["features"] = layout.features.name
-            if settings.logits:
-                files["logits"] = layout.logits.name
-        if self.top_k and settings.logits:
-            files["topk"] = os.path.relpath(layout.topk, layout.folder)
         return {
             "command": "vidm embed",
             "complete": complete,
@@ -302,9 +379,11 @@ class _Run:
             "model": self.entry,
             "checkpoint": settings.checkpoint,
             "checkpoint_file": _checkpoint_file(settings),
+            "checkpoint_fingerprint": self.checkpoint,
+            "checkpoint_dtype": self.stored_dtype,
             "inputs": self.inputs,
             "layout": "per-video" if layout.per_video else "single",
-            "files": files,
+            "files": output_files(layout, settings, self.top_k),
             "counts": counts,
             "top_k": self.top_k,
             "clips_run": clips,
