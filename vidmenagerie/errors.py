@@ -105,6 +105,10 @@ class OutputError(VidmError):
 
 
 class Interrupted(VidmError):
-    """A run stopped by Ctrl-C: the message says what was kept and how to go on."""
+    """A run stopped by Ctrl-C: the message says what was kept; ``resumable``: rerunning resumes it."""
 
     exit_code = 130
+
+    def __init__(self, message: str, *, resumable: bool = False) -> None:
+        self.resumable = resumable
+        super().__init__(message)

@@ -34,7 +34,17 @@ def resolve_inputs(
         from ..video.demo import demo_video_path
 
         return [demo_video_path()]
-    return select_videos(find_inputs(videos, frame_folders=mode), num_vids, seed)
+    skipped: list[tuple[Path, str]] = []
+    found = find_inputs(videos, frame_folders=mode, skipped=skipped)
+    if skipped:
+        first, why = skipped[0]
+        many = f"{len(skipped)} unreadable folders" if len(skipped) > 1 else "an unreadable folder"
+        err.print(
+            f"[yellow]note[/yellow] skipped {many} ({escape(f'{first}: {why}')}"
+            + (", ..." if len(skipped) > 1 else "")
+            + ")"
+        )
+    return select_videos(found, num_vids, seed)
 
 
 def prepare(
@@ -127,11 +137,10 @@ def video_progress(total: int, label: str) -> Iterator[VideoProgress]:
 
 
 def interrupted(report: BatchReport, total: int, out: Path) -> Interrupted:
-    """The one line a Ctrl-C leaves: what was kept, where, and how to go on."""
+    """What a Ctrl-C of a per-clip command leaves: the finished inputs' files, where they are."""
     from ..errors import Interrupted
 
-    kept = f"{len(report.done)} of {total} inputs finished and kept in {out}"
-    return Interrupted(f"interrupted: {kept}; run the same command again to resume")
+    return Interrupted(f"interrupted: {len(report.done)} of {total} inputs finished and kept in {out}")
 
 
 def finish(report: BatchReport, out_dir: Path) -> None:

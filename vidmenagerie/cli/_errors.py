@@ -14,6 +14,7 @@ from collections.abc import Callable
 from ..errors import (
     CheckpointError,
     DownloadError,
+    Interrupted,
     InvalidSetting,
     OutputError,
     UnknownModelError,
@@ -69,6 +70,10 @@ def _output(exc: OutputError) -> str:
     return f"{exc}: {advice}" if advice else str(exc)
 
 
+def _interrupted(exc: Interrupted) -> str:
+    return f"{exc}; run the same command again to resume" if exc.resumable else f"{exc}; rerun the rest to finish"
+
+
 def _setting(exc: InvalidSetting) -> str:
     return f"{option_name(exc.setting)}: {exc.message}"
 
@@ -80,6 +85,7 @@ CLI_ERROR_MAPPINGS: list[tuple[type[BaseException], Callable[..., str]]] = [
     (CheckpointError, _checkpoint),
     (OutputError, _output),
     (InvalidSetting, _setting),
+    (Interrupted, _interrupted),
 ]
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ._batch import finish, picture_format, prepare, video_progress
+from ._batch import finish, interrupted, picture_format, prepare, video_progress
 from ._options import (
     AnimateOpt,
     BatchSizeOpt,
@@ -38,13 +38,14 @@ EXAMPLES = (
 )
 
 OUTPUTS = """\
-Per video (names mirror the inputs: a/x.mp4 -> OUT/a/x.attend.jpg): a picture with the first frame of each 2-frame slot on
-top and one map row below (the mean of the heads, each chosen head, or the rollout), columns
-labelled with the frame times; with --animate an MP4 (and GIF) of every frame with the map of
-its slot; with --save-maps a .npy [heads, T/2, H/14, W/14] float32 of the raw CLS attention
-(each head's values plus its CLS-to-CLS weight, in run.json as cls_self, sum to 1). Maps are
-upsampled by nearest neighbour; colours are scaled per row from its min to its max over the
-clip. run.json records every setting. Exits 1 if any video failed."""
+Per video (names mirror the inputs: a/x.mp4 -> OUT/a/x.attend.jpg): a picture with the first
+frame of each 2-frame slot on top and one map row below (the mean of the heads, each chosen
+head, or the rollout), columns labelled with the frame times; with --animate an MP4 (and GIF)
+of every frame with the map of its slot; with --save-maps a .npy [heads, T/2, H/14, W/14]
+float32 of the raw CLS attention (each head's values plus its CLS-to-CLS weight, in run.json
+as cls_self, sum to 1). Maps are upsampled by nearest neighbour; colours are scaled per row
+from its min to its max over the clip. run.json records every setting. Exits 1 if any video
+failed."""
 
 Opt = typer.Option
 # heatmap.COLORMAPS, spelled out so that `vidm --help` need not import numpy (a test keeps them equal).
@@ -109,6 +110,7 @@ def attend_cmd(
     catalog: CatalogOpt = None,
 ) -> None:
     """Show where the model looks: the CLS token's attention over every patch of each video."""
+    from ..tasks._per_clip import check_outputs
     from ..tasks.attend import AttendSettings, load_attention_model, run_attention
 
     use_catalog(catalog)
@@ -135,11 +137,15 @@ def attend_cmd(
         save_maps=save_maps,
         checkpoint=str(checkpoint) if checkpoint else None,
     )
-    runtime, inputs = prepare(settings, videos, num_vids, frame_folders)  # every option checked: nothing fetched yet
+    runtime, inputs = prepare(settings, videos, num_vids, frame_folders)
+    check_outputs(out_dir, inputs, "attend")  # every option and the output checked: nothing fetched yet
     encoder = load_attention_model(settings, runtime)
     what = "rollout" if rollout else f"layer {layer}, heads {heads}"
     with video_progress(len(inputs), f"attend ({what})") as progress:
-        result = run_attention(inputs, out_dir, settings, model=encoder, hooks=progress.hooks)
+        try:
+            result = run_attention(inputs, out_dir, settings, model=encoder, hooks=progress.hooks)
+        except KeyboardInterrupt:
+            raise interrupted(progress.report, len(inputs), out_dir) from None
     rows = [
         (
             str(c.picture),

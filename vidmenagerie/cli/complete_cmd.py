@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ._batch import finish, picture_format, prepare, video_progress
+from ._batch import finish, interrupted, picture_format, prepare, video_progress
 from ._options import (
     AnimateOpt,
     BatchSizeOpt,
@@ -76,6 +76,7 @@ def complete_cmd(
 ) -> None:
     """Hide part of each video and let an MAE fill it in: picture (original / masked / completion) and errors."""
 
+    from ..tasks._per_clip import check_outputs
     from ..tasks.complete import CompletionSettings, load_completion_model, run_completion
 
     use_catalog(catalog)
@@ -97,10 +98,14 @@ def complete_cmd(
         save_arrays=save_arrays,
         checkpoint=str(checkpoint) if checkpoint else None,
     )
-    runtime, inputs = prepare(settings, videos, num_vids, frame_folders)  # every option checked: nothing fetched yet
+    runtime, inputs = prepare(settings, videos, num_vids, frame_folders)
+    check_outputs(out_dir, inputs, "complete")  # every option and the output checked: nothing fetched yet
     mae = load_completion_model(settings, runtime)
     with video_progress(len(inputs), f"complete ({mask} {ratio:g})") as progress:
-        result = run_completion(inputs, out_dir, settings, model=mae, hooks=progress.hooks)
+        try:
+            result = run_completion(inputs, out_dir, settings, model=mae, hooks=progress.hooks)
+        except KeyboardInterrupt:
+            raise interrupted(progress.report, len(inputs), out_dir) from None
     rows = [(str(v.picture), f"{v.score.mse:.5f}", _fmt_db(v.score.psnr), f"{v.score.loss:.4f}") for v in result.clips]
     if rows and result.overall is not None:
         overall = result.overall

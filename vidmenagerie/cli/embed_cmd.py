@@ -11,7 +11,7 @@ from rich.markup import escape
 from ..batch.workers import default_workers
 from ..catalog import default_catalog
 from ..errors import InvalidSetting
-from ._batch import interrupted, resolve_inputs, video_progress
+from ._batch import resolve_inputs, video_progress
 from ._options import (
     BatchSizeOpt,
     CatalogOpt,
@@ -177,13 +177,10 @@ def embed_cmd(
     if part is not None:
         err.print(f"shard {part.index}/{part.count} (from {escape(part.origin)}): {len(mine)} of {len(inputs)} videos")
     with video_progress(len(mine), f"embed ({model}, {pool})") as progress:
-        try:
-            run = embed_videos(
-                inputs, target, settings, per_video=per_video, shard=part, resume=resume, batch_size=batch_size,
-                workers=workers, device=device, top_k=top_k, hooks=progress.hooks,
-            )  # fmt: skip
-        except KeyboardInterrupt:
-            raise interrupted(progress.report, len(mine), layout.out) from None
+        run = embed_videos(
+            inputs, target, settings, per_video=per_video, shard=part, resume=resume, batch_size=batch_size,
+            workers=workers, device=device, top_k=top_k, hooks=progress.hooks,
+        )  # fmt: skip
     _print_topk(run)
     done = f"{run.resumed} resumed, " if run.resumed else ""
     speed = f" at {run.clips / run.seconds:.2f} clips/s" if run.clips and run.seconds else ""

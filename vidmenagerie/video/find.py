@@ -38,7 +38,12 @@ def check_frame_folders(mode: str) -> FrameFolders:
     return mode  # type: ignore[return-value]
 
 
-def find_inputs(paths: str | Path | Iterable[str | Path], *, frame_folders: FrameFolders = "auto") -> list[Path]:
+def find_inputs(
+    paths: str | Path | Iterable[str | Path],
+    *,
+    frame_folders: FrameFolders = "auto",
+    skipped: list[tuple[Path, str]] | None = None,
+) -> list[Path]:
     """Expand paths into inputs (video files, still images, frame folders), deterministically,
     without duplicates.
 
@@ -49,14 +54,16 @@ def find_inputs(paths: str | Path | Iterable[str | Path], *, frame_folders: Fram
     - any other file: kept as given, whatever its extension.
 
     Results keep the order of the arguments. A missing path, a folder without inputs or a list
-    naming nothing raises VideoError naming it.
+    naming nothing raises VideoError naming it. A subfolder that cannot be read is skipped and,
+    when ``skipped`` is a list, added to it with the reason (so a caller can say how many).
     """
     mode = check_frame_folders(frame_folders)
     if isinstance(paths, (str, Path)):
         paths = [paths]
     found: dict[Path, None] = {}
+    unreadable = skipped if skipped is not None else []
     for path in map(Path, paths):
-        for item in _expand(path, None, mode):
+        for item in _expand(path, None, mode, unreadable):
             found.setdefault(item, None)
     return list(found)
 
@@ -91,13 +98,16 @@ def is_frame_folder(folder: Path, mode: FrameFolders = "auto") -> bool:
     return len(steps) == 1 and steps != {0}
 
 
-def _expand(path: Path, listed_in: str | None, mode: FrameFolders) -> list[Path]:
+def _expand(path: Path, listed_in: str | None, mode: FrameFolders, skipped: list[tuple[Path, str]]) -> list[Path]:
     """The inputs one argument (or list entry, ``listed_in`` saying where) stands for."""
     where = f" (listed in {listed_in})" if listed_in else ""
     if path.is_dir():
-        if is_frame_folder(path, mode):
-            return [path]
-        found = _walk(path, path, mode)
+        try:
+            if is_frame_folder(path, mode):
+                return [path]
+            found = _walk(path, path, mode, skipped)
+        except OSError as err:
+            raise VideoError(f"{path}{where}: cannot read the folder ({err.strerror or err})") from None
         if not found:
             known = ", ".join(sorted(VIDEO_EXTENSIONS | IMAGE_EXTENSIONS))
             raise VideoError(f"{path}{where}: folder holds no videos or images (looked for {known})")
@@ -105,24 +115,28 @@ def _expand(path: Path, listed_in: str | None, mode: FrameFolders) -> list[Path]
     if not path.exists():
         raise VideoError(f"{path}{where}: no such file or folder")
     if path.suffix.lower() in LIST_EXTENSIONS and listed_in is None:
-        return _read_list(path, mode)
+        return _read_list(path, mode, skipped)
     return [path]
 
 
-def _walk(folder: Path, root: Path, mode: FrameFolders) -> list[Path]:
-    """Videos, stills and frame folders below ``folder``, sorted by path relative to ``root``."""
+def _walk(folder: Path, root: Path, mode: FrameFolders, skipped: list[tuple[Path, str]]) -> list[Path]:
+    """Videos, stills and frame folders below ``folder``, sorted by path relative to ``root``;
+    subfolders that cannot be read are added to ``skipped``."""
     found: list[Path] = []
     for entry in folder.iterdir():
         if entry.name.startswith("."):
             continue
         if entry.is_dir():
-            found.extend([entry] if is_frame_folder(entry, mode) else _walk(entry, root, mode))
+            try:
+                found.extend([entry] if is_frame_folder(entry, mode) else _walk(entry, root, mode, skipped))
+            except OSError as err:
+                skipped.append((entry, err.strerror or str(err)))
         elif entry.is_file() and entry.suffix.lower() in VIDEO_EXTENSIONS | IMAGE_EXTENSIONS:
             found.append(entry)
     return sorted(found, key=lambda p: p.relative_to(root).as_posix())
 
 
-def _read_list(list_file: Path, mode: FrameFolders) -> list[Path]:
+def _read_list(list_file: Path, mode: FrameFolders, skipped: list[tuple[Path, str]]) -> list[Path]:
     """The inputs named by a list file's entries (lists inside lists are taken as files)."""
     try:
         lines = list_file.read_text(encoding="utf-8").splitlines()
@@ -136,7 +150,7 @@ def _read_list(list_file: Path, mode: FrameFolders) -> list[Path]:
         path = Path(entry).expanduser()
         if not path.is_absolute():
             path = Path(os.path.normpath(list_file.parent / path))  # "lists/../a.mp4" -> "a.mp4"
-        found.extend(_expand(path, f"{list_file}:{number}", mode))
+        found.extend(_expand(path, f"{list_file}:{number}", mode, skipped))
     if not found:
         raise VideoError(f"{list_file}: list names no videos")
     return found

@@ -63,7 +63,8 @@ def _merge(path: Path, layout: OutputLayout) -> tuple[OutputLayout, Assembly]:
         failed.update({s.video: s.reason for s in shard.videos if s.status == "failed"})
     labels_spec = first["model"].get("labels")
     top_k = int(first.get("top_k") or 0)
-    labels = load_labels(labels_spec) if top_k and settings.logits and labels_spec else None
+    wants_labels = top_k and settings.logits and labels_spec
+    labels = load_labels(labels_spec, num_classes=settings.num_classes) if wants_labels else None
     assembly = assemble(layout, settings, order, finished, failed, top_k=top_k, labels=labels)
     merged = dict(first)
     merged["inputs"] = {**first["inputs"], "shard": None, "videos_in_shard": None}

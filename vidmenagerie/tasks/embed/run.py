@@ -28,6 +28,7 @@ from ...batch.lock import OutputLock
 from ...batch.outputs import output_stems, versions
 from ...batch.workers import default_workers
 from ...catalog import get_model_entry
+from ...errors import Interrupted
 from ...factory import load_model
 from ...hub import cached_checkpoint
 from ...labels import load_labels
@@ -241,6 +242,8 @@ class _Job:
         for video in finished:
             hooks.done(Path(video))
         todo = [v for v in mine if v not in finished]
+        wants_labels = top_k and settings.logits and entry.labels
+        labels = load_labels(entry.labels, num_classes=entry.num_classes) if wants_labels else None
         if todo and model is None:
             model = load_embed_model(settings, self.runtime)  # before any write: a failed download leaves no trace
         if model is not None:
@@ -249,12 +252,11 @@ class _Job:
             checkpoint = checkpoint_fingerprint(_checkpoint_file(settings))
             if record is not None:
                 check_checkpoint(record, checkpoint, layout.out)
-        labels = load_labels(entry.labels) if top_k and settings.logits and entry.labels else None
         inputs = _inputs(self.every, mine, self.shard)
         info = _Run(layout, settings, entry.to_dict(), inputs, top_k, self.started, checkpoint, _stored_dtype(model))
         write_record(layout.run, info.record(None, complete=False))
         task = EmbedTask(settings, model, store, info, prints) if model is not None else None
-        complete = False
+        complete = stopped = False
         try:
             if todo:
                 assert task is not None
@@ -262,6 +264,8 @@ class _Job:
                 run_batches(task, [Path(v) for v in todo], self.runtime, batch_size=batch_size, workers=count,
                             hooks=hooks)  # fmt: skip
             complete = True
+        except KeyboardInterrupt:
+            stopped = True
         finally:  # Ctrl-C or a crash: what finished is assembled all the same
             done = {**finished, **(task.finished_parts if task else {})}
             failures = task.failures if task else {}
@@ -269,6 +273,9 @@ class _Job:
             clips = task.clips if task else 0
             seconds = time.perf_counter() - (task.clock if task else time.perf_counter())
             write_record(layout.run, info.record(assembly, complete=complete, clips=clips, seconds=seconds))
+        if stopped:
+            kept = f"{assembly.count('ok')} of {len(mine)} inputs finished and kept in {layout.out}"
+            raise Interrupted(f"interrupted: {kept}", resumable=True)
         if complete and not layout.per_video:
             store.remove()
         return EmbedRun(layout, settings, assembly, complete, len(mine) - len(todo), clips, seconds, redone)

@@ -1,0 +1,335 @@
+"""Misuse and faults (issue 11): nothing lost, nothing mixed, nothing silent.
+
+Each test names the attack it stands for. Tiny models from the test catalogue on short
+64x48 videos; ``--sampling-rate 2`` makes a clip 8 frames long.
+"""
+
+from __future__ import annotations
+
+import csv
+import errno
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import vidmenagerie as vm
+from vidmenagerie.batch.lock import OutputLock
+from vidmenagerie.batch.outputs import atomic_path
+from vidmenagerie.tasks.embed import EmbedSettings, embed_videos
+from vidmenagerie.video import find as find_module
+
+from cli import invoke
+from tiny import write_checkpoint
+from videos import write_video
+
+FAST = ("--sampling-rate", "2", "--workers", "0")
+EMBED = ("--model", "tiny_vit", *FAST)
+
+
+def _frames(n: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    blocks = rng.integers(0, 255, (n, 6, 8, 3), dtype=np.uint8)
+    return np.repeat(np.repeat(blocks, 8, axis=1), 8, axis=2)
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """Two short videos in their own folder."""
+    root = tmp_path / "in"
+    root.mkdir()
+    write_video(root / "a.mp4", _frames(20, 1))
+    write_video(root / "b.mp4", _frames(24, 2))
+    return root
+
+
+def _csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _ok(*args: object) -> str:
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    return result.output
+
+
+def _one_error_line(output: str) -> str:
+    lines = [line for line in output.splitlines() if line.startswith("Error:")]
+    assert len(lines) == 1 and "unexpected" not in lines[0] and "Traceback" not in output, output
+    return lines[0]
+
+
+# --------------------------------------------------------------------------- 1. outputs never overwrite inputs
+
+
+@pytest.mark.parametrize("command", ["attend", "complete"])
+def test_animate_into_the_input_folder_leaves_the_input_alone(tiny_catalog: Path, folder: Path, command: str) -> None:
+    video = folder / "a.mp4"
+    before = video.read_bytes()
+    model = "tiny_vit" if command == "attend" else "tiny_mae"
+    _ok(command, video, "--model", model, *FAST, "--animate", "--out", folder)
+    assert video.read_bytes() == before
+    assert (folder / f"a.{command}.mp4").is_file() and (folder / f"a.{command}.jpg").is_file()
+
+
+def test_a_still_is_not_overwritten_by_its_own_picture(tiny_catalog: Path, tmp_path: Path) -> None:
+    from PIL import Image
+
+    still = tmp_path / "cat.jpg"
+    Image.fromarray(_frames(1, 3)[0]).save(still)
+    before = still.read_bytes()
+    _ok("complete", still, "--model", "tiny_mae", "--workers", "0", "--out", tmp_path)
+    assert still.read_bytes() == before and (tmp_path / "cat.complete.jpg").is_file()
+
+
+def test_an_output_inside_a_frame_folder_input_is_refused(tiny_catalog: Path, tmp_path: Path, hub_server) -> None:
+    from PIL import Image
+
+    frames = tmp_path / "walk"
+    frames.mkdir()
+    for i, image in enumerate(_frames(8, 4)):
+        Image.fromarray(image).save(frames / f"{i:04d}.png")
+    for args in (
+        ("attend", frames, "--model", "tiny_vit", "--out", frames / "maps"),
+        ("embed", frames, *EMBED, "--per-video", "--out", frames / "feats"),
+    ):
+        result = invoke(*args)
+        assert result.exit_code == 2 and "would overwrite the input" in _one_error_line(result.output)
+    assert sorted(p.name for p in frames.iterdir()) == [f"{i:04d}.png" for i in range(8)]
+    assert not any("/resolve/" in r.path for r in hub_server.requests)  # refused before any fetch
+
+
+# --------------------------------------------------------------------------- 2. one writer per output
+
+
+def test_a_second_writer_is_refused_in_one_line(tiny_catalog: Path, folder: Path, tmp_path: Path) -> None:
+    out = tmp_path / "feats.npy"
+    with OutputLock(tmp_path / "feats.run.lock", out):  # held by a live process (this one)
+        result = invoke("embed", folder, *EMBED, "--layer", "0", "--out", out)
+    line = _one_error_line(result.output)
+    assert result.exit_code == 2 and "is being written by another run" in line and f"pid {os.getpid()}" in line
+    assert not out.exists() and not (tmp_path / "feats.run.json").exists()
+
+
+def test_a_stale_lock_of_a_dead_process_is_taken_over(tiny_catalog: Path, folder: Path, tmp_path: Path) -> None:
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    pid = int(gone.stdout)
+    lock = tmp_path / "feats.run.lock"
+    holder = {"pid": pid, "host": socket.gethostname(), "since": "2026-01-01T00:00:00+00:00", "command": "vidm embed"}
+    lock.write_text(json.dumps(holder))
+    output = _ok("embed", folder, *EMBED, "--out", tmp_path / "feats.npy")
+    assert f"took over the lock of a run that is gone (pid {pid}" in output
+    assert not lock.exists()  # released at the end
+    lock.write_text(json.dumps({**holder, "host": "another-host"}))  # cannot tell whether it is alive: refuse
+    result = invoke("embed", folder, *EMBED, "--out", tmp_path / "feats.npy")
+    assert result.exit_code == 2 and "on another-host" in _one_error_line(result.output)
+
+
+def _start(*args: object, pause: float = 1.0) -> subprocess.Popen[str]:
+    env = {**os.environ, "NO_COLOR": "1", "VIDM_EMBED_TEST_PAUSE": str(pause)}
+    command = [sys.executable, "-m", "vidmenagerie", "embed", *map(str, args)]
+    return subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+
+
+def test_two_runs_at_once_never_mix_rows_and_shards_still_run_in_parallel(
+    tiny_catalog: Path, folder: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "feats.npy"
+    first = _start(folder, *EMBED, "--out", out)
+    while not (tmp_path / "feats.run.lock").exists():
+        assert first.poll() is None, first.communicate()
+        time.sleep(0.02)
+    second = _start(folder, *EMBED, "--layer", "0", "--out", out)
+    shards = [_start(folder, *EMBED, "--out", tmp_path / "sh.npy", "--shard", f"{i}/2") for i in range(2)]
+    _, err2 = second.communicate(timeout=120)
+    _, err1 = first.communicate(timeout=120)
+    assert second.returncode == 2 and "is being written by another run" in err2, err2
+    assert first.returncode == 0, err1
+    record = json.loads((tmp_path / "feats.run.json").read_text())
+    assert record["complete"] is True and record["settings"]["layer"] == -1
+    assert np.load(out).shape == (2, 64) and not (tmp_path / "feats.parts").exists()
+    for proc in shards:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    _ok("embed", "--merge", tmp_path / "sh.npy")
+    np.testing.assert_allclose(np.load(tmp_path / "sh.npy"), np.load(out), atol=1e-6, rtol=0)
+
+
+# --------------------------------------------------------------------------- 3, 9. resume notices changes
+
+
+def test_a_replaced_video_is_embedded_again(tiny_catalog: Path, folder: Path, tmp_path: Path) -> None:
+    out = tmp_path / "feats.npy"
+    _ok("embed", folder, *EMBED, "--out", out)
+    write_video(folder / "a.mp4", _frames(20, 9))  # same name, other pictures
+    output = _ok("embed", folder, *EMBED, "--out", out)
+    assert "a.mp4: redoing: the input changed since it was embedded" in output and "1 resumed" in output
+    _ok("embed", folder, *EMBED, "--out", tmp_path / "fresh.npy")
+    np.testing.assert_allclose(np.load(out), np.load(tmp_path / "fresh.npy"), atol=1e-6, rtol=0)
+    fingerprints = [row["fingerprint"] for row in _csv(tmp_path / "feats.videos.csv")]
+    stat = (folder / "a.mp4").stat()
+    assert fingerprints[0] == f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def test_a_changed_checkpoint_is_a_settings_change(tiny_catalog: Path, folder: Path, tmp_path: Path) -> None:
+    checkpoint = write_checkpoint(tmp_path / "mine.pth", "mae", seed=5)
+    out = tmp_path / "feats.npy"
+    args = ("embed", folder, *EMBED, "--checkpoint", checkpoint, "--out", out)
+    _ok(*args)
+    write_checkpoint(checkpoint, "mae", seed=6)
+    result = invoke(*args)
+    line = _one_error_line(result.output)
+    assert result.exit_code == 2 and "holds rows of another checkpoint" in line and "--no-resume" in line
+    _ok(*args, "--no-resume")
+    _ok("embed", folder, *EMBED, "--checkpoint", checkpoint, "--out", tmp_path / "fresh.npy")
+    np.testing.assert_allclose(np.load(out), np.load(tmp_path / "fresh.npy"), atol=1e-6, rtol=0)
+
+
+def test_other_inputs_into_the_same_output_are_refused(tiny_catalog: Path, folder: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    write_video(other / "c.mp4", _frames(20, 7))
+    out = tmp_path / "feats.npy"
+    _ok("embed", folder, *EMBED, "--out", out)
+    result = invoke("embed", other, *EMBED, "--out", out)
+    line = _one_error_line(result.output)
+    assert result.exit_code == 2 and "holds a run over other inputs: 2 of its 2 inputs" in line
+    assert np.load(out).shape == (2, 64)  # untouched
+    _ok("embed", other, *EMBED, "--out", out, "--no-resume")
+    assert [Path(r["video"]).name for r in _csv(tmp_path / "feats.videos.csv")] == ["c.mp4"]
+
+
+# --------------------------------------------------------------------------- 7. non-finite outputs
+
+
+def test_non_finite_features_fail_their_video_not_the_run(tiny_catalog: Path, folder: Path, tmp_path: Path) -> None:
+    model = vm.load_model("tiny_vit", device="cpu")
+    with torch.no_grad():
+        model.norm.weight[0] = float("nan")
+    settings = EmbedSettings.for_model(vm.get_model_entry("tiny_vit"), sampling_rate=2)
+    run = embed_videos([folder / "a.mp4"], tmp_path / "feats.npy", settings, model=model, workers=0, device="cpu")
+    assert run.failed == [(str(folder / "a.mp4"), run.failed[0][1])] and "not finite" in run.failed[0][1]
+    assert np.load(tmp_path / "feats.npy").shape == (0, 64)
+
+
+# --------------------------------------------------------------------------- 10. Ctrl-C
+
+
+def test_ctrl_c_says_what_was_kept_and_workers_stay_quiet(tiny_catalog: Path, folder: Path, tmp_path: Path) -> None:
+    write_video(folder / "c.mp4", _frames(20, 3))
+    out = tmp_path / "feats.npy"
+    proc = _start(folder, "--model", "tiny_vit", "--sampling-rate", "2", "--workers", "2", "--out", out, pause=60)
+    while not list((tmp_path / "feats.parts").glob("*.json")):
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGINT)  # as a terminal does: the whole process group, workers too
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "interrupted: 1 of 3 inputs finished and kept in" in stderr and "run the same command again" in stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+
+
+def test_killed_parent_leaves_no_worker_tracebacks(tiny_catalog: Path, folder: Path, tmp_path: Path) -> None:
+    out = tmp_path / "feats.npy"
+    proc = _start(folder, "--model", "tiny_vit", "--sampling-rate", "2", "--workers", "2", "--out", out, pause=60)
+    while not list((tmp_path / "feats.parts").glob("*.json")):
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.02)
+    proc.kill()
+    time.sleep(3)  # orphaned workers notice and go
+    _, stderr = proc.communicate(timeout=60)
+    assert "Traceback" not in stderr, stderr
+
+
+# --------------------------------------------------------------------------- 11, 13. one-line errors, real paths
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a GPU")
+@pytest.mark.parametrize("command", ["embed", "attend", "complete"])
+def test_cuda_without_a_gpu_is_one_line(tiny_catalog: Path, folder: Path, command: str, tmp_path: Path) -> None:
+    model = "tiny_mae" if command == "complete" else "tiny_vit"
+    result = invoke(command, folder, "--model", model, "--device", "cuda", "--out", tmp_path / "o.npy")
+    assert result.exit_code == 2 and "--device: cuda: this machine has no CUDA GPU" in _one_error_line(result.output)
+
+
+def test_a_folder_named_like_the_output_fails_before_any_work(
+    tiny_catalog: Path, folder: Path, tmp_path: Path, hub_server
+) -> None:
+    (tmp_path / "x.npy").mkdir()
+    result = invoke("embed", folder, *EMBED, "--out", tmp_path / "x.npy")
+    assert result.exit_code == 2 and "x.npy is a folder" in _one_error_line(result.output)
+    assert not any("/resolve/" in r.path for r in hub_server.requests)
+    (tmp_path / "plain").write_text("a file")
+    result = invoke("attend", folder, "--model", "tiny_vit", "--out", tmp_path / "plain" / "maps")
+    assert result.exit_code == 2 and "plain is a file, not a folder" in _one_error_line(result.output)
+
+
+def test_write_failures_name_the_real_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "feats.npy"
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(np, "save", full)
+    with pytest.raises(OSError) as caught, atomic_path(target) as tmp, tmp.open("wb") as handle:
+        np.save(handle, np.zeros(3))
+    assert caught.value.filename == str(target) and "No space left on device" in str(caught.value)
+    assert list(tmp_path.iterdir()) == []  # no temporary file left behind
+    from vidmenagerie.cli._errors import format_error
+
+    message, _ = format_error(caught.value)
+    assert message.startswith(f"{target}: ") and ".tmp" not in message
+
+
+# --------------------------------------------------------------------------- 14. merge, skipped folders, terminals
+
+
+def test_merged_record_names_the_merged_files(tiny_catalog: Path, folder: Path, tmp_path: Path) -> None:
+    out = tmp_path / "m.npy"
+    for i in range(2):
+        _ok("embed", folder, *EMBED, "--out", out, "--shard", f"{i}/2")
+    _ok("embed", "--merge", out)
+    files = json.loads((tmp_path / "m.run.json").read_text())["files"]
+    assert files == {"index": "m.index.csv", "videos": "m.videos.csv", "run": "m.run.json", "features": "m.npy"}
+
+
+def test_unreadable_subfolders_are_counted(
+    tiny_catalog: Path, folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("locked", "private"):
+        (folder / name).mkdir()
+        write_video(folder / name / "x.mp4", _frames(20, 5))
+    real = find_module.is_frame_folder
+
+    def refuse(path: Path, mode: str = "auto") -> bool:
+        if path.name in ("locked", "private"):
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real(path, mode)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(find_module, "is_frame_folder", refuse)
+    output = _ok("embed", folder, *EMBED, "--out", tmp_path / "feats.npy")
+    assert "skipped 2 unreadable folders" in output and "Permission denied" in output
+    assert len(_csv(tmp_path / "feats.videos.csv")) == 2
+
+
+def test_control_characters_never_reach_the_terminal(tiny_catalog: Path, tmp_path: Path) -> None:
+    root = tmp_path / "in"
+    root.mkdir()
+    evil = root / "a\x1b]0;pwned\x07\x1b[2J.mp4"
+    write_video(evil, _frames(20, 1))
+    (root / "bad\x1b[31m.mp4").write_bytes(b"not a video")
+    result = invoke("embed", root, *EMBED, "--out", tmp_path / "feats.npy")
+    assert result.exit_code == 1
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert "a\\x1b]0;pwned\\x07\\x1b[2J.mp4" in result.output and "bad\\x1b[31m.mp4" in result.output
