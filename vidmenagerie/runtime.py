@@ -118,3 +118,18 @@ class Runtime:
     def to_device(self, tensor: Tensor) -> Tensor:
         """A batch on this runtime's device."""
         return to_device(tensor, self.device)
+
+
+def stored_dtype(model: torch.nn.Module | None) -> str | None:
+    """The dtype a loaded model's checkpoint stores its weights in (``float16``...), when recorded."""
+    info = getattr(model, "checkpoint_info", None)
+    dtype = getattr(info, "dtype", None)
+    return None if dtype is None else str(dtype).removeprefix("torch.")
+
+
+def upcast_note(model: torch.nn.Module | None) -> str | None:
+    """One line when the checkpoint's weights are stored in a lower precision than float32, which they run in."""
+    dtype = stored_dtype(model)
+    if dtype is None or dtype == "float32":
+        return None
+    return f"the checkpoint stores {dtype} weights; they are upcast to float32 (--dtype sets the compute precision)"

@@ -23,7 +23,7 @@ from ..catalog import ModelEntry
 from ..errors import OutputError
 from ..preprocess import Preprocessing
 from ..render import write_animation
-from ..runtime import Runtime
+from ..runtime import Runtime, stored_dtype, upcast_note
 
 S = TypeVar("S", bound=BatchSettings)
 C = TypeVar("C")
@@ -88,7 +88,11 @@ def run_record(run: PerClipRun[Any, Any], command: str, clips: list[dict[str, An
     return {
         "command": command,
         "settings": asdict(settings),
-        "model": {"name": run.entry.name, "checkpoint": settings.checkpoint or run.entry.source.label},
+        "model": {
+            "name": run.entry.name,
+            "checkpoint": settings.checkpoint or run.entry.source.label,
+            "checkpoint_dtype": run.checkpoint_dtype,
+        },
         "preprocessing": run.preprocessing.to_dict(),
         **extra,
         "clips": clips,
@@ -105,6 +109,7 @@ class PerClipRun(Generic[S, C]):
     entry: ModelEntry
     clips: list[C] = field(default_factory=list)
     failures: list[tuple[Path, str]] = field(default_factory=list)
+    checkpoint_dtype: str | None = None  # what the checkpoint stores (weights run in float32)
 
     @property
     def preprocessing(self) -> Preprocessing:
@@ -206,7 +211,11 @@ def run_per_clip(
     runtime = Runtime.resolve(settings.device, settings.dtype)
     check_outputs(out_dir, videos, task.command)  # type: ignore[attr-defined]
     model = model if model is not None else load(settings, runtime)
+    note = upcast_note(model)
+    if note and hooks is not None:
+        hooks.say(note)
     run = run_type(settings, entry)
+    run.checkpoint_dtype = stored_dtype(model)
     out_dir.mkdir(parents=True, exist_ok=True)
     run_batches(task(run, model, videos, out_dir), videos, runtime, batch_size=settings.batch_size,
                 workers=settings.workers, hooks=hooks)  # fmt: skip

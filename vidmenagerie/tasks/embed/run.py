@@ -34,7 +34,7 @@ from ...hub import cached_checkpoint
 from ...labels import load_labels
 from ...models.video_vit import VideoEncoder
 from ...ops.embed import embed_batch
-from ...runtime import Runtime
+from ...runtime import Runtime, stored_dtype, upcast_note
 from .assemble import Assembly, assemble
 from .layout import OutputLayout
 from .manifest import RowInfo
@@ -242,18 +242,20 @@ class _Job:
         for video in finished:
             hooks.done(Path(video))
         todo = [v for v in mine if v not in finished]
-        wants_labels = top_k and settings.logits and entry.labels
-        labels = load_labels(entry.labels, num_classes=entry.num_classes) if wants_labels else None
+        labels = None
+        if top_k and settings.logits and entry.labels:
+            labels = load_labels(entry.labels, num_classes=entry.num_classes)
         if todo and model is None:
             model = load_embed_model(settings, self.runtime)  # before any write: a failed download leaves no trace
-        if model is not None:
-            _say_upcast(model, hooks)
+        note = upcast_note(model)
+        if note:
+            hooks.say(note)
         if checkpoint is None:  # fetched just now
             checkpoint = checkpoint_fingerprint(_checkpoint_file(settings))
             if record is not None:
                 check_checkpoint(record, checkpoint, layout.out)
         inputs = _inputs(self.every, mine, self.shard)
-        info = _Run(layout, settings, entry.to_dict(), inputs, top_k, self.started, checkpoint, _stored_dtype(model))
+        info = _Run(layout, settings, entry.to_dict(), inputs, top_k, self.started, checkpoint, stored_dtype(model))
         write_record(layout.run, info.record(None, complete=False))
         task = EmbedTask(settings, model, store, info, prints) if model is not None else None
         complete = stopped = False
@@ -279,20 +281,6 @@ class _Job:
         if complete and not layout.per_video:
             store.remove()
         return EmbedRun(layout, settings, assembly, complete, len(mine) - len(todo), clips, seconds, redone)
-
-
-def _stored_dtype(model: VideoEncoder | None) -> str | None:
-    """The dtype the checkpoint stores its weights in, when the loader recorded it."""
-    info = getattr(model, "checkpoint_info", None)
-    dtype = getattr(info, "dtype", None)
-    return str(dtype) if dtype is not None else None
-
-
-def _say_upcast(model: VideoEncoder, hooks: Hooks) -> None:
-    """One line when the checkpoint's weights are stored in a lower precision than they run in."""
-    dtype = _stored_dtype(model)
-    if dtype is not None and dtype not in ("float32", "torch.float32"):
-        hooks.say(f"the checkpoint stores {dtype.removeprefix('torch.')} weights; they are upcast to float32")
 
 
 def _resume(
