@@ -7,8 +7,9 @@ honours ``Range``. Errors carry ``X-Error-Code`` (``RepoNotFound``, ``RevisionNo
 like the real Hub, so the client raises its own exception types. No Xet headers are ever sent, so the
 client always takes the plain HTTP download path.
 
-Faults for tests: ``fail`` (HTTP status), ``truncate`` (the connection drops after N bytes) and
-``hang`` (sends N bytes, then blocks until released), each for a number of requests or for good.
+Faults for tests: ``fail`` (HTTP status), ``truncate`` (the connection drops after N bytes),
+``hang`` (sends N bytes, then blocks until released) and ``corrupt`` (flipped bytes under the true
+ETag and length), each for a number of requests or for good.
 
 Use it from pytest through the ``hub_server`` fixture, which also isolates the Hub cache under
 ``tmp_path`` and patches ``huggingface_hub.constants`` (read once at import) for in-process calls, and
@@ -47,7 +48,7 @@ class Request:
 
 @dataclass
 class _Fault:
-    kind: str  # "fail" | "truncate" | "hang"
+    kind: str  # "fail" | "truncate" | "hang" | "corrupt"
     value: int  # status code, or the byte offset where the transfer stops
     remaining: int | None  # requests left to affect; None = every request
 
@@ -151,6 +152,10 @@ class HubServer:
         """Make a GET send the first ``at`` bytes, then block until ``release_hung()`` or ``stop()``."""
         self._release.clear()
         self._set_fault(repo_id, filename, _Fault("hang", at, times))
+
+    def corrupt(self, repo_id: str, filename: str, at: int, *, times: int | None = 1) -> None:
+        """Make GETs send the file with byte ``at`` flipped: same length and ETag, so only a hash check notices."""
+        self._set_fault(repo_id, filename, _Fault("corrupt", at, times))
 
     def release_hung(self) -> None:
         """Unblock hung transfers (they then drop the connection)."""
@@ -266,6 +271,12 @@ class _Handler(BaseHTTPRequestHandler):
             status = 206
             headers["Content-Range"] = f"bytes {start}-{end}/{total}"
         body = content[start : end + 1]
+        if fault is not None and fault.kind == "corrupt":
+            if start <= fault.value <= end:
+                flipped = bytearray(body)
+                flipped[fault.value - start] ^= 0xFF
+                body = bytes(flipped)
+            fault = None  # otherwise sent whole, like any transfer
         headers["Content-Length"] = str(len(body))
 
         self.send_response(status)

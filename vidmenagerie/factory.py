@@ -77,7 +77,8 @@ def load_model(
     device and takes the memory-mapped tensors as they are, so loading costs about one copy
     of the weights and no random initialisation. It comes back in eval mode with frozen
     parameters, so calling it builds no autograd graph (call ``requires_grad_(True)`` to
-    finetune). ``model.entry`` is its catalogue entry.
+    finetune). ``model.entry`` is its catalogue entry; ``model.checkpoint_info`` says what the
+    file held (its stored dtype: float16/bfloat16 weights are computed in float32).
     """
     entry = _entry(name, catalog)
     path = (
@@ -87,7 +88,8 @@ def load_model(
     )
     with torch.device("meta"):
         model = build(entry.kind, entry.arch)
-    load_checkpoint(model, path, name=entry.name if checkpoint is None else None)
+    local = checkpoint is not None or entry.source.local_path is not None  # the user's file, not the Hub's
+    load_checkpoint(model, path, name=entry.name, local=local)
     target_dtype = resolve_dtype(dtype)
     model = (
         model.to(device=resolve_device(device), dtype=target_dtype)

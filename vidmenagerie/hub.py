@@ -8,6 +8,10 @@ Everything goes through ``huggingface_hub`` and its cache, so ``HF_HOME``, ``HF_
 - A missing file is fetched after one quick question to the Hub (``HEAD``, no retries,
   ``PROBE_TIMEOUT`` seconds unless ``HF_HUB_ETAG_TIMEOUT`` says otherwise): an unreachable Hub
   fails in one line within seconds instead of after huggingface_hub's ~25 s of retries.
+- A fresh download is compared with the SHA-256 the Hub published for it (the LFS blob's
+  name): huggingface_hub 2.4 checks only the size. A mismatch removes the file from the cache
+  and raises a damaged :class:`CheckpointError`; a match is remembered (``verify.py``), so the
+  first load skips its own CRC pass over the same bytes.
 - Failures are ``DownloadError``s whose ``problem`` says what went wrong.
 
 ``huggingface_hub`` is imported on first use, so the catalogue and ``vidm list`` stay light.
@@ -23,7 +27,7 @@ from typing import Any, TypeVar
 
 from .errors import CatalogError, CheckpointError, DownloadError, DownloadProblem
 
-__all__ = ["CheckpointSource", "cached_checkpoint", "fetch_checkpoint"]
+__all__ = ["CheckpointSource", "cached_checkpoint", "check_download", "fetch_checkpoint"]
 
 PROBE_TIMEOUT = 5.0  # seconds the Hub has to answer the first question before a fetch gives up
 
@@ -74,10 +78,11 @@ def fetch_checkpoint(
     and travels with a ``DownloadError`` so the CLI can say what to run.
     """
     if source.local_path is not None:
+        where = str(source.local_path)
         if not source.local_path.exists():
-            raise CheckpointError(f"checkpoint file {source.local_path} does not exist", path=str(source.local_path))
+            raise CheckpointError(f"checkpoint file {where} does not exist", path=where, model=name, local=True)
         if not source.local_path.is_file():
-            raise CheckpointError(f"checkpoint path {source.local_path} is not a file", path=str(source.local_path))
+            raise CheckpointError(f"checkpoint path {where} is not a file", path=where, model=name, local=True)
         return source.local_path
     cached = None if force else cached_checkpoint(source)
     if cached is not None:
@@ -104,7 +109,39 @@ def fetch_checkpoint(
     except Exception as exc:  # every failure becomes one line; the cause stays chained
         message, problem = describe_failure(source, exc)
         raise failed(message, problem) from exc
+    check_download(Path(path), source, name=name)
     return Path(path)
+
+
+def check_download(path: Path, source: CheckpointSource, *, name: str | None = None) -> None:
+    """Compare a downloaded file with the SHA-256 the Hub published; on a mismatch remove it and raise.
+
+    Files the Hub publishes no SHA-256 for (not in LFS) pass unchecked, and so does a blob
+    already checked at this size and mtime (a second snapshot entry for the same bytes).
+    """
+    from . import verify
+
+    expected = verify.hub_sha256(path)
+    if expected is None:
+        return
+    stamp = verify.FileStamp.of(path)
+    if verify.recall(stamp).get("sha256") == expected:
+        return
+    actual = verify.sha256_of(path)
+    if actual == expected:
+        verify.remember(stamp, sha256=actual)
+        return
+    blob = Path(stamp.path)
+    path.unlink(missing_ok=True)  # the snapshot entry first: a dangling one would read as cached
+    blob.unlink(missing_ok=True)
+    verify.forget(blob)
+    raise CheckpointError(
+        f"the download of {source.label} is corrupt (SHA-256 {actual[:12]}..., the Hub published "
+        f"{expected[:12]}...); it was removed from the cache",
+        path=str(path),
+        damaged=True,
+        model=name,
+    )
 
 
 def _probe(repo_id: str, filename: str) -> None:

@@ -95,6 +95,7 @@ def info_cmd(
     use_catalog(catalog)
     entry = default_catalog().get(name)
     row = _row(entry)
+    row["stored_dtype"] = _stored_dtype(row["cached_path"])
     if as_json:
         print_json(row)
         return
@@ -137,6 +138,7 @@ def info_cmd(
             if row["downloaded"]
             else "no (vidm download)",
         ),
+        *_weights_line(row["stored_dtype"]),
         ("paper", entry.paper.cite() if entry.paper else "-"),
     ]
     grid = Table.grid(padding=(0, 2))
@@ -146,6 +148,27 @@ def info_cmd(
         grid.add_row(key, escape(str(value)))
     out.print(Panel(grid, title=escape(entry.name), expand=False))
     print(f"example: {clean(_example(entry))}")  # plain, on one line, so it pastes whole
+
+
+def _stored_dtype(cached_path: str | None) -> str | None:
+    """The dtype a cached checkpoint stores its weights in: remembered from a load, else read lazily (torch)."""
+    if cached_path is None:
+        return None
+    from ..verify import remembered_dtype
+
+    dtype = remembered_dtype(cached_path)
+    if dtype is None:
+        from ..checkpoint import checkpoint_dtype
+
+        dtype = checkpoint_dtype(cached_path)
+    return dtype
+
+
+def _weights_line(dtype: str | None) -> list[tuple[str, str]]:
+    """A row only when the file stores weights in a lower precision than they are computed in."""
+    if dtype is None or dtype == "float32":
+        return []
+    return [("weights", f"stored as {dtype} in the checkpoint; computed in float32 (upcast when loaded)")]
 
 
 def _example(entry: ModelEntry) -> str:
