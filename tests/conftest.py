@@ -27,6 +27,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("TERM", "dumb")
     monkeypatch.delenv("VIDM_CATALOG", raising=False)
     monkeypatch.delenv("VIDM_DEBUG", raising=False)
+    monkeypatch.setenv("VIDM_CACHE_DIR", str(tmp_path / "vidm-cache"))  # checkpoints verified once, per test
     catalog_module.reset_catalog()
     yield
     catalog_module.reset_catalog()

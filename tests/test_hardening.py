@@ -333,3 +333,20 @@ def test_control_characters_never_reach_the_terminal(tiny_catalog: Path, tmp_pat
     assert result.exit_code == 1
     assert "\x1b" not in result.output and "\x07" not in result.output
     assert "a\\x1b]0;pwned\\x07\\x1b[2J.mp4" in result.output and "bad\\x1b[31m.mp4" in result.output
+
+
+# --------------------------------------------------------------------------- 8. stored precision
+
+
+def test_an_fp16_checkpoint_is_said_to_be_upcast(tiny_catalog: Path, folder: Path, tmp_path: Path) -> None:
+    state = torch.load(write_checkpoint(tmp_path / "f32.pth", "mae", seed=5), weights_only=True)
+    half = {k: v.half() if v.is_floating_point() else v for k, v in state["model"].items()}
+    torch.save({"model": half}, tmp_path / "f16.pth")
+    out = tmp_path / "feats.npy"
+    output = _ok("embed", folder / "a.mp4", *EMBED, "--checkpoint", tmp_path / "f16.pth", "--out", out)
+    assert output.count("stores float16 weights; they are upcast to float32") == 1
+    assert json.loads((tmp_path / "feats.run.json").read_text())["checkpoint_dtype"] == "float16"
+    attend = _ok("attend", folder / "a.mp4", "--model", "tiny_vit", *FAST, "--checkpoint", tmp_path / "f16.pth",
+                 "--out", tmp_path / "maps")  # fmt: skip
+    assert "stores float16 weights" in attend
+    assert json.loads((tmp_path / "maps" / "run.json").read_text())["model"]["checkpoint_dtype"] == "float16"
