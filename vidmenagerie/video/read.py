@@ -5,7 +5,7 @@ A clip starting at ``start`` takes the source frames the training loader took (m
 1, T))`` after it, ``L = sampling_rate * T / 30 * fps`` (fps: the video's average rate),
 found by presentation time; pixels follow the model's ``Preprocessing`` (``transform``).
 Several clips of one input are decoded in one in-order pass; only the chosen frames are
-converted.
+converted. Windows starting in the same frame are one clip (``Windows.window_starts``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from vidmenagerie.errors import VideoError
 from vidmenagerie.preprocess import Preprocessing
 from vidmenagerie.video.clip import Clip, ClipInfo
 from vidmenagerie.video.decode import Picked
-from vidmenagerie.video.sampling import ClipSampling, Windows, to_fraction
+from vidmenagerie.video.sampling import ClipSampling, Windows, WindowStarts, to_fraction
 from vidmenagerie.video.sources import DEFAULT_FOLDER_FPS, FrameSource, open_source
 from vidmenagerie.video.transform import Crops, FramePixels, Shown, check_crops
 
@@ -66,7 +66,8 @@ def read_clips(
     ('center', 'start', 'random[:N]' seeded by ``seed``, 'uniform:N', 'sliding[:STRIDE]');
     ``crops`` 1 (centre) or 3 (both ends and centre of the long side, mae_st's multi-view test:
     short side scaled to the crop size). Clips come window by window, crops within a window;
-    each says its window and crop index. A still gives one window whatever the spec."""
+    each says its window and crop index. A still gives one window whatever the spec; windows
+    that would start in the same frame are taken once (``ClipInfo.note`` says so)."""
     preprocessing = resolve(preprocessing, num_frames, img_size, sampling_rate)
     where = Windows.parse(windows, seed=seed)
     return _read(path, where, preprocessing, check_crops(crops), threads, folder_fps)
@@ -118,8 +119,9 @@ def iter_clip_chunks(
 ) -> Iterator[list[Clip]]:
     """``read_clips`` in pieces of at most ``max_windows`` windows (each with its crops), in order.
 
-    The input is opened and probed once; each piece is decoded when asked for, so memory stays
-    bounded however long the video (a sliding pass over hours of video holds one piece).
+    The input is opened and probed once; window starts are computed and each piece decoded
+    when asked for, so memory stays bounded however long the video and however many windows
+    (a sliding pass over hours of video holds one piece).
     """
     if max_windows < 1:
         raise ValueError(f"max_windows must be >= 1, got {max_windows}")
@@ -154,29 +156,31 @@ def _read_pieces(
     sampling = sampling_of(preprocessing)
     with open_source(path, FramePixels(preprocessing, crops), threads=threads, folder_fps=folder_fps) as source:
         starts = _starts(path, where, source, sampling)
+        note = "; ".join(text for text in (source.note, starts.note) if text)
         size = max_windows or len(starts)
         for first in range(0, len(starts), size):
-            piece = starts[first : first + size]
+            piece = starts[first : first + size]  # computed now: only this piece's starts are held
             instants = sorted({t for s in piece for t in sampling.times(s, source.fps)})
             by_instant = dict(zip(instants, source.pick(instants)))
-            yield _assemble(path, piece, by_instant, source, sampling, first_window=first)
+            yield _assemble(path, piece, by_instant, source, sampling, first_window=first, note=note)
 
 
 def _starts(
     path: str | Path, where: Windows | Sequence[Fraction], source: FrameSource, sampling: ClipSampling
-) -> list[Fraction]:
-    """Clip start times: from the window spec, or the explicit ones (which must be in the input)."""
+) -> WindowStarts:
+    """Clip start times: from the window spec (one per start frame), or the explicit ones (which
+    must be in the input)."""
     if source.kind == "image":
-        return [Fraction(0)]  # every window of a still is the same clip
+        return WindowStarts.of([Fraction(0)])  # every window of a still is the same clip
     duration = source.duration
     if isinstance(where, Windows):
-        return where.starts(duration, sampling.span)
+        return where.window_starts(duration, sampling.span, source.fps)
     for start in where:
         if start >= duration:
             raise VideoError(
                 f"{path}: start {float(start):.3f} s is past the end of the video ({float(duration):.3f} s)"
             )
-    return list(where)
+    return WindowStarts.of(list(where))
 
 
 def _assemble(
@@ -187,8 +191,10 @@ def _assemble(
     sampling: ClipSampling,
     *,
     first_window: int = 0,
+    note: str = "",
 ) -> list[Clip]:
-    """One Clip per window and crop, from the picked frames (windows numbered from ``first_window``)."""
+    """One Clip per window and crop, from the picked frames (windows numbered from ``first_window``;
+    ``note``: what is worth saying about the input and its windows)."""
     first = next(iter(by_instant.values())).value
     clips = []
     for window, start in enumerate(starts, start=first_window):
@@ -201,7 +207,7 @@ def _assemble(
             rotation=first.rotation,
             repeated_frames=sum(p.past_end for p in picks),
             kind=source.kind,
-            note=source.note,
+            note=note,
         )
         times = tuple(float(source.seconds(p.pts)) for p in picks)
         if source.kind == "image":  # one picture in every frame: a view, not T copies (9.6 MB at 224 px)

@@ -34,12 +34,11 @@ def clip_spec(clips: str, stride: float | None = None) -> str:
             raise InvalidSetting("stride", "only applies to --clips sliding")
         if not (stride > 0 and math.isfinite(stride)):
             raise InvalidSetting("stride", f"must be a positive number of seconds, got {stride}")
-        windows = replace(windows, stride=stride)
-    if windows.kind == "uniform":
-        return f"uniform:{windows.count}"
-    if windows.kind == "sliding":
-        return "sliding" if windows.stride is None else f"sliding:{windows.stride:g}"
-    return windows.kind
+        try:  # Windows refuses the rest no video could use (finer than a microsecond)
+            windows = replace(windows, stride=stride)
+        except ValueError as exc:
+            raise InvalidSetting("stride", str(exc)) from None
+    return windows.spec
 
 
 @dataclass(frozen=True)
