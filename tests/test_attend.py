@@ -175,7 +175,10 @@ def test_attend_writes_grids_raw_maps_and_run_json(tiny_catalog: Path, clips: Pa
     result = invoke(*args, "--out", out, "--batch-size", "3")
     assert result.exit_code == 1, result.output  # the broken file fails, the others finish
     assert "broken.mp4" in result.output and "2 of 3 inputs done, 1 failed" in result.output
-    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.png")) == ["a/clip.attend.png", "b/clip.attend.png"]
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.png")) == [
+        "a/clip.attend.png",
+        "b/clip.attend.png",
+    ]
     record = json.loads((out / "run.json").read_text())
     assert record["command"] == "attend" and record["settings"]["heads"] == "mean"
     assert record["model"]["checkpoint"].endswith("me/tiny-models/mae.pth")

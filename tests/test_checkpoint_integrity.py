@@ -268,7 +268,7 @@ def test_a_damaged_local_catalogue_file_is_not_sent_to_the_hub(tiny_catalog: Pat
         vm.load_model("tiny_local", device="cpu")
     assert info.value.local and info.value.model == "tiny_local"
     message = format_error(info.value)[0]
-    assert message.endswith(f"; the file at {local} is damaged: copy or export it again")
+    assert message.endswith("; replace the file with a good copy (downloading cannot repair a local file)")
     assert "vidm download" not in message
 
 
@@ -281,7 +281,7 @@ def test_cli_checkpoint_option_with_a_text_file(tiny_catalog: Path, tmp_path: Pa
 
     assert result.exit_code == 1
     errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
-    advice = f"the file at {notes} is damaged: copy or export it again"
+    advice = "replace the file with a good copy (downloading cannot repair a local file)"
     assert errors == [f"Error: {notes}: not a PyTorch checkpoint (a text file?); {advice}"]
 
 

@@ -204,7 +204,7 @@ def test_other_inputs_into_the_same_output_are_refused(tiny_catalog: Path, folde
     _ok("embed", folder, *EMBED, "--out", out)
     result = invoke("embed", other, *EMBED, "--out", out)
     line = _one_error_line(result.output)
-    assert result.exit_code == 2 and "holds a run over other inputs: 2 of its 2 inputs" in line
+    assert result.exit_code == 2 and "holds a run over other inputs: 2 of its 2 inputs are not in" in line
     assert np.load(out).shape == (2, 64)  # untouched
     _ok("embed", other, *EMBED, "--out", out, "--no-resume")
     assert [Path(r["video"]).name for r in _csv(tmp_path / "feats.videos.csv")] == ["c.mp4"]

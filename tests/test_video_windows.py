@@ -39,9 +39,17 @@ def test_specs_parse(spec: str, expected: Windows) -> None:
     assert Windows.parse(spec, seed=7) == expected
 
 
-@pytest.mark.parametrize("spec", ["middle", "uniform", "uniform:0", "uniform:x", "sliding:-1", "center:2", ""])
+@pytest.mark.parametrize("spec", ["middle", "uniform", "uniform:x", "center:2", ""])
 def test_bad_specs_say_what_is_allowed(spec: str) -> None:
     with pytest.raises(ValueError, match="center, start, random"):
+        Windows.parse(spec)
+
+
+@pytest.mark.parametrize(
+    ("spec", "limit"), [("uniform:0", "must be >= 1, got 0"), ("sliding:-1", "must be > 0 seconds, got -1")]
+)
+def test_numbers_out_of_range_say_their_limit(spec: str, limit: str) -> None:
+    with pytest.raises(ValueError, match=f"^{spec}: .*{limit}"):
         Windows.parse(spec)
 
 

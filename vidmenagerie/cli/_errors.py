@@ -48,7 +48,8 @@ def _download(exc: DownloadError) -> str:
 
 def _checkpoint(exc: CheckpointError) -> str:
     if exc.damaged and exc.local:  # the user's own file: downloading cannot repair it
-        return f"{exc}; the file at {exc.path} is damaged: copy or export it again"
+        where = "" if exc.path and exc.path in str(exc) else f" at {exc.path}"
+        return f"{exc}; replace the file{where} with a good copy (downloading cannot repair a local file)"
     if exc.damaged and exc.model:
         return f"{exc}; fetch it again with `vidm download {exc.model} --force`"
     return str(exc)

@@ -175,19 +175,18 @@ class Windows:
         if isinstance(spec, Windows):
             return spec
         kind, _, arg = spec.strip().lower().partition(":")
-        try:
-            if kind in ("center", "centre") and not arg:
-                return cls("center")
-            if kind == "start" and not arg:
-                return cls("start")
-            if kind == "random":
-                return cls("random", count=int(arg) if arg else 1, seed=seed)
-            if kind == "uniform" and arg:
-                return cls("uniform", count=int(arg))
-            if kind == "sliding":
-                return cls("sliding", stride=float(arg) if arg else None)
+        try:  # a malformed number is a bad spec; a number out of range says its limit
+            count = int(arg) if kind in ("random", "uniform") and arg else 1
+            stride = float(arg) if kind == "sliding" and arg else None
         except ValueError as err:
             raise ValueError(f"bad window spec {spec!r} ({err}): use {_SPEC_HELP}") from None
+        if kind in ("center", "centre", "start") and not arg:
+            return cls("center" if kind == "centre" else kind)  # type: ignore[arg-type]
+        if kind == "random" or (kind == "uniform" and arg) or kind == "sliding":
+            try:
+                return cls(kind, count=count, stride=stride, seed=seed if kind == "random" else 0)  # type: ignore[arg-type]
+            except ValueError as err:
+                raise ValueError(f"{spec}: {err}") from None
         raise ValueError(f"bad window spec {spec!r}: use {_SPEC_HELP}")
 
     @property

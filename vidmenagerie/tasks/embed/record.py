@@ -70,9 +70,13 @@ def check_resumable(
     dropped = None if earlier is None else [v for v in earlier if os.path.abspath(v) not in now]
     if dropped == []:
         return
-    what = f"{len(dropped)} of its {len(earlier or [])} inputs, e.g. {dropped[0]}," if dropped else "other inputs"
+    what = (
+        f"{len(dropped)} of its {len(earlier or [])} inputs are not in this run's list (e.g. {dropped[0]})"
+        if dropped
+        else "the input list differs"
+    )
     raise OutputError(
-        f"{where} holds a run over other inputs: {what} not in this run's list",
+        f"{where} holds a run over other inputs: {what}",
         path=str(where),
         problem="other-inputs",
     )
