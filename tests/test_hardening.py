@@ -350,3 +350,17 @@ def test_an_fp16_checkpoint_is_said_to_be_upcast(tiny_catalog: Path, folder: Pat
                  "--out", tmp_path / "maps")  # fmt: skip
     assert "stores float16 weights" in attend
     assert json.loads((tmp_path / "maps" / "run.json").read_text())["model"]["checkpoint_dtype"] == "float16"
+
+
+def test_catalogue_text_is_shown_escaped(tmp_path: Path) -> None:
+    write_checkpoint(tmp_path / "m.pth", "mae")
+    catalog = tmp_path / "c.toml"
+    catalog.write_text(
+        '[models.odd]\nkind = "vit"\ncheckpoint = "m.pth"\nimg_size = 56\nnum_frames = 4\nembed_dim = 64\n'
+        'depth = 2\nnum_heads = 4\ndescription = "nice \\u001b]0;pwned\\u0007 model \\u001b[2J"\n'
+    )
+    for args in (("info", "odd"), ("list", "odd*"), ("list", "odd*", "--json")):
+        result = invoke(*args, "--catalog", catalog)
+        assert result.exit_code == 0, result.output
+        assert "\x1b" not in result.output and "\x07" not in result.output
+    assert "nice \\x1b]0;pwned\\x07 model" in invoke("info", "odd", "--catalog", catalog).output

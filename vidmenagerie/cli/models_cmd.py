@@ -145,7 +145,7 @@ def info_cmd(
     grid.add_column(justify="right", style="bold", no_wrap=True)
     grid.add_column(overflow="fold")  # long values wrap inside the panel instead of being cut off
     for key, value in lines:
-        grid.add_row(key, escape(str(value)))
+        grid.add_row(key, escape(clean(str(value))))
     out.print(Panel(grid, title=escape(entry.name), expand=False))
     print(f"example: {clean(_example(entry))}")  # plain, on one line, so it pastes whole
 
