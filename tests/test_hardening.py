@@ -364,3 +364,15 @@ def test_catalogue_text_is_shown_escaped(tmp_path: Path) -> None:
         assert result.exit_code == 0, result.output
         assert "\x1b" not in result.output and "\x07" not in result.output
     assert "nice \\x1b]0;pwned\\x07 model" in invoke("info", "odd", "--catalog", catalog).output
+
+
+def test_a_folder_where_an_output_file_goes_is_refused_up_front(
+    tiny_catalog: Path, folder: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "feats.run.json").mkdir()
+    result = invoke("embed", folder, *EMBED, "--out", tmp_path / "feats.npy")
+    line = _one_error_line(result.output)
+    assert result.exit_code == 2 and "feats.run.json is a folder where a file must go" in line
+    (tmp_path / "maps" / "run.json").mkdir(parents=True)
+    result = invoke("attend", folder, "--model", "tiny_vit", *FAST, "--out", tmp_path / "maps")
+    assert result.exit_code == 2 and "run.json is a folder where a file must go" in _one_error_line(result.output)

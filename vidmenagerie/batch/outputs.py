@@ -97,12 +97,12 @@ def check_writable(folder: Path) -> None:
         raise InvalidSetting("out", f"{folder}: cannot write in {probe} (permission denied)")
 
 
-def refuse_inputs(targets: Iterable[Path], inputs: Iterable[str | Path]) -> None:
-    """Refuse to write any file that is (or is inside a frame folder that is) one of the inputs."""
+def check_targets(targets: Iterable[Path], inputs: Iterable[str | Path]) -> None:
+    """Refuse to write any file that is a folder, or is (or is inside a frame folder that is) one of the inputs."""
     real = {Path(os.path.realpath(i)) for i in inputs}
-    if not real:
-        return
     for target in targets:
+        if target.is_dir():
+            raise InvalidSetting("out", f"{target} is a folder where a file must go: remove it or choose another --out")
         where = Path(os.path.realpath(target))
         hit = next((p for p in (where, *where.parents) if p in real), None)
         if hit is not None:

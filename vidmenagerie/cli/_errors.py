@@ -115,5 +115,6 @@ def report(exc: BaseException) -> int:
     if os.environ.get(DEBUG_ENV):
         traceback.print_exception(exc)
     first = message.strip().splitlines()[0] if message.strip() else type(exc).__name__
-    print(f"Error: {clean(first)}", file=sys.stderr)
+    prefix = "" if isinstance(exc, Interrupted) else "Error: "  # the user's own Ctrl-C is not an error
+    print(f"{prefix}{clean(first)}", file=sys.stderr)
     return code

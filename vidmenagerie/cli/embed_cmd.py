@@ -172,6 +172,7 @@ def embed_cmd(
     layout = OutputLayout(target, per_video, part)
     Runtime.resolve(device, settings.dtype)
     inputs = resolve_inputs(videos, None, 0, frame_folders)
+    layout.check([str(v) for v in inputs])
     check_output(layout, settings, resume=resume, inputs=[str(v) for v in inputs])  # all checked: nothing fetched
     mine = part.select(inputs) if part else inputs
     if part is not None:

@@ -17,10 +17,10 @@ import torch
 
 from ..batch.clips import LoadedClip, clip_output_name
 from ..batch.driver import NON_FINITE, Failures, Hooks, run_batches
-from ..batch.outputs import check_writable, output_stems, refuse_inputs, versions
+from ..batch.outputs import check_targets, check_writable, output_stems, versions
 from ..batch.settings import BatchSettings, PictureSettings
 from ..catalog import ModelEntry
-from ..errors import OutputError
+from ..errors import InvalidSetting, OutputError
 from ..preprocess import Preprocessing
 from ..render import write_animation
 from ..runtime import Runtime, stored_dtype, upcast_note
@@ -136,7 +136,7 @@ def check_outputs(out_dir: Path, videos: Sequence[Path], command: str) -> None:
     for video in videos:
         base = output_base(out_dir, stems[video], command)
         targets += [base.with_name(base.name + suffix) for suffix in OUTPUT_SUFFIXES]
-    refuse_inputs(targets, videos)
+    check_targets(targets, videos)
 
 
 class PerClipTask(Generic[S, C, M]):
@@ -173,8 +173,8 @@ class PerClipTask(Generic[S, C, M]):
                 continue
             base = self.output_base(item)
             try:
-                refuse_inputs([base.with_name(base.name + suffix) for suffix in OUTPUT_SUFFIXES], self._inputs)
-            except OutputError as exc:
+                check_targets([base.with_name(base.name + suffix) for suffix in OUTPUT_SUFFIXES], self._inputs)
+            except (OutputError, InvalidSetting) as exc:
                 failures.append((item.video, str(exc)))
                 continue
             placed.append((i, item, base))

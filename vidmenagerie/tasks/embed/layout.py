@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...batch.outputs import check_writable, refuse_inputs
+from ...batch.outputs import check_targets, check_writable
 from ...errors import InvalidSetting
 from .shards import Shard
 
@@ -128,4 +128,4 @@ class OutputLayout:
         targets = [*self.all_files(), self.lock]
         for stem in (stems or {}).values():
             targets += [self.video_features(stem), self.video_logits(stem)]
-        refuse_inputs(targets, inputs)
+        check_targets(targets, inputs)

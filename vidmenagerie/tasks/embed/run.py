@@ -201,9 +201,9 @@ def embed_videos(
     layout = OutputLayout(Path(out), per_video, shard)
     runtime = Runtime.resolve(device, settings.dtype)
     every = [str(v) for v in videos]
-    check_output(layout, settings, resume=resume, inputs=every)
     stems = {str(v): s for v, s in output_stems([Path(v) for v in every]).items()} if per_video else None
     layout.check(every, stems)
+    check_output(layout, settings, resume=resume, inputs=every)
     with OutputLock(layout.lock, layout.out) as lock:
         if lock.took_over is not None:
             hooks.say(f"took over the lock of a run that is gone ({lock.took_over.describe()})")
