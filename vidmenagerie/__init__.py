@@ -33,6 +33,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "factory": ("create_model", "load_model"),
     "hub": ("CheckpointSource", "cached_checkpoint", "fetch_checkpoint"),
     "labels": ("load_labels",),
+    "labelled": ("LabelledSet", "read_labelled"),
     "models.config": ("Architecture",),
     "models.video_vit": ("MaskedAutoencoder", "VideoEncoder", "VisionTransformer"),
     "ops.attention": ("attention", "attention_rollout", "threshold_mask"),
@@ -44,6 +45,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "tasks.attend": ("AttendSettings", "run_attention"),
     "tasks.complete": ("CompletionSettings", "run_completion"),
     "tasks.embed": ("EmbedSettings", "embed_videos", "load_features", "merge_shards"),
+    "tasks.evaluate": ("classify_videos", "evaluate", "evaluate_videos"),
     "video": (
         "Clip",
         "ClipChunks",
@@ -87,6 +89,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
     )
     from .factory import create_model, load_model
     from .hub import CheckpointSource, cached_checkpoint, fetch_checkpoint
+    from .labelled import LabelledSet, read_labelled
     from .labels import load_labels
     from .models.config import Architecture
     from .models.video_vit import MaskedAutoencoder, VideoEncoder, VisionTransformer
@@ -99,6 +102,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
     from .tasks.attend import AttendSettings, run_attention
     from .tasks.complete import CompletionSettings, run_completion
     from .tasks.embed import EmbedSettings, embed_videos, load_features, merge_shards
+    from .tasks.evaluate import classify_videos, evaluate, evaluate_videos
     from .video import (
         Clip,
         ClipChunks,

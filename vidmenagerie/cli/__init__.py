@@ -13,6 +13,7 @@ from .attend_cmd import attend_cmd
 from .complete_cmd import complete_cmd
 from .download_cmd import download_cmd
 from .embed_cmd import embed_cmd
+from .evaluate_cmd import classify_cmd, evaluate_cmd
 from .models_cmd import info_cmd, list_models_cmd
 
 app = typer.Typer(
@@ -27,6 +28,8 @@ app.command("list")(list_models_cmd)
 app.command("info")(info_cmd)
 app.command("download")(download_cmd)
 app.command("embed")(embed_cmd)
+app.command("evaluate")(evaluate_cmd)
+app.command("classify")(classify_cmd)
 app.command("complete")(complete_cmd)
 app.command("attend")(attend_cmd)
 

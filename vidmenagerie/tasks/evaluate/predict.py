@@ -1,0 +1,97 @@
+"""Per-input class probabilities from an embedding output's logits: the views of an input
+combined as the mean of their softmax probabilities (mae_st / SlowFast multi-view testing).
+
+Inputs are read one at a time from the memory-mapped logits, so memory does not grow with
+the number of inputs or views.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ...catalog import ModelEntry
+from ...errors import InvalidSetting
+from ...labels import load_labels
+from ...scoring.metrics import ranked
+from ...scoring.views import parse_views, softmax
+from ..embed import EmbedSettings, FeatureOutput
+
+VIEWS_FILE = "views.npy"  # the embedding output (features, logits, manifests) inside an evaluate/classify folder
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """Each finished input's probabilities ``[inputs, classes]``, its views, and the inputs that failed."""
+
+    videos: list[str]
+    probs: np.ndarray
+    views: list[int]
+    failed: list[tuple[str, str]]
+    pending: list[str]
+    ranked_views: list[np.ndarray]  # per input: the k best classes of each of its views [views, k], best first
+
+
+def view_settings(
+    entry: ModelEntry,
+    views: str,
+    *,
+    checkpoint: str | Path | None = None,
+    sampling_rate: int | None = None,
+    folder_fps: float = 30.0,
+    dtype: str = "float32",
+) -> EmbedSettings:
+    """The embedding settings that give ``views`` (``CLIPSxCROPS``) of every input, with logits.
+
+    ``1x1`` is the centre clip's centre crop; ``Nx1`` N evenly spread clips (mae_st's
+    ``num_ensemble_views``); ``Nx3`` adds the three-crop test (short side scaled to the crop size).
+    """
+    if entry.num_classes is None or entry.kind != "vit":
+        raise InvalidSetting("model", f"{entry.name} has no classification head: use a finetuned vit model")
+    try:
+        clips, crops = parse_views(views)
+    except ValueError as exc:
+        raise InvalidSetting("views", str(exc).removeprefix("--views ")) from None
+    return EmbedSettings.for_model(
+        entry,
+        checkpoint=checkpoint,
+        clips="center" if clips == 1 else f"uniform:{clips}",
+        crops=crops,
+        sampling_rate=sampling_rate,
+        folder_fps=folder_fps,
+        logits=True,
+        dtype=dtype,
+    )
+
+
+def class_names(entry: ModelEntry) -> tuple[str, ...]:
+    """The model's class names in head order (its label set, else the indices as names)."""
+    assert entry.num_classes is not None
+    if entry.labels:
+        return load_labels(entry.labels, num_classes=entry.num_classes)
+    return tuple(str(i) for i in range(entry.num_classes))
+
+
+def predictions(output: FeatureOutput, k: int = 5) -> Predictions:
+    """Combine each finished input's views (rows of the logits) into its probabilities, in input order."""
+    logits = output.logits
+    if logits is None:
+        raise InvalidSetting("out", f"{output.layout.out} holds no logits")
+    ok = [s for s in output.videos if s.status == "ok"]
+    probs = np.zeros((len(ok), logits.shape[1]), dtype=np.float64)
+    best: list[np.ndarray] = []
+    for i, status in enumerate(ok):
+        first = status.first_row or 0
+        rows = np.asarray(logits[first : first + status.rows])
+        probs[i] = softmax(rows).mean(axis=0)
+        best.append(ranked(rows, min(k, rows.shape[1])))
+    return Predictions(
+        videos=[s.video for s in ok],
+        probs=probs,
+        views=[s.rows for s in ok],
+        failed=[(s.video, s.reason) for s in output.videos if s.status == "failed"],
+        pending=[s.video for s in output.videos if s.status == "pending"],
+        ranked_views=best,
+    )
