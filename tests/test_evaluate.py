@@ -188,3 +188,24 @@ def test_a_model_without_a_head_is_refused(coloured: Path, tmp_path: Path) -> No
     (tmp_path / "x.toml").write_text(toml_entry("plain", "vit", checkpoint=str(tmp_path / "none.pth")))
     result = invoke("evaluate", coloured, "--model", "plain", "--catalog", tmp_path / "x.toml")
     assert result.exit_code == 2 and "has no classification head" in result.output
+
+
+def test_ssv2_json_and_kinetics_csv_with_a_video_folder(coloured: Path, tmp_path: Path) -> None:
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    entries, rows = [], ["label,youtube_id,time_start,time_end,split"]
+    for i, path in enumerate(sorted(coloured.rglob("*.mp4"))):
+        (flat / f"{1000 + i}.mp4").write_bytes(path.read_bytes())
+        (flat / f"yt{i}_000002_000012.mp4").write_bytes(path.read_bytes())
+        entries.append({"id": str(1000 + i), "label": path.parent.name, "template": f"[{path.parent.name}]"})
+        rows.append(f"{path.parent.name.upper()},yt{i},2,12,val")
+    (tmp_path / "validation.json").write_text(json.dumps(entries))
+    (tmp_path / "k.csv").write_text("\n".join(rows) + "\n")
+    ssv2 = _evaluate(
+        tmp_path / "validation.json", "--videos", flat, "--model", "tiny_rgb", *FAST, "--out", tmp_path / "s"
+    )
+    kinetics = _evaluate(tmp_path / "k.csv", "--videos", flat, "--model", "tiny_rgb", *FAST, "--out", tmp_path / "k")
+    for record in (ssv2, kinetics):
+        assert record["scores"]["acc1_video"]["value"] == 1.0 and record["scores"]["videos"] == 12
+    result = invoke("evaluate", tmp_path / "validation.json", "--model", "tiny_rgb")
+    assert result.exit_code == 2 and "--videos" in result.output

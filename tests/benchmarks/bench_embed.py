@@ -15,7 +15,9 @@ randomly initialised ViT-H/14 on the CPU, timing in one run:
 - ``decode only``: the same decoding without the model (in ``--workers`` processes, and in
   process), i.e. the rate decoding alone could feed;
 - ``model only``: forward passes on ready tensors, the ceiling any pipeline can reach;
-- with ``--bf16``, ``vidm embed --dtype bfloat16`` as well (CPU autocast).
+- with ``--bf16``, ``vidm embed --dtype bfloat16`` as well (CPU autocast);
+- with ``--evaluate``, a 174-class head on the model: ``vidm embed --logits`` against ``vidm
+  evaluate`` (the same pipeline plus combining views and scoring), which must stay within 5%.
 """
 
 from __future__ import annotations
@@ -97,6 +99,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=1, help="repeat the model runs in rotating order; medians")
     parser.add_argument("--bf16", action="store_true", help="also time vidm embed with --dtype bfloat16")
+    parser.add_argument("--evaluate", action="store_true", help="only: vidm evaluate against vidm embed --logits")
     parser.add_argument("--depth", type=int, default=32, help="blocks (32 = ViT-H/14; fewer shows a decode-bound case)")
     parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "vidm-bench-embed")
     args = parser.parse_args()
@@ -111,6 +114,9 @@ def main() -> None:
     print(f"ViT-H/14 with {args.depth} blocks (random weights), {torch.get_num_threads()} CPU threads; {n} clips "
           f"({args.videos} videos x {args.clips}); batch {args.batch_size}, {args.workers} workers")  # fmt: skip
     model_only(model, 1, 1)  # warm-up: first-call allocations are nobody's cost
+    if args.evaluate:
+        evaluate_against_embed(videos, windows, args)
+        return
     timed("decode only (in process)", lambda: decode_only(videos, windows, args.batch_size, 0))
     timed(f"decode only ({args.workers} workers)", lambda: decode_only(videos, windows, args.batch_size, args.workers))
     loop_out = args.dir / "loop"
@@ -151,6 +157,42 @@ def main() -> None:
         atol=1e-4,
     )
     print(f"same features as the loop (atol 1e-4): {same}")
+
+
+def evaluate_against_embed(videos: list[Path], windows: str, args: argparse.Namespace) -> None:
+    """``vidm evaluate`` (embed with logits + scoring) against ``vidm embed --logits``, rounds rotated."""
+    from vidmenagerie.labelled import LabelledSample, LabelledSet
+    from vidmenagerie.labels import load_labels
+    from vidmenagerie.tasks.evaluate import evaluate_videos, view_settings
+
+    entry = vm.get_model_entry("vit_s_ssv2-50shot")  # 174-class head, ssv2 labels, 224 px recipe
+    torch.manual_seed(0)
+    model = vm.create_model("vit", depth=args.depth, num_classes=174).eval()
+    labelled = LabelledSet(
+        args.dir, tuple(LabelledSample(v, i, "bench") for i, v in enumerate(videos)), (),
+        load_labels("ssv2"), "indices", "bench",
+    )  # fmt: skip
+    settings = view_settings(entry, f"{args.clips}x1", sampling_rate=SAMPLING_RATE)
+    common = {"model": model, "resume": False, "batch_size": args.batch_size, "workers": args.workers, "device": "cpu"}
+
+    def embed_logits() -> int:
+        run = embed_videos(videos, args.dir / "logits.npy", settings, **common)  # type: ignore[arg-type]
+        return run.clips
+
+    def evaluate() -> int:
+        run = evaluate_videos(labelled, args.dir / "eval", settings, **common)  # type: ignore[arg-type]
+        assert run.scores is not None
+        return int(run.scores.clips or 0)
+
+    rates: dict[str, list[float]] = {"vidm embed --logits": [], "vidm evaluate": []}
+    runs = {"vidm embed --logits": embed_logits, "vidm evaluate": evaluate}
+    for r in range(args.rounds):
+        order = list(runs) if r % 2 == 0 else list(runs)[::-1]
+        for label in order:
+            rates[label].append(timed(label, runs[label]))
+    ratio = [e / b for e, b in zip(rates["vidm evaluate"], rates["vidm embed --logits"])]
+    print(f"\nvidm evaluate / vidm embed --logits: {statistics.median(ratio):.3f} (per-round median of "
+          f"{args.rounds}; target >= 0.95)")  # fmt: skip
 
 
 if __name__ == "__main__":
