@@ -17,13 +17,15 @@ from torch.utils.data import DataLoader
 
 from ..preprocess import Preprocessing
 from ..video import Clip, ClipChunks, ClipFailure, collate
+from ..video.augment import SeedProtocol
 from ..video.sources import DEFAULT_FOLDER_FPS
 
 
 @dataclass(frozen=True)
 class ClipPlan:
     """Which clips to take from each input (window spec as in ``read_clips``; ``sampling_rate``
-    None: the model's; ``folder_fps``: the frame rate of frame folders)."""
+    None: the model's; ``folder_fps``: the frame rate of frame folders; ``protocol``: the seed
+    scripts' one randomly scaled, cropped and flipped clip per input instead of windows and crops)."""
 
     windows: str = "center"
     sampling_rate: int | None = None
@@ -31,6 +33,7 @@ class ClipPlan:
     seed: int = 0
     max_windows: int = 16  # windows of one video held at a time (each piece after the first costs one seek)
     folder_fps: float = DEFAULT_FOLDER_FPS
+    protocol: SeedProtocol | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ def clip_loader(videos: Sequence[Path], preprocessing: Preprocessing, plan: Clip
         preprocessing=preprocessing,
         max_windows=plan.max_windows,
         folder_fps=plan.folder_fps,
+        protocol=plan.protocol,
     )
     workers = max(0, min(workers, len(videos)))
     return DataLoader(

@@ -37,6 +37,7 @@ EVAL_EXAMPLES = (
     "vidm evaluate kinetics700_val.csv --videos k700/val/ --model vit_hvm1_kinetics-50shot",
     "vidm evaluate imagenet/val --model vit_hvm1_imagenet-2pt",
     "vidm evaluate ssv2_val/ --model vit_s_ssv2-50shot --out eval/ --shard 0/4   (then: --merge)",
+    "vidm evaluate kinetics700_val.csv --videos k700/val/ --model vit_hvm1_kinetics-50shot --protocol seed",
 )
 CLASSIFY_EXAMPLES = (
     "vidm classify clip.mp4 --model vit_s_ssv2-50shot",
@@ -51,7 +52,14 @@ per video and per clip with 95% Wilson intervals, mean per-class accuracy, loss,
 eval.predictions.csv (per input: truth and the top 5 with probabilities), eval.per_class.csv,
 eval.confusion.png, and views.npy with its manifests (the logits of every view: a rerun
 resumes, --shard/--merge scale out as in vidm embed). Views are combined as the mean of their
-softmax probabilities. Missing or unreadable inputs are listed and not scored."""
+softmax probabilities. Missing or unreadable inputs are listed and not scored.
+
+--protocol seed reproduces the seed scripts' val mode (hvm-1 test_video_recognition.py): one
+random clip per input, frames at short side 256, a random short side in [256, 320] (448 for the
+448-pixel models), a random crop and a horizontal flip with probability 0.5. Each input draws
+from (--seed, its path as given), so reruns, worker counts and shards agree exactly. The seed
+script ran under fp16 autocast, so on a CUDA GPU --dtype defaults to float16; on a CPU it stays
+float32 (no fp16 autocast there), and numbers can differ slightly from the script's."""
 
 Opt = typer.Option
 SourceArg = Annotated[Path, typer.Argument(help="Labelled inputs: class folders, a .csv or an SSv2 .json.")]
@@ -81,6 +89,21 @@ CheckpointOpt = Annotated[
     Opt("--checkpoint", help="Use this local checkpoint file instead of the Hub.", dir_okay=False),
 ]
 TopKOpt = Annotated[int, Opt("--top-k", min=1, help="Labels shown and saved per input.")]
+ProtocolOpt = Annotated[
+    str,
+    Opt("--protocol", help="standard: the --views test; seed: the seed scripts' val mode (one random clip, "
+        "scale, crop and flip per input, seeded)."),
+]  # fmt: skip
+EvalSeedOpt = Annotated[
+    Optional[int],  # noqa: UP045
+    Opt("--seed", help="Seed of --protocol seed [default: 0]; each input draws from (seed, its path).",
+        show_default=False),
+]  # fmt: skip
+EvalDtypeOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    Opt("--dtype", help="Compute precision: float32, bfloat16 or float16 (autocast; weights stay float32) "
+        "[default: float32; float16 with --protocol seed on a CUDA GPU].", show_default=False),
+]  # fmt: skip
 
 
 def evaluate_cmd(
@@ -88,12 +111,14 @@ def evaluate_cmd(
     model: ModelOpt = "vit_s_ssv2-50shot",
     videos: VideosOpt = None,
     views: ViewsOpt = "1x1",
+    protocol: ProtocolOpt = "standard",
+    seed: EvalSeedOpt = None,
     out_path: OutOpt = None,
     sampling_rate: SamplingRateOpt = None,
     frame_folders: FrameFoldersOpt = "auto",
     fps: FpsOpt = 30.0,
     device: DeviceOpt = "auto",
-    dtype: DtypeOpt = "float32",
+    dtype: EvalDtypeOpt = None,
     batch_size: BatchSizeOpt = 8,
     workers: WorkersOpt = 2,
     shard: ShardOpt = None,
@@ -107,13 +132,17 @@ def evaluate_cmd(
     from ..runtime import Runtime
     from ..tasks.embed import Shard, shard_from_env
     from ..tasks.evaluate import class_names, evaluate_videos, merge_evaluation, view_settings
+    from ..tasks.evaluate.predict import protocol_dtype
     from ..video.find import check_frame_folders
 
     use_catalog(catalog)
     entry = default_catalog().get(model)
+    if seed is not None and protocol != "seed":
+        raise InvalidSetting("seed", "only applies to --protocol seed")
     settings = view_settings(
-        entry, views, checkpoint=checkpoint, sampling_rate=sampling_rate, folder_fps=fps, dtype=dtype
-    )
+        entry, views, checkpoint=checkpoint, sampling_rate=sampling_rate, folder_fps=fps,
+        dtype=protocol_dtype(protocol, dtype, device), protocol=protocol, seed=seed or 0,
+    )  # fmt: skip
     Runtime.resolve(device, settings.dtype)
     folder = out_path or Path("vidm-out/eval")
     mode = check_frame_folders(frame_folders)
@@ -131,7 +160,8 @@ def evaluate_cmd(
     if not labelled.samples:
         raise InvalidSetting("source", f"{source}: no input to evaluate ({len(labelled.missing)} missing)")
     mine = part.select(labelled.samples) if part else labelled.samples
-    with video_progress(len(mine), f"evaluate ({model}, {views})") as progress:
+    what = f"seed protocol, seed {settings.seed}" if protocol == "seed" else views
+    with video_progress(len(mine), f"evaluate ({model}, {what})") as progress:
         run = evaluate_videos(
             labelled, folder, settings, shard=part, resume=resume, batch_size=batch_size, workers=workers,
             device=device, hooks=progress.hooks,

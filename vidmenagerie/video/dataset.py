@@ -28,6 +28,7 @@ from torch.utils.data import Dataset, IterableDataset, get_worker_info
 
 from vidmenagerie.errors import VideoError
 from vidmenagerie.preprocess import Preprocessing
+from vidmenagerie.video.augment import OWN_CLIP, SeedProtocol
 from vidmenagerie.video.clip import Clip, ClipInfo
 from vidmenagerie.video.read import iter_clip_chunks, read_clips, resolve
 from vidmenagerie.video.sampling import Windows
@@ -99,7 +100,9 @@ class ClipDataset(Dataset[VideoClips | ClipFailure]):
     Inputs may be videos, stills and frame folders (``folder_fps`` frames per second);
     ``windows``, ``crops``, ``sampling_rate`` (None: the preprocessing's) and ``seed`` are as in
     ``read_clips``; ``preprocessing`` is the model's (default: the 224-pixel video training
-    recipe). Options are checked here, so a bad window spec fails at once, not in a worker.
+    recipe); ``protocol``: the seed scripts' one val clip per input instead (``augment``), drawn
+    from the input's own generators, so items do not depend on workers or order. Options are
+    checked here, so a bad window spec fails at once, not in a worker.
     """
 
     def __init__(
@@ -112,12 +115,16 @@ class ClipDataset(Dataset[VideoClips | ClipFailure]):
         seed: int = 0,
         preprocessing: Preprocessing | None = None,
         folder_fps: float = DEFAULT_FOLDER_FPS,
+        protocol: SeedProtocol | None = None,
     ) -> None:
         self.paths = [str(p) for p in paths]
         self.windows = Windows.parse(windows, seed=seed)
         self.crops = check_crops(crops)
         self.preprocessing = resolve(preprocessing, None, None, sampling_rate)
         self.folder_fps = folder_fps
+        if protocol is not None and (self.windows != Windows() or self.crops != 1):
+            raise ValueError(OWN_CLIP)
+        self.protocol = protocol
 
     def __len__(self) -> int:
         """Number of videos."""
@@ -134,6 +141,7 @@ class ClipDataset(Dataset[VideoClips | ClipFailure]):
                 preprocessing=self.preprocessing,
                 threads=_decoder_threads(),
                 folder_fps=self.folder_fps,
+                protocol=self.protocol,
             )
         except Exception as err:  # a failure is a record, never a dead worker or batch
             return _failure(path, err)
@@ -160,6 +168,7 @@ class ClipChunks(IterableDataset[VideoClips | ClipFailure]):
         preprocessing: Preprocessing | None = None,
         max_windows: int = 16,
         folder_fps: float = DEFAULT_FOLDER_FPS,
+        protocol: SeedProtocol | None = None,
     ) -> None:
         if max_windows < 1:
             raise ValueError(f"max_windows must be >= 1, got {max_windows}")
@@ -171,6 +180,7 @@ class ClipChunks(IterableDataset[VideoClips | ClipFailure]):
             seed=seed,
             preprocessing=preprocessing,
             folder_fps=folder_fps,
+            protocol=protocol,
         )
         self.max_windows = max_windows
 
@@ -194,6 +204,7 @@ class ClipChunks(IterableDataset[VideoClips | ClipFailure]):
                 threads=threads,
                 max_windows=self.max_windows,
                 folder_fps=videos.folder_fps,
+                protocol=videos.protocol,
             ):
                 if held is not None:
                     yield VideoClips.from_clips(held, final=False)

@@ -6,6 +6,9 @@ A clip starting at ``start`` takes the source frames the training loader took (m
 found by presentation time; pixels follow the model's ``Preprocessing`` (``transform``).
 Several clips of one input are decoded in one in-order pass; only the chosen frames are
 converted. Windows starting in the same frame are one clip (``Windows.window_starts``).
+
+With a ``SeedProtocol`` (``augment``), each input gives the seed scripts' one val clip: a random
+window of its own, whole frames at the protocol's ``min_scale``, then its random scale, crop and flip.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import torch
 
 from vidmenagerie.errors import VideoError
 from vidmenagerie.preprocess import Preprocessing
+from vidmenagerie.video.augment import OWN_CLIP, SeedProtocol
 from vidmenagerie.video.clip import Clip, ClipInfo
 from vidmenagerie.video.decode import Picked
 from vidmenagerie.video.sampling import ClipSampling, Windows, WindowStarts, to_fraction
@@ -61,16 +65,19 @@ def read_clips(
     preprocessing: Preprocessing | None = None,
     threads: int = 0,
     folder_fps: float = DEFAULT_FOLDER_FPS,
+    protocol: SeedProtocol | None = None,
 ) -> list[Clip]:
     """Several clips of one input, decoded once in order: ``windows`` is a ``Windows`` or a spec
     ('center', 'start', 'random[:N]' seeded by ``seed``, 'uniform:N', 'sliding[:STRIDE]');
     ``crops`` 1 (centre) or 3 (both ends and centre of the long side, mae_st's multi-view test:
     short side scaled to the crop size). Clips come window by window, crops within a window;
     each says its window and crop index. A still gives one window whatever the spec; windows
-    that would start in the same frame are taken once (``ClipInfo.note`` says so)."""
+    that would start in the same frame are taken once (``ClipInfo.note`` says so). ``protocol``:
+    the seed scripts' val clip instead (``augment.SeedProtocol``; ``windows`` and ``crops`` at
+    their defaults)."""
     preprocessing = resolve(preprocessing, num_frames, img_size, sampling_rate)
-    where = Windows.parse(windows, seed=seed)
-    return _read(path, where, preprocessing, check_crops(crops), threads, folder_fps)
+    where = _where(windows, seed, crops, protocol)
+    return _read(path, where, preprocessing, check_crops(crops), threads, folder_fps, protocol)
 
 
 def resolve(
@@ -116,18 +123,27 @@ def iter_clip_chunks(
     threads: int = 0,
     max_windows: int = 16,
     folder_fps: float = DEFAULT_FOLDER_FPS,
+    protocol: SeedProtocol | None = None,
 ) -> Iterator[list[Clip]]:
     """``read_clips`` in pieces of at most ``max_windows`` windows (each with its crops), in order.
 
     The input is opened and probed once; window starts are computed and each piece decoded
     when asked for, so memory stays bounded however long the video and however many windows
-    (a sliding pass over hours of video holds one piece).
+    (a sliding pass over hours of video holds one piece). ``protocol`` as in ``read_clips``.
     """
     if max_windows < 1:
         raise ValueError(f"max_windows must be >= 1, got {max_windows}")
     preprocessing = resolve(preprocessing, num_frames, img_size, sampling_rate)
+    where = _where(windows, seed, crops, protocol)
+    yield from _read_pieces(path, where, preprocessing, check_crops(crops), threads, max_windows, folder_fps, protocol)
+
+
+def _where(windows: str | Windows, seed: int, crops: int, protocol: SeedProtocol | None) -> Windows:
+    """The parsed window spec; with a protocol (which takes its own window and crop) the defaults only."""
     where = Windows.parse(windows, seed=seed)
-    yield from _read_pieces(path, where, preprocessing, check_crops(crops), threads, max_windows, folder_fps)
+    if protocol is not None and (where != Windows() or crops != 1):
+        raise ValueError(OWN_CLIP)
+    return where
 
 
 def _read(
@@ -137,9 +153,10 @@ def _read(
     crops: Crops,
     threads: int,
     folder_fps: float,
+    protocol: SeedProtocol | None = None,
 ) -> list[Clip]:
     """Decode the clips starting where ``where`` says (windows, or explicit start seconds), in one pass."""
-    pieces = _read_pieces(path, where, preprocessing, crops, threads, None, folder_fps)
+    pieces = _read_pieces(path, where, preprocessing, crops, threads, None, folder_fps, protocol)
     return [clip for piece in pieces for clip in piece]
 
 
@@ -151,28 +168,38 @@ def _read_pieces(
     threads: int,
     max_windows: int | None,
     folder_fps: float,
+    protocol: SeedProtocol | None = None,
 ) -> Iterator[list[Clip]]:
-    """The clips ``where`` names, ``max_windows`` windows at a time (all at once for None)."""
+    """The clips ``where`` names, ``max_windows`` windows at a time (all at once for None); with
+    ``protocol``, its one window of this input, augmented."""
     sampling = sampling_of(preprocessing)
-    with open_source(path, FramePixels(preprocessing, crops), threads=threads, folder_fps=folder_fps) as source:
-        starts = _starts(path, where, source, sampling)
+    pixels = FramePixels(preprocessing, crops, full_frame=protocol.min_scale if protocol else None)
+    augment = None if protocol is None else _Augment(str(path), protocol)
+    with open_source(path, pixels, threads=threads, folder_fps=folder_fps) as source:
+        starts = _starts(path, where, source, sampling, protocol)
         note = "; ".join(text for text in (source.note, starts.note) if text)
         size = max_windows or len(starts)
         for first in range(0, len(starts), size):
             piece = starts[first : first + size]  # computed now: only this piece's starts are held
             instants = sorted({t for s in piece for t in sampling.times(s, source.fps)})
             by_instant = dict(zip(instants, source.pick(instants)))
-            yield _assemble(path, piece, by_instant, source, sampling, first_window=first, note=note)
+            yield _assemble(path, piece, by_instant, source, sampling, first_window=first, note=note, augment=augment)
 
 
 def _starts(
-    path: str | Path, where: Windows | Sequence[Fraction], source: FrameSource, sampling: ClipSampling
+    path: str | Path,
+    where: Windows | Sequence[Fraction],
+    source: FrameSource,
+    sampling: ClipSampling,
+    protocol: SeedProtocol | None = None,
 ) -> WindowStarts:
-    """Clip start times: from the window spec (one per start frame), or the explicit ones (which
-    must be in the input)."""
+    """Clip start times: from the window spec (one per start frame), the explicit ones (which
+    must be in the input), or the seed protocol's one random start."""
     if source.kind == "image":
         return WindowStarts.of([Fraction(0)])  # every window of a still is the same clip
     duration = source.duration
+    if protocol is not None:
+        return WindowStarts.of([protocol.start(str(path), duration, sampling.span, source.fps)])
     if isinstance(where, Windows):
         return where.window_starts(duration, sampling.span, source.fps)
     for start in where:
@@ -192,9 +219,11 @@ def _assemble(
     *,
     first_window: int = 0,
     note: str = "",
+    augment: _Augment | None = None,
 ) -> list[Clip]:
     """One Clip per window and crop, from the picked frames (windows numbered from ``first_window``;
-    ``note``: what is worth saying about the input and its windows)."""
+    ``note``: what is worth saying about the input and its windows; ``augment``: the seed
+    protocol's scale, crop and flip of whole frames)."""
     first = next(iter(by_instant.values())).value
     clips = []
     for window, start in enumerate(starts, start=first_window):
@@ -210,7 +239,9 @@ def _assemble(
             note=note,
         )
         times = tuple(float(source.seconds(p.pts)) for p in picks)
-        if source.kind == "image":  # one picture in every frame: a view, not T copies (9.6 MB at 224 px)
+        if augment is not None:
+            pixels = augment(picks, still=source.kind == "image")
+        elif source.kind == "image":  # one picture in every frame: a view, not T copies (9.6 MB at 224 px)
             pixels = picks[0].value.pixels.unsqueeze(2).expand(-1, -1, len(picks), -1, -1)
         else:
             pixels = torch.stack([p.value.pixels for p in picks], dim=2)  # [crops, 3, T, S, S]
@@ -230,3 +261,26 @@ def _assemble(
                 )
             )
     return clips
+
+
+class _Augment:
+    """The seed protocol's spatial draws for one input: its generator, applied to each clip's whole frames."""
+
+    def __init__(self, path: str, protocol: SeedProtocol) -> None:
+        self.path, self.protocol = path, protocol
+        self.rng = protocol.generator(path)
+
+    def __call__(self, picks: list[Picked[Shown]], *, still: bool) -> torch.Tensor:
+        """Whole frames [1, 3, H, W] per pick -> the clip's crop [1, 3, T, crop, crop] (a still is
+        augmented once and repeated, as a view)."""
+        if still:
+            crop = self.protocol.apply(picks[0].value.pixels[0].unsqueeze(1), self.rng)  # [3, 1, c, c]
+            return crop.expand(-1, len(picks), -1, -1).unsqueeze(0)
+        sizes = sorted({tuple(p.value.pixels.shape[-2:]) for p in picks})
+        if len(sizes) > 1:  # frames change size mid-stream, or a frame folder mixes sizes
+            raise VideoError(
+                f"{self.path}: frames of different sizes ({sizes[0][1]}x{sizes[0][0]} and {sizes[-1][1]}x"
+                f"{sizes[-1][0]} after scaling): the seed protocol scales a clip's frames together"
+            )
+        frames = torch.stack([p.value.pixels[0] for p in picks], dim=1)  # [3, T, H, W], as the loader's C T H W
+        return self.protocol.apply(frames, self.rng).unsqueeze(0)

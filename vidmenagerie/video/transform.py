@@ -26,6 +26,10 @@ model's crops, by the ``Preprocessing.resize`` rule:
   ``round((size - crop) / 2)`` (Python's round, half to even). A video frame is converted to
   RGB at full size first (swscale, BT.601 as above).
 
+``full_frame=N`` keeps the whole frame instead, its short side scaled to ``N`` by the rule
+above and normalized: the seed protocol (``augment``) decodes at ``min_scale`` and scales, crops
+and flips afterwards, as the val loader did (hvm-1 ``helpers/kinetics.py:286``, ``:337``).
+
 Three crops are mae_st's multi-view test (``util/kinetics.py:252``, test mode): with
 ``test_num_spatial_crops > 1`` the frames are scaled to short side = crop size, and three crops
 cover the long side. Values are ``(x / 255 - mean) / std`` in float32, as ``tensor_normalize``
@@ -128,17 +132,26 @@ class Shown:
 
 
 class FramePixels:
-    """The training pipeline's pixels for one recipe and crop count, frame by frame."""
+    """The training pipeline's pixels for one recipe and crop count, frame by frame; with
+    ``full_frame``, whole frames scaled to that short side (``"area"`` recipes only, one "crop")."""
 
-    def __init__(self, preprocessing: Preprocessing, crops: Crops = 1) -> None:
+    def __init__(self, preprocessing: Preprocessing, crops: Crops = 1, *, full_frame: int | None = None) -> None:
         self.preprocessing = preprocessing
         self.crops = check_crops(crops)
+        if full_frame is not None:
+            if preprocessing.resize != "area" or crops != 1:
+                raise ValueError("whole frames are scaled by the 'area' rule, one per frame (crops=1)")
+            if full_frame < 1:
+                raise ValueError(f"full_frame must be >= 1 pixel, got {full_frame}")
+        self.full_frame = full_frame
         self._mean = np.asarray(preprocessing.mean, np.float32)
         self._std = np.asarray(preprocessing.std, np.float32)
 
     @property
     def short_side(self) -> int:
-        """The scaled short side: the recipe's, or the crop size for 3 crops (mae_st test mode)."""
+        """The scaled short side: ``full_frame``, else the recipe's, or the crop size for 3 crops (mae_st test mode)."""
+        if self.full_frame is not None:
+            return self.full_frame
         return self.preprocessing.img_size if self.crops == 3 else self.preprocessing.short_side
 
     def video_frame(self, frame: VideoFrame) -> Shown:
@@ -178,10 +191,14 @@ class FramePixels:
         return self._crops(np.asarray(image))
 
     def _crops(self, rgb: np.ndarray) -> torch.Tensor:
-        """Crop the scaled RGB image [H, W, 3] uint8 and normalize: float32 [crops, 3, S, S]."""
-        size = self.preprocessing.img_size
-        offsets = crop_offsets(rgb.shape[0], rgb.shape[1], size, self.crops, self.preprocessing.resize)
-        stacked = np.stack([rgb[top : top + size, left : left + size] for top, left in offsets])
+        """Crop the scaled RGB image [H, W, 3] uint8 and normalize: float32 [crops, 3, S, S]
+        (with ``full_frame``: the whole image, [1, 3, H, W])."""
+        if self.full_frame is not None:
+            stacked = rgb[None]
+        else:
+            size = self.preprocessing.img_size
+            offsets = crop_offsets(rgb.shape[0], rgb.shape[1], size, self.crops, self.preprocessing.resize)
+            stacked = np.stack([rgb[top : top + size, left : left + size] for top, left in offsets])
         values = stacked.astype(np.float32) / np.float32(255.0)
         values -= self._mean
         values /= self._std

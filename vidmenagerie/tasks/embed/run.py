@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ...batch.clips import ClipPlan, LoadedClip
+from ...batch.clips import LoadedClip
 from ...batch.driver import NON_FINITE, Failures, Hooks, run_batches
 from ...batch.fingerprint import checkpoint_fingerprint, input_fingerprint
 from ...batch.lock import OutputLock
@@ -126,7 +126,7 @@ class EmbedTask:
         self.settings, self.model, self.store, self.info = settings, model, store, info
         self.prints = prints
         self.preprocessing = settings.preprocessing
-        self.plan = ClipPlan(settings.clips, crops=settings.crops, folder_fps=settings.folder_fps)
+        self.plan = settings.plan()
         self.record_path = info.layout.run
         self.finished_parts: dict[str, Finished] = {}
         self.failures: dict[str, str] = {}

@@ -9,16 +9,21 @@ from typing import Any
 
 import torch
 
+from ...batch.clips import ClipPlan
 from ...catalog import ModelEntry
 from ...errors import InvalidSetting
 from ...models.video_vit import resolve_layer
 from ...ops.embed import POOLS
 from ...preprocess import Preprocessing
 from ...runtime import dtype_name
+from ...video.augment import SEED_CLIPS, SeedProtocol
 from ...video.sampling import Windows
 
 CLIP_KINDS: tuple[str, ...] = ("center", "start", "uniform", "sliding")
 REDUCES: tuple[str, ...] = ("none", "mean")
+PROTOCOLS: tuple[str, ...] = ("standard", "seed")
+# Fields added since run.json was first written, with the value an older record means.
+ADDED_FIELDS: dict[str, Any] = {"protocol": "standard", "seed": 0}
 
 
 def clip_spec(clips: str, stride: float | None = None) -> str:
@@ -47,7 +52,9 @@ class EmbedSettings:
     rows that may be mixed in one output (``--resume``), otherwise they refuse to.
 
     ``feature_shape`` (one row's shape) and ``num_classes`` follow from the model and ``pool``;
-    they are kept here so an output can be checked without loading the model.
+    they are kept here so an output can be checked without loading the model. ``protocol``
+    ``seed`` takes the seed scripts' one random clip per input (``clips`` ``random:1``, its
+    scales from the preprocessing: ``seed_protocol``), drawn with ``seed``.
     """
 
     model: str
@@ -64,6 +71,8 @@ class EmbedSettings:
     logits: bool = False
     num_classes: int | None = None
     dtype: str = "float32"
+    protocol: str = "standard"
+    seed: int = 0
 
     def __post_init__(self) -> None:
         """Refuse values no run could use, naming the setting."""
@@ -71,7 +80,8 @@ class EmbedSettings:
             raise InvalidSetting("pool", f"use one of {', '.join(POOLS)}, not {self.pool!r}")
         if self.crops not in (1, 3):
             raise InvalidSetting("crops", f"use 1 (centre) or 3 (both ends and centre), not {self.crops!r}")
-        if clip_spec(self.clips) != self.clips:
+        self._check_protocol()
+        if self.protocol == "standard" and clip_spec(self.clips) != self.clips:
             raise InvalidSetting("clips", f"a canonical spec such as {clip_spec(self.clips)!r}, not {self.clips!r}")
         if not (self.folder_fps > 0 and math.isfinite(self.folder_fps)):
             raise InvalidSetting("folder_fps", f"must be a positive number of frames per second, got {self.folder_fps}")
@@ -79,6 +89,25 @@ class EmbedSettings:
             raise InvalidSetting("reduce", f"use one of {', '.join(REDUCES)}, not {self.reduce!r}")
         if self.logits and self.num_classes is None:
             raise InvalidSetting("logits", f"needs a finetuned vit model; {self.model} has no classification head")
+
+    def _check_protocol(self) -> None:
+        """A known protocol; the seed protocol's one clip and crop, on a recipe its loader had."""
+        if self.protocol not in PROTOCOLS:
+            raise InvalidSetting("protocol", f"use one of {', '.join(PROTOCOLS)}, not {self.protocol!r}")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
+            raise InvalidSetting("seed", f"must be a whole number, got {self.seed!r}")
+        if self.protocol == "standard":
+            if self.seed != 0:
+                raise InvalidSetting("seed", "only applies to the seed protocol")
+            return
+        if (self.clips, self.crops) != (SEED_CLIPS, 1):
+            raise InvalidSetting("protocol", f"the seed protocol is one random clip and crop ({SEED_CLIPS!r}, crops 1)")
+        if self.preprocessing.resize != "area":
+            raise InvalidSetting(
+                "protocol",
+                f"{self.model} was finetuned on images: its seed script (hvm-1 test_image_recognition.py) tests "
+                "the centre crop, which is the standard protocol",
+            )
 
     @classmethod
     def for_model(
@@ -96,9 +125,12 @@ class EmbedSettings:
         reduce: str = "none",
         logits: bool = False,
         dtype: str | torch.dtype | None = "float32",
+        protocol: str = "standard",
+        seed: int = 0,
     ) -> EmbedSettings:
         """Settings for a catalogue entry: its preprocessing (at ``sampling_rate``, None: the model's),
-        its checkpoint (or ``checkpoint``), its row shape."""
+        its checkpoint (or ``checkpoint``), its row shape. ``protocol`` ``seed`` replaces ``clips``
+        and ``crops`` (which must stay at their defaults) by the seed scripts' one random clip."""
         if sampling_rate is not None and sampling_rate < 1:
             raise InvalidSetting("sampling_rate", f"must be >= 1, got {sampling_rate}")
         try:
@@ -109,6 +141,12 @@ class EmbedSettings:
             raise InvalidSetting("logits", f"needs a finetuned vit model; {entry.name} has no classification head")
         if checkpoint is not None and not Path(checkpoint).is_file():
             raise InvalidSetting("checkpoint", f"{checkpoint}: no such file")
+        if protocol == "seed":
+            if (clips, stride, crops) != ("center", None, 1):
+                raise InvalidSetting("protocol", "the seed protocol takes one random clip and crop of its own")
+            clips = SEED_CLIPS
+        else:
+            clips = clip_spec(clips, stride)
         dim = entry.arch.embed_dim
         return cls(
             model=entry.name,
@@ -118,19 +156,34 @@ class EmbedSettings:
             feature_shape=(entry.arch.num_patches, dim) if pool == "tokens" else (dim,),
             pool=pool,
             layer=layer,
-            clips=clip_spec(clips, stride),
+            clips=clips,
             folder_fps=folder_fps,
             crops=crops,
             reduce=reduce,
             logits=logits,
             num_classes=entry.num_classes if logits else None,
             dtype=dtype_name(dtype),
+            protocol=protocol,
+            seed=seed,
         )
 
     @property
     def windows(self) -> Windows:
         """The window spec as the video layer takes it."""
         return Windows.parse(self.clips)
+
+    @property
+    def seed_protocol(self) -> SeedProtocol | None:
+        """The seed protocol's scales, crop and seed (None for the standard protocol)."""
+        if self.protocol != "seed":
+            return None
+        return SeedProtocol.for_preprocessing(self.preprocessing, seed=self.seed)
+
+    def plan(self) -> ClipPlan:
+        """The clips to take from every input: windows and crops, or the seed protocol's one clip."""
+        if self.protocol == "seed":
+            return ClipPlan(folder_fps=self.folder_fps, protocol=self.seed_protocol)
+        return ClipPlan(self.clips, crops=self.crops, folder_fps=self.folder_fps)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values (the ``settings`` of ``run.json``)."""
@@ -141,8 +194,10 @@ class EmbedSettings:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EmbedSettings:
-        """Settings read back from ``run.json``; a missing or unknown field is a ValueError."""
+        """Settings read back from ``run.json``; a missing or unknown field is a ValueError (a field
+        added since, ``ADDED_FIELDS``, reads as the value a record without it means)."""
         names = {f.name for f in fields(cls)}
+        data = {**{k: v for k, v in ADDED_FIELDS.items() if k not in data}, **data}
         if set(data) != names:
             raise ValueError(f"settings fields differ from this version's ({sorted(set(data) ^ names)})")
         pre = Preprocessing.from_dict(data["preprocessing"])

@@ -11,13 +11,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from ...catalog import ModelEntry
 from ...errors import InvalidSetting
 from ...labels import load_labels
+from ...runtime import resolve_device
 from ...scoring.metrics import ranked
 from ...scoring.views import parse_views, softmax
 from ..embed import EmbedSettings, FeatureOutput
+from ..embed.settings import PROTOCOLS
 
 VIEWS_FILE = "views.npy"  # the embedding output (features, logits, manifests) inside an evaluate/classify folder
 
@@ -42,11 +45,15 @@ def view_settings(
     sampling_rate: int | None = None,
     folder_fps: float = 30.0,
     dtype: str = "float32",
+    protocol: str = "standard",
+    seed: int = 0,
 ) -> EmbedSettings:
     """The embedding settings that give ``views`` (``CLIPSxCROPS``) of every input, with logits.
 
     ``1x1`` is the centre clip's centre crop; ``Nx1`` N evenly spread clips (mae_st's
     ``num_ensemble_views``); ``Nx3`` adds the three-crop test (short side scaled to the crop size).
+    ``protocol="seed"`` is the seed scripts' val mode instead (``video.augment``): one random clip,
+    scale, crop and flip per input, drawn with ``seed``; its views are ``1x1``.
     """
     if entry.num_classes is None or entry.kind != "vit":
         raise InvalidSetting("model", f"{entry.name} has no classification head: use a finetuned vit model")
@@ -54,6 +61,19 @@ def view_settings(
         clips, crops = parse_views(views)
     except ValueError as exc:
         raise InvalidSetting("views", str(exc).removeprefix("--views ")) from None
+    if protocol not in PROTOCOLS:
+        raise InvalidSetting("protocol", f"use one of {', '.join(PROTOCOLS)}, not {protocol!r}")
+    if protocol == "seed":
+        if (clips, crops) != (1, 1):
+            raise InvalidSetting(
+                "views", f"the seed protocol is one random clip and one crop per input: use 1x1, not {views}"
+            )
+        return EmbedSettings.for_model(
+            entry, checkpoint=checkpoint, sampling_rate=sampling_rate, folder_fps=folder_fps, logits=True,
+            dtype=dtype, protocol="seed", seed=seed,
+        )  # fmt: skip
+    if seed != 0:
+        raise InvalidSetting("seed", "only applies to the seed protocol")
     return EmbedSettings.for_model(
         entry,
         checkpoint=checkpoint,
@@ -64,6 +84,17 @@ def view_settings(
         logits=True,
         dtype=dtype,
     )
+
+
+def protocol_dtype(protocol: str, dtype: str | None, device: str | torch.device | None = "auto") -> str:
+    """The compute precision: ``dtype`` when given; else float16 for the seed protocol on a CUDA
+    device (the seed script ran under ``torch.cuda.amp.autocast()``, hvm-1
+    test_video_recognition.py:134), float32 otherwise (a CPU keeps float32)."""
+    if dtype is not None:
+        return dtype
+    if protocol == "seed" and resolve_device(device).type == "cuda":
+        return "float16"
+    return "float32"
 
 
 def class_names(entry: ModelEntry) -> tuple[str, ...]:

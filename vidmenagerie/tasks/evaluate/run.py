@@ -115,12 +115,13 @@ def _with_clips(scores: EvalScores, found: Predictions, truth: np.ndarray) -> Ev
 
 
 def _record(views: dict[str, Any], labelled: LabelledSet, found: Predictions) -> dict[str, Any]:
-    """What ``eval.json`` says besides the scores: model, views, labels and what was left out."""
+    """What ``eval.json`` says besides the scores: model, protocol, views, labels and what was left out."""
     settings = views["settings"]
     return {
         "command": "vidm evaluate",
         "model": views["model"],
         "checkpoint_file": views.get("checkpoint_file"),
+        "protocol": _protocol(settings),
         "views": {"clips": settings["clips"], "crops": settings["crops"], "dtype": settings["dtype"]},
         "preprocessing": settings["preprocessing"],
         "labels": {
@@ -137,3 +138,12 @@ def _record(views: dict[str, Any], labelled: LabelledSet, found: Predictions) ->
         "views_output": VIEWS_FILE,
         "versions": versions(),
     }
+
+
+def _protocol(settings: dict[str, Any]) -> dict[str, Any]:
+    """The test protocol of the views: ``standard``, or ``seed`` with its scales, crop, flip and seed
+    (a run.json from before the protocol was recorded is a standard run)."""
+    protocol = EmbedSettings.from_dict(settings).seed_protocol
+    if protocol is None:
+        return {"name": "standard"}
+    return {"name": "seed", **protocol.to_dict()}
