@@ -1,0 +1,75 @@
+"""The page around the sections: document head, inline CSS, the script, and the page title."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .html import Html, join, tag, void
+from .script import SCRIPT
+from .svg import PALETTE
+
+CSS = """
+:root { --ink: #1d232b; --muted: #5d6875; --line: #d6dbe1; --soft: #f3f5f8; --accent: #2f62c0; --bad: #b3261e; }
+* { box-sizing: border-box; }
+body { margin: 0 auto; max-width: 1280px; padding: 1rem 1.5rem 4rem; color: var(--ink);
+  font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; }
+h1 { font-size: 1.5rem; margin: .5rem 0; } h2 { font-size: 1.25rem; margin: 2rem 0 .5rem; }
+h3 { font-size: 1.05rem; margin: 1.5rem 0 .5rem; }
+a { color: var(--accent); } .muted, .note { color: var(--muted); } .note { max-width: 70em; }
+section.run { border-top: 3px solid var(--line); margin-top: 2rem; }
+.run-head { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: .5rem 2rem; }
+table { border-collapse: collapse; margin: .5rem 0; }
+th, td { border-bottom: 1px solid var(--line); padding: .25rem .6rem; text-align: left; vertical-align: top; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.sortable th { cursor: pointer; user-select: none; background: var(--soft); position: sticky; top: 0; }
+table.sortable th::after { content: " \\2195"; color: var(--muted); }
+table.sortable th[aria-sort=ascending]::after { content: " \\2191"; color: var(--ink); }
+table.sortable th[aria-sort=descending]::after { content: " \\2193"; color: var(--ink); }
+table.kv th { font-weight: normal; color: var(--muted); }
+td { word-break: break-word; max-width: 40em; }
+ol.ranked { margin: 0; padding-left: 1.2em; }
+.pager { margin: .5rem 0; display: flex; gap: .75rem; align-items: center; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr)); gap: 1rem; }
+.card { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: .5rem; background: #fff; }
+.card img, .card video { width: 100%; height: auto; display: block; margin-bottom: .35rem; background: var(--soft); }
+.card img { min-height: 60px; }
+.card figcaption { font-weight: 600; word-break: break-all; }
+.card dl { display: grid; grid-template-columns: auto 1fr; gap: 0 .75rem; margin: .35rem 0; }
+.card dt { color: var(--muted); } .card dd { margin: 0; text-align: left; }
+table.failures td:last-child, .bad { color: var(--bad); }
+img.confusion { max-width: 100%; height: auto; border: 1px solid var(--line); }
+svg { max-width: 100%; height: auto; font: 11px system-ui, sans-serif; }
+svg.map { border: 1px solid var(--line); background: #fff; }
+svg.map circle { fill: #888; fill-opacity: .75; }
+svg.map circle:hover { stroke: #000; stroke-width: 1.5; fill-opacity: 1; }
+svg.bars rect.bar { fill: var(--accent); } svg.bars rect.back { fill: var(--soft); }
+.legend { display: flex; flex-wrap: wrap; gap: .25rem 1rem; margin: .25rem 0; padding: 0; list-style: none; }
+.legend i { display: inline-block; width: .8em; height: .8em; border-radius: 50%; margin-right: .3em; }
+[data-by=label] .legend-folder, [data-by=folder] .legend-label { display: none; }
+noscript p { color: var(--bad); }
+"""
+
+
+def palette_css() -> str:
+    """Point colours of the feature map: class ``fN`` by folder, ``pN`` by predicted label."""
+    rules = []
+    for i, colour in enumerate(PALETTE):
+        rules.append(f"[data-by=folder] .f{i}, [data-by=label] .p{i} {{ fill: {colour}; }}")
+        rules.append(f".legend .c{i} {{ background: {colour}; }}")
+    return "\n".join(rules)
+
+
+def page(title: str, intro: Sequence[Html], sections: Sequence[Html]) -> str:
+    """The whole document."""
+    head = join(
+        [
+            void("meta", charset="utf-8"),
+            void("meta", name="viewport", content="width=device-width, initial-scale=1"),
+            void("meta", name="generator", content="vidmenagerie"),
+            tag("title", title),
+            tag("style", Html(CSS + palette_css())),
+        ]
+    )
+    noscript = tag("noscript", tag("p", "The page's script draws its tables and cards: allow JavaScript to see them."))
+    body = join([tag("h1", title), *intro, noscript, *sections, tag("script", Html(SCRIPT))])
+    return "<!DOCTYPE html>\n" + tag("html", tag("head", head), tag("body", body), lang="en") + "\n"

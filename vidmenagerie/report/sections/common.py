@@ -1,0 +1,31 @@
+"""What every section has: its frame (heading, run head) and the failures with their reasons."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..header import RunInfo, run_head
+from ..html import Html, join, tag, visible
+from ..lists import Blob, Column, table
+
+
+def section(sid: str, kind: str, heading: str, info: RunInfo, *content: Html | None) -> Html:
+    """``<section class="run" id=SID data-kind=KIND>``: heading, run head, content (None: left out)."""
+    return tag("section", tag("h2", heading), run_head(info), join(content), class_="run", id=sid, data_kind=kind)
+
+
+def failures(sid: str, failed: Sequence[tuple[str, str]]) -> Html:
+    """The inputs that produced nothing, each with its reason: ``table.failures`` (id ``SID-failures``)."""
+    heading = tag("h3", f"Failures ({len(failed)})", id=f"{sid}-failures-heading")
+    if not failed:
+        return join([heading, tag("p", "Every input was processed.", class_="none")])
+    blob = Blob(f"{sid}-failures-data", [[visible(v), visible(r)] for v, r in failed])
+    columns = (Column("input", 0), Column("reason", 1))
+    return join([heading, table(f"{sid}-failures", blob, columns, css="failures"), blob.markup()])
+
+
+def plain_table(rows: Sequence[Sequence[object]], header: Sequence[str], **attrs: object) -> Html:
+    """A small static table (a few rows: no sorting, no pages)."""
+    head = tag("thead", tag("tr", join(tag("th", h) for h in header)))
+    body = tag("tbody", join(tag("tr", join(tag("td", c) for c in row)) for row in rows))
+    return tag("table", head, body, **attrs)
