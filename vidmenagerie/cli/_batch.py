@@ -143,6 +143,20 @@ def interrupted(report: BatchReport, total: int, out: Path) -> Interrupted:
     return Interrupted(f"interrupted: {len(report.done)} of {total} inputs finished and kept in {out}")
 
 
+def write_report(folder: Path, enabled: bool = True) -> None:
+    """Build ``folder/index.html`` from what the run left there; a report never costs the run's results."""
+    if not enabled:
+        return
+    from ..report import build_report
+
+    try:
+        page = build_report(folder)
+    except Exception as exc:  # noqa: BLE001 - the results are written; the page is a view of them
+        err.print(f"[yellow]note[/yellow] no report: {escape(str(exc))}", highlight=False)
+        return
+    err.print(f"report: {escape(str(page))}", highlight=False)
+
+
 def finish(report: BatchReport, out_dir: Path) -> None:
     """Print the summary and where results are; exit non-zero if any video failed."""
     style = "red" if report.failed else "green"

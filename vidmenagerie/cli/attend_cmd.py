@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ._batch import finish, interrupted, picture_format, prepare, video_progress
+from ._batch import finish, interrupted, picture_format, prepare, video_progress, write_report
 from ._options import (
     AnimateOpt,
     BatchSizeOpt,
@@ -20,6 +20,7 @@ from ._options import (
     FrameFoldersOpt,
     GifOpt,
     NumVidsOpt,
+    ReportOpt,
     SamplingRateOpt,
     SeedOpt,
     VideosArg,
@@ -107,6 +108,7 @@ def attend_cmd(
         Optional[Path],  # noqa: UP045
         Opt("--checkpoint", help="Use this local checkpoint file instead of the Hub.", dir_okay=False),
     ] = None,
+    report: ReportOpt = True,
     catalog: CatalogOpt = None,
 ) -> None:
     """Show where the model looks: the CLS token's attention over every patch of each video."""
@@ -156,6 +158,7 @@ def attend_cmd(
     ]
     if rows:
         out.print(table(f"{model}: CLS attention ({what})", ("picture", "strongest patch", "CLS itself"), rows))
+    write_report(out_dir, report)
     finish(progress.report, out_dir)
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ._batch import finish, interrupted, picture_format, prepare, video_progress
+from ._batch import finish, interrupted, picture_format, prepare, video_progress, write_report
 from ._options import (
     AnimateOpt,
     BatchSizeOpt,
@@ -21,6 +21,7 @@ from ._options import (
     FrameFoldersOpt,
     GifOpt,
     NumVidsOpt,
+    ReportOpt,
     SamplingRateOpt,
     SeedOpt,
     VideosArg,
@@ -72,6 +73,7 @@ def complete_cmd(
         Optional[Path],  # noqa: UP045
         typer.Option("--checkpoint", help="Use this local checkpoint file instead of the Hub.", dir_okay=False),
     ] = None,
+    report: ReportOpt = True,
     catalog: CatalogOpt = None,
 ) -> None:
     """Hide part of each video and let an MAE fill it in: picture (original / masked / completion) and errors."""
@@ -113,6 +115,7 @@ def complete_cmd(
         out.print(
             table(f"{model}: {mask} mask, ratio {ratio:g} (hidden pixels)", ("picture", "MSE", "PSNR", "loss"), rows)
         )
+    write_report(out_dir, report)
     finish(progress.report, out_dir)
 
 

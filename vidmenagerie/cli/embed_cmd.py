@@ -11,7 +11,7 @@ from rich.markup import escape
 from ..batch.workers import default_workers
 from ..catalog import default_catalog
 from ..errors import InvalidSetting
-from ._batch import resolve_inputs, video_progress
+from ._batch import resolve_inputs, video_progress, write_report
 from ._options import (
     BatchSizeOpt,
     CatalogOpt,
@@ -19,6 +19,7 @@ from ._options import (
     DtypeOpt,
     FpsOpt,
     FrameFoldersOpt,
+    ReportOpt,
     SamplingRateOpt,
     VideosArg,
     WorkersOpt,
@@ -138,6 +139,7 @@ def embed_cmd(
     merge: MergeOpt = None,
     resume: ResumeOpt = True,
     checkpoint: CheckpointOpt = None,
+    report: ReportOpt = True,
     catalog: CatalogOpt = None,
 ) -> None:
     """Features of every clip of every video: one .npy plus a manifest that says what each row is."""
@@ -150,6 +152,7 @@ def embed_cmd(
         if videos:
             raise InvalidSetting("merge", "joins the shards of an existing output: give no inputs")
         layout, assembly = merge_shards(merge, per_video=True if per_video else None)
+        write_report(layout.folder, report)
         _finish(layout, assembly, f"merged {len(layout.shard_records())} shards into")
         return
     settings = EmbedSettings.for_model(
@@ -185,6 +188,7 @@ def embed_cmd(
     _print_topk(run)
     done = f"{run.resumed} resumed, " if run.resumed else ""
     speed = f" at {run.clips / run.seconds:.2f} clips/s" if run.clips and run.seconds else ""
+    write_report(run.layout.folder, report and part is None)  # a shard's page comes with --merge
     _finish(run.layout, run.assembly, f"{done}{run.clips} clips{speed}; written to")
 
 
