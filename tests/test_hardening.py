@@ -146,7 +146,7 @@ def test_two_runs_at_once_never_mix_rows_and_shards_still_run_in_parallel(
     tiny_catalog: Path, folder: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "feats.npy"
-    first = _start(folder, *EMBED, "--out", out)
+    first = _start(folder, *EMBED, "--out", out, pause=8)  # holds the lock while the second one starts
     while not (tmp_path / "feats.run.lock").exists():
         assert first.poll() is None, first.communicate()
         time.sleep(0.02)
