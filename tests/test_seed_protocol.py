@@ -19,10 +19,10 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
+from coloured import use_catalog, write_coloured_set
 from torch.utils.data import DataLoader
 
 import vidmenagerie as vm
-from vidmenagerie.catalog import reset_catalog
 from vidmenagerie.errors import InvalidSetting, VideoError
 from vidmenagerie.tasks.embed import EmbedSettings
 from vidmenagerie.tasks.evaluate import view_settings
@@ -41,10 +41,8 @@ from vidmenagerie.video.sources import open_source
 from vidmenagerie.video.transform import FramePixels
 
 from cli import invoke
-from tiny import TINY_ARCH, tiny_state_dict, toml_entry
 from videos import write_video
 
-CLASSES = ("red", "green", "blue")
 PER_CLASS = 2
 FAST = ("--sampling-rate", "2", "--workers", "0")
 SEED = ("--protocol", "seed")
@@ -226,49 +224,11 @@ def test_decoding_workers_do_not_change_a_single_pixel(tmp_path: Path) -> None:
 
 
 # ----------------------------------------------------------------------------- the command
-def _video(colour: int, seed: int) -> np.ndarray:
-    """20 frames of 48x64 noise with one colour channel lifted well above the others."""
-    rng = np.random.default_rng(seed)
-    frames = rng.integers(0, 90, (20, 6, 8, 3)).astype(np.uint8)
-    frames[..., colour] += 150
-    return np.repeat(np.repeat(frames, 8, axis=1), 8, axis=2)
-
-
 @pytest.fixture
 def coloured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """``set/<class>/<k>.mp4`` for three colours and a catalogue entry ``tiny_rgb`` whose head
-    (fitted here by least squares on centre clips) names them."""
-    root = tmp_path / "set"
-    for colour, name in enumerate(CLASSES):
-        (root / name).mkdir(parents=True)
-        for k in range(PER_CLASS):
-            write_video(root / name / f"{k}.mp4", _video(colour, 10 * colour + k))
-    encoder = {k: v for k, v in TINY_ARCH.items() if not k.startswith("decoder")}
-    state = tiny_state_dict("vit", seed=0, num_classes=3)
-    model = vm.create_model("vit", num_classes=3, **encoder)
-    model.load_state_dict(state)
-    model.eval()
-    pre = vm.Preprocessing.for_video(56, num_frames=4).with_sampling_rate(2)
-    paths = sorted(root.rglob("*.mp4"))
-    clips = torch.stack([vm.read_clip(p, preprocessing=pre).frames for p in paths])
-    with torch.no_grad():
-        features = vm.embed(model, clips).double()
-    targets = torch.zeros(len(paths), 3, dtype=torch.float64)
-    for i, path in enumerate(paths):
-        targets[i, CLASSES.index(path.parent.name)] = 10.0
-    design = torch.cat([features, torch.ones(len(paths), 1, dtype=torch.float64)], dim=1)
-    solution = torch.linalg.lstsq(design, targets).solution
-    state["head.weight"] = solution[:-1].T.float().contiguous()
-    state["head.bias"] = solution[-1].float().contiguous()
-    catalog = tmp_path / "catalog"
-    catalog.mkdir()
-    torch.save({"model": state}, catalog / "rgb.pth")
-    (catalog / "rgb.json").write_text(json.dumps(list(CLASSES)))
-    (catalog / "cat.toml").write_text(
-        toml_entry("tiny_rgb", "vit", checkpoint="rgb.pth", num_classes=3, labels="rgb.json")
-    )
-    monkeypatch.setenv("VIDM_CATALOG", str(catalog / "cat.toml"))
-    reset_catalog()
+    """Three classes of coloured videos and ``tiny_rgb``, whose fitted head names them (``coloured.py``)."""
+    root, catalog = write_coloured_set(tmp_path, PER_CLASS)
+    use_catalog(monkeypatch, catalog)
     return root
 
 
