@@ -90,7 +90,15 @@ class VideoError(VidmError):
 
 
 OutputProblem = Literal[
-    "other-settings", "other-inputs", "not-a-record", "no-shards", "unreadable", "mismatch", "locked", "input"
+    "other-settings",
+    "other-inputs",
+    "not-a-record",
+    "no-output",
+    "no-shards",
+    "unreadable",
+    "mismatch",
+    "locked",
+    "input",
 ]
 
 

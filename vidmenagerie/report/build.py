@@ -41,7 +41,7 @@ def build_report(out_dir: Path, *, title: str | None = None) -> Path:
         raise OutputError(
             f"{folder}: no vidm output here (run.json, eval.json or NAME.run.json); give the --out folder of a run",
             path=str(folder),
-            problem="not-a-record",
+            problem="no-output",
         )
     used: Counter[str] = Counter()
     sections = []
