@@ -51,3 +51,9 @@ def run_vidm(*args: str | Path, env: dict[str, str] | None = None, cwd: Path | N
         cwd=cwd,
         timeout=timeout,
     )
+
+
+def committed(folder: Path, pattern: str) -> list[Path]:
+    """Files matching ``pattern`` in ``folder``, without the hidden temporaries of atomic writes
+    (``pathlib`` globs match dot-files, and a temporary is not yet a committed result)."""
+    return [p for p in folder.glob(pattern) if not p.name.startswith(".")]

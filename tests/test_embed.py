@@ -24,7 +24,7 @@ from vidmenagerie.ops.embed import embed, embed_batch
 from vidmenagerie.tasks.embed import load_features
 from vidmenagerie.video import read_clips
 
-from cli import invoke, run_vidm
+from cli import committed, invoke, run_vidm
 from tiny import TINY_ARCH
 from videos import write_video
 
@@ -220,7 +220,7 @@ def _start(*args: object, pause: float) -> subprocess.Popen[str]:
 
 def _wait_for_part(parts: Path, proc: subprocess.Popen[str], timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
-    while not list(parts.glob("*.json")):
+    while not committed(parts, "*.json"):
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, "no part was written"
         time.sleep(0.02)
@@ -242,7 +242,7 @@ def test_killed_run_resumes_to_the_uninterrupted_result(tiny_catalog: Path, clip
     _wait_for_part(out.parent / "feats.parts", proc)
     proc.kill()
     proc.communicate()
-    assert len(list((out.parent / "feats.parts").glob("*.npy"))) == 1 and not out.exists()
+    assert len(committed(out.parent / "feats.parts", "*.npy")) == 1 and not out.exists()
     result = invoke("embed", clips, *ARGS, "--out", out)
     assert result.exit_code == 0, result.output
     assert "1 resumed" in result.output

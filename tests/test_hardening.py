@@ -27,7 +27,7 @@ from vidmenagerie.batch.outputs import atomic_path
 from vidmenagerie.tasks.embed import EmbedSettings, embed_videos
 from vidmenagerie.video import find as find_module
 
-from cli import invoke
+from cli import committed, invoke
 from tiny import write_checkpoint
 from videos import write_video
 
@@ -230,7 +230,7 @@ def test_ctrl_c_says_what_was_kept_and_workers_stay_quiet(tiny_catalog: Path, fo
     write_video(folder / "c.mp4", _frames(20, 3))
     out = tmp_path / "feats.npy"
     proc = _start(folder, "--model", "tiny_vit", "--sampling-rate", "2", "--workers", "2", "--out", out, pause=60)
-    while not list((tmp_path / "feats.parts").glob("*.json")):
+    while not committed(tmp_path / "feats.parts", "*.json"):
         assert proc.poll() is None, proc.communicate()
         time.sleep(0.02)
     os.killpg(proc.pid, signal.SIGINT)  # as a terminal does: the whole process group, workers too
@@ -243,7 +243,7 @@ def test_ctrl_c_says_what_was_kept_and_workers_stay_quiet(tiny_catalog: Path, fo
 def test_killed_parent_leaves_no_worker_tracebacks(tiny_catalog: Path, folder: Path, tmp_path: Path) -> None:
     out = tmp_path / "feats.npy"
     proc = _start(folder, "--model", "tiny_vit", "--sampling-rate", "2", "--workers", "2", "--out", out, pause=60)
-    while not list((tmp_path / "feats.parts").glob("*.json")):
+    while not committed(tmp_path / "feats.parts", "*.json"):
         assert proc.poll() is None, proc.communicate()
         time.sleep(0.02)
     proc.kill()

@@ -62,6 +62,15 @@ def read_holder(path: Path) -> LockHolder | None:
         return None
 
 
+def refuse_if_locked(path: Path, output: Path) -> None:
+    """Raise the ``locked`` refusal when another live run holds ``path`` (checked before the
+    settings, so a second run is told the output is busy, not that its rows differ)."""
+    holder = read_holder(path)
+    if holder is None or holder.pid == os.getpid() or holder.is_gone():
+        return
+    raise OutputLock(path, output).refusal(holder)
+
+
 class OutputLock:
     """Exclusive use of an output while a run writes it (a context manager).
 
@@ -82,10 +91,10 @@ class OutputLock:
                 return self
             holder = read_holder(self.path)
             if holder is None or not holder.is_gone():
-                raise self._refusal(holder)
+                raise self.refusal(holder)
             self.took_over = holder
             self.path.unlink(missing_ok=True)
-        raise self._refusal(read_holder(self.path))
+        raise self.refusal(read_holder(self.path))
 
     def _create(self, me: LockHolder) -> bool:
         """Create the lock file with its content in one step; False if it already exists."""
@@ -101,7 +110,8 @@ class OutputLock:
             os.unlink(tmp)
         return True
 
-    def _refusal(self, holder: LockHolder | None) -> OutputError:
+    def refusal(self, holder: LockHolder | None) -> OutputError:
+        """The one-line error naming who holds the lock."""
         who = holder.describe() if holder else "a process whose lock file cannot be read"
         return OutputError(
             f"{self.output} is being written by another run ({who}); lock file {self.path}",

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ...batch.fingerprint import describe_change, same_checkpoint
+from ...batch.lock import refuse_if_locked
 from ...batch.outputs import write_json
 from ...errors import OutputError
 from .layout import OutputLayout
@@ -103,7 +104,9 @@ def check_output(
     inputs: Sequence[str | Path] | None = None,
 ) -> dict[str, Any] | None:
     """The existing ``run.json`` of an output, after checking that ``settings`` (and ``inputs``,
-    when given) may resume it (None if new, or when not resuming)."""
+    when given) may resume it (None if new, or when not resuming). An output another run is
+    writing is refused first."""
+    refuse_if_locked(layout.lock, layout.out)
     record = read_record(layout.run) if resume else None
     if record is not None:
         check_resumable(record, settings, layout, inputs)

@@ -203,7 +203,6 @@ def embed_videos(
     every = [str(v) for v in videos]
     stems = {str(v): s for v, s in output_stems([Path(v) for v in every]).items()} if per_video else None
     layout.check(every, stems)
-    check_output(layout, settings, resume=resume, inputs=every)
     with OutputLock(layout.lock, layout.out) as lock:
         if lock.took_over is not None:
             hooks.say(f"took over the lock of a run that is gone ({lock.took_over.describe()})")
@@ -230,7 +229,7 @@ class _Job:
         layout, settings, hooks = self.layout, self.settings, self.hooks
         entry = get_model_entry(settings.model)
         mine = self.shard.select(self.every) if self.shard else self.every
-        record = check_output(layout, settings, resume=resume, inputs=self.every)  # now under lock
+        record = check_output(layout, settings, resume=resume, inputs=self.every)  # under the lock: never half-written
         checkpoint = checkpoint_fingerprint(_checkpoint_file(settings))
         if record is not None:
             check_checkpoint(record, checkpoint, layout.out)
