@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from ..catalog import default_catalog
 from ..errors import InvalidSetting
-from ._batch import resolve_inputs, video_progress
+from ._batch import resolve_inputs, video_progress, write_report
 from ._options import (
     BatchSizeOpt,
     CatalogOpt,
@@ -18,6 +18,7 @@ from ._options import (
     DtypeOpt,
     FpsOpt,
     FrameFoldersOpt,
+    ReportOpt,
     SamplingRateOpt,
     VideosArg,
     WorkersOpt,
@@ -125,6 +126,7 @@ def evaluate_cmd(
     merge: MergeOpt = False,
     resume: ResumeOpt = True,
     checkpoint: CheckpointOpt = None,
+    report: ReportOpt = True,
     catalog: CatalogOpt = None,
 ) -> None:
     """Accuracy of a finetuned model on labelled videos or images (Acc@1/5 with intervals, per class, confusions)."""
@@ -153,7 +155,7 @@ def evaluate_cmd(
     if len(labelled.missing) > 5:
         err.print(f"[yellow]missing[/yellow] ... and {len(labelled.missing) - 5} more (listed in eval.json)")
     if merge:
-        _report(merge_evaluation(labelled, folder), model)
+        _report(merge_evaluation(labelled, folder), model, report)
         return
     part = Shard.parse(shard) if shard else shard_from_env()
     part = part if part is not None and part.count > 1 else None
@@ -169,11 +171,12 @@ def evaluate_cmd(
     if part is not None:
         err.print(f"shard {part.index}/{part.count} done; after every shard: vidm evaluate ... --out {folder} --merge")
         return
-    _report(run, model)
+    _report(run, model, report)
 
 
-def _report(run: EvalRun, model: str) -> None:
-    """The scores as a table on stdout, what was left out and where the files are on stderr."""
+def _report(run: EvalRun, model: str, page: bool) -> None:
+    """The scores as a table on stdout, what was left out and where the files are on stderr, and
+    the run's ``index.html`` (unless ``page`` is off)."""
     scores = run.scores
     left = f"{run.excluded} of {len(run.labelled.samples) + len(run.labelled.missing)} inputs not scored"
     detail = f" ({len(run.labelled.missing)} missing, {len(run.failed)} failed, {len(run.pending)} pending)"
@@ -183,6 +186,7 @@ def _report(run: EvalRun, model: str) -> None:
     out.print(table(f"{model} on {run.labelled.source}", ("metric", "value", "95% interval"), _rows(scores)))
     summary = f"{scores.videos} inputs scored" + (f"; {left}{detail}" if run.excluded else "")
     err.print(f"{summary}; written to {escape(str(run.files['eval']))}", highlight=False)
+    write_report(run.out, page)
     if run.failed:
         raise typer.Exit(1)
 

@@ -7,8 +7,10 @@ files of each clip) and ``record`` (``run.json``).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -83,7 +85,8 @@ def write_animations(panels: np.ndarray, base: Path, settings: PictureSettings, 
 
 
 def run_record(run: PerClipRun[Any, Any], command: str, clips: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
-    """``run.json``: the command, settings, model, input recipe, ``extra`` notes, clips, failures, versions."""
+    """``run.json``: the command, settings, model, input recipe, start and duration so far,
+    ``extra`` notes, clips, failures, versions."""
     settings = run.settings
     return {
         "command": command,
@@ -94,6 +97,8 @@ def run_record(run: PerClipRun[Any, Any], command: str, clips: list[dict[str, An
             "checkpoint_dtype": run.checkpoint_dtype,
         },
         "preprocessing": run.preprocessing.to_dict(),
+        "started": run.started.isoformat(timespec="seconds"),
+        "seconds": round(time.perf_counter() - run.clock, 3),
         **extra,
         "clips": clips,
         "failed": [{"video": str(v), "reason": r} for v, r in run.failures],
@@ -110,6 +115,8 @@ class PerClipRun(Generic[S, C]):
     clips: list[C] = field(default_factory=list)
     failures: list[tuple[Path, str]] = field(default_factory=list)
     checkpoint_dtype: str | None = None  # what the checkpoint stores (weights run in float32)
+    started: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    clock: float = field(default_factory=time.perf_counter)  # the duration in run.json counts from here
 
     @property
     def preprocessing(self) -> Preprocessing:
@@ -206,6 +213,7 @@ def run_per_clip(
 ) -> R:
     """Check every setting, resolve the runtime, load the model (unless given), run the task on
     every input through the driver, and return the run's results."""
+    started, clock = datetime.now(timezone.utc), time.perf_counter()  # the model's loading counts too
     entry = settings.entry()
     settings.check(entry)
     runtime = Runtime.resolve(settings.device, settings.dtype)
@@ -214,7 +222,7 @@ def run_per_clip(
     note = upcast_note(model)
     if note and hooks is not None:
         hooks.say(note)
-    run = run_type(settings, entry)
+    run = run_type(settings, entry, started=started, clock=clock)
     run.checkpoint_dtype = stored_dtype(model)
     out_dir.mkdir(parents=True, exist_ok=True)
     run_batches(task(run, model, videos, out_dir), videos, runtime, batch_size=settings.batch_size,
