@@ -212,6 +212,14 @@ def _check_head(text: str, page: Page, record: dict[str, Any], model: str) -> No
     for key in record["settings"]:
         assert key in cells or any(c.startswith(f"{key}.") for c in cells), key
     assert f"vidmenagerie {record['versions']['vidmenagerie']}" in text
+    _check_when(text, record)
+
+
+def _check_when(text: str, record: dict[str, Any]) -> None:
+    """The head says when the run started and how long it took, as its record says."""
+    when = text[text.index('class="when"') :].split("</p>")[0]
+    started = record["started"]
+    assert f"started {started.replace('T', ' ')}" in when and "took " in when, when
 
 
 def test_complete_page(tiny_catalog: Path, videos: Path, tmp_path: Path) -> None:
@@ -313,8 +321,7 @@ def labelled(videos: Path, tmp_path: Path) -> Path:
 
 def test_evaluate_page(tiny_catalog: Path, labelled: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    _run("evaluate", labelled, "--model", "tiny_cls", *FAST, "--out", out)
-    build_report(out)
+    _run("evaluate", labelled, "--model", "tiny_cls", *FAST, "--out", out)  # writes index.html itself
     text, page = _read(out)
     record = json.loads((out / "eval.json").read_text())
     scores = record["scores"]
@@ -339,6 +346,9 @@ def test_evaluate_page(tiny_catalog: Path, labelled: Path, tmp_path: Path) -> No
     _check_odd_name(text, page, [r[0] for r in wrong] + [f"sub/{ODD}"])
     failures = page.rows("evaluate-failures")
     assert [r[0] for r in failures] == ["one/broken.mp4"] and "not a readable video" in failures[0][1]
+    _check_when(text, json.loads((out / "views.run.json").read_text()))  # the views' run: model load to scores
+    _run("evaluate", labelled, "--model", "tiny_cls", *FAST, "--out", tmp_path / "quiet", "--no-report")
+    assert (tmp_path / "quiet" / "eval.json").is_file() and not (tmp_path / "quiet" / "index.html").exists()
 
 
 def _csv(path: Path) -> list[dict[str, str]]:
@@ -446,3 +456,13 @@ def test_ten_thousand_videos_make_a_small_page_quickly(tiny_catalog: Path, tmp_p
     assert all(len(r[near]) == 10 for r in rows if r[1] == "ok")
     assert page.one("table", id="embed-videos")["data-page"] == "100"
     assert "took 1 h 00 min" in text
+
+
+def test_inputs_from_unrelated_folders_are_named_by_their_distinct_endings() -> None:
+    from vidmenagerie.report.paths import Names
+
+    videos = ["/usr/lib/pkg/data/demo.mp4", "/tmp/run/inputs/broken.mp4", "/tmp/other/demo.mp4"]
+    names = Names.of(videos)
+    assert [names.short(v) for v in videos] == ["data/demo.mp4", "broken.mp4", "other/demo.mp4"]
+    below = Names.of(["/tmp/a/b.mp4", "/tmp/a/c/d.mp4"])  # a common folder: names below it, as before
+    assert below.root == "/tmp/a" and below.short("/tmp/a/c/d.mp4") == "c/d.mp4"

@@ -67,11 +67,13 @@ def run_head(info: RunInfo) -> Html:
         _kv("paper", paper_cell),
         class_="kv model",
     )
-    settings = tag("table", join(_kv(k, v) for k, v in flatten(info.settings)), class_="kv settings")
+    rows = list(flatten(info.settings))
+    settings = tag("table", join(_kv(k, v) for k, v in rows), class_="kv settings")
+    fold = tag("details", tag("summary", f"all {len(rows)} settings"), settings, class_="settings")
     return tag(
         "div",
         tag("div", tag("h3", "Model"), model, when(info)),
-        tag("div", tag("h3", "Settings"), settings),
+        tag("div", tag("h3", "Settings"), _key_settings(info.settings), fold),
         class_="run-head",
     )
 
@@ -102,6 +104,20 @@ def duration(seconds: float) -> str:
         return f"{minutes} min {rest:02d} s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min"
+
+
+# The settings that say what a run did, shown on one line above the fold with all of them.
+KEY_SETTINGS = (
+    "mask", "ratio", "clip", "clips", "heads", "layer", "rollout", "pool", "crops", "reduce",
+    "protocol.name", "views.clips", "views.crops", "dtype", "preprocessing.sampling_rate",
+)  # fmt: skip
+
+
+def _key_settings(settings: Mapping[str, Any]) -> Html:
+    """``mask center · ratio 0.25 · clip uniform:4 · ...``: the run's defining settings at a glance."""
+    found = dict(flatten(settings))
+    shown = [f"{key.rsplit('.', 1)[-1].replace('_', ' ')} {found[key]}" for key in KEY_SETTINGS if key in found]
+    return tag("p", " \u00b7 ".join(shown), class_="keys") if shown else None
 
 
 def flatten(settings: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, str]]:

@@ -7,8 +7,8 @@ the page links them relative to the folder, and still finds them after the folde
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
 from .html import url
@@ -39,23 +39,29 @@ class Linker:
 
 @dataclass(frozen=True)
 class Names:
-    """Videos named relative to their common folder (``root``), as the outputs mirror them."""
+    """Videos named relative to their common folder (``root``), as the outputs mirror them; when
+    they share no folder below the filesystem's root, each by the shortest ending of its path that
+    no other video shares (``demo.mp4``, not ``usr/lib/.../demo.mp4``)."""
 
     root: str
+    tails: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, videos: Sequence[str]) -> Names:
-        """The common folder of ``videos`` ("" when they share none)."""
-        folders = [os.path.dirname(os.path.abspath(v)) for v in videos]
+        """The names of ``videos``: below their common folder, else by distinct endings."""
+        paths = [os.path.abspath(v) for v in videos]
         try:
-            return cls(os.path.commonpath(folders) if folders else "")
+            root = os.path.commonpath([os.path.dirname(p) for p in paths]) if paths else ""
         except ValueError:  # paths on different drives
-            return cls("")
+            root = ""
+        if root and root != os.path.dirname(root):  # a real folder, not the root ("/", "C:\\")
+            return cls(root)
+        return cls("", _distinct_tails(paths))
 
     def short(self, video: str) -> str:
-        """``video`` below the common folder."""
+        """``video`` below the common folder (or its distinct ending)."""
         if not self.root:
-            return video
+            return self.tails.get(os.path.abspath(video), video)
         path = os.path.abspath(video)
         prefix = self.root.rstrip(os.sep) + os.sep
         return path[len(prefix) :] if path.startswith(prefix) else os.path.relpath(path, self.root)
@@ -64,3 +70,17 @@ class Names:
         """The top-level folder of ``video`` below the common folder ("(top level)" for a file directly in it)."""
         parts = PurePath(self.short(video)).parts
         return parts[0] if len(parts) > 1 else "(top level)"
+
+
+def _distinct_tails(paths: Sequence[str]) -> dict[str, str]:
+    """Each path's shortest trailing part (file name, then parent/file name, ...) that no other
+    path ends with."""
+    parts = {p: PurePath(p).parts for p in dict.fromkeys(paths)}
+    tails: dict[str, str] = {}
+    for path, mine in parts.items():
+        for n in range(1, len(mine) + 1):
+            tail = mine[-n:]
+            if not any(other[-n:] == tail for q, other in parts.items() if q != path):
+                break
+        tails[path] = str(PurePath(*tail))
+    return tails
