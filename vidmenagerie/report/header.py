@@ -113,7 +113,7 @@ KEY_SETTINGS = (
 )  # fmt: skip
 
 
-def _key_settings(settings: Mapping[str, Any]) -> Html:
+def _key_settings(settings: Mapping[str, Any]) -> Html | None:
     """``mask center · ratio 0.25 · clip uniform:4 · ...``: the run's defining settings at a glance."""
     found = dict(flatten(settings))
     shown = [f"{key.rsplit('.', 1)[-1].replace('_', ' ')} {found[key]}" for key in KEY_SETTINGS if key in found]
