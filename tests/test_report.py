@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 import time
 from html.parser import HTMLParser
@@ -331,6 +332,12 @@ def test_evaluate_page(tiny_catalog: Path, labelled: Path, tmp_path: Path) -> No
         value = scores[key]
         assert row[1:4] == [f"{value['value'] * 100:.2f}%", str(value["correct"]), str(value["total"])]
         assert row[4] == f"{value['low'] * 100:.2f}% \u2013 {value['high'] * 100:.2f}%"  # the 95% interval
+    keys = re.sub(r"<[^>]+>", "", text.split('<p class="keys">')[1].split("</p>")[0])
+    assert keys.startswith("protocol standard \u00b7 clips ")  # a group's name, not "name standard"
+    assert (
+        "Class folders matched to class names (ignoring case and punctuation): 3 folders for 5 classes; rule: names."
+        in text
+    )
     per_class = page.rows("evaluate-per-class")
     assert [r[1] for r in per_class] == ["zero", "one", "two"]
     assert len(page.all("rect", class_="bar")) == 3

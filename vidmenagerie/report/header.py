@@ -92,7 +92,9 @@ def when(info: RunInfo) -> Html:
         tag("summary", "versions"),
         tag("table", join(_kv(k, v) for k, v in info.versions.items()), class_="kv versions"),
     )
-    return join([tag("p", " \u00b7 ".join(parts), class_="when"), versions])
+    # Each part stays on one line ("vidmenagerie 0.1.0" was split across two in a narrow column).
+    line = join([join([" \u00b7 " if i else "", tag("span", part, class_="part")]) for i, part in enumerate(parts)])
+    return join([tag("p", line, class_="when"), versions])
 
 
 def duration(seconds: float) -> str:
@@ -116,8 +118,16 @@ KEY_SETTINGS = (
 def _key_settings(settings: Mapping[str, Any]) -> Html | None:
     """``mask center · ratio 0.25 · clip uniform:4 · ...``: the run's defining settings at a glance."""
     found = dict(flatten(settings))
-    shown = [f"{key.rsplit('.', 1)[-1].replace('_', ' ')} {found[key]}" for key in KEY_SETTINGS if key in found]
+    shown = [f"{_label(key)} {found[key]}" for key in KEY_SETTINGS if key in found]
     return tag("p", " \u00b7 ".join(shown), class_="keys") if shown else None
+
+
+def _label(key: str) -> str:
+    """A settings key as a word: its last part (``preprocessing.sampling_rate`` -> ``sampling rate``),
+    or its group's name where the last part is only ``name`` (``protocol.name`` -> ``protocol``)."""
+    parts = key.split(".")
+    word = parts[-2] if parts[-1] == "name" and len(parts) > 1 else parts[-1]
+    return word.replace("_", " ")
 
 
 def flatten(settings: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, str]]:

@@ -18,6 +18,7 @@ h3 { font-size: 1.05rem; margin: 1.5rem 0 .5rem; }
 a { color: var(--accent); } .muted, .note { color: var(--muted); } .note { max-width: 70em; }
 section.run { border-top: 3px solid var(--line); margin-top: 2rem; }
 details.settings summary { cursor: pointer; color: var(--accent); } p.keys { margin: .25rem 0; }
+p.when span.part { white-space: nowrap; }
 .run-head { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: .5rem 2rem; }
 table { border-collapse: collapse; margin: .5rem 0; }
 th, td { border-bottom: 1px solid var(--line); padding: .25rem .6rem; text-align: left; vertical-align: top; }

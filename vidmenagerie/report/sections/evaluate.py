@@ -39,7 +39,7 @@ def evaluate_section(sid: str, folder: Path, record: dict[str, Any], path: Path)
         "evaluate",
         "Evaluation",
         _info(folder, record, path),
-        tag("p", f"labels: {labels.get('description', '')} (rule {labels.get('rule', '?')})", class_="note"),
+        tag("p", _labels_note(labels), class_="note"),
         tag("h3", "Accuracy"),
         accuracy_table(f"{sid}-accuracy", scores),
         tag("h3", "Per class"),
@@ -199,3 +199,9 @@ def _int(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def _labels_note(labels: dict[str, Any]) -> str:
+    """Where the labels came from, as the reader wrote it ("labels from val.csv: ..."), and the matching rule."""
+    description = str(labels.get("description") or "labels: source not recorded")
+    return f"{description[:1].upper()}{description[1:]}; rule: {labels.get('rule', '?')}."
