@@ -1,0 +1,206 @@
+"""The README's report screenshots, made from the demo clip: one run of each batch command, then
+its ``index.html`` opened in headless Chromium and photographed (the top of the page).
+
+Run from the repository root (needs the ``chromium`` package)::
+
+    python tests/screenshots/make_screenshots.py           # the published models (downloads them)
+    python tests/screenshots/make_screenshots.py --tiny    # tiny test checkpoints, no download
+
+The inputs are the demo clip and pieces of it: ``complete`` and ``attend`` take four clips of the
+demo; ``embed`` and ``evaluate`` six 2 s pieces of it (every other one mirrored) in three group
+folders, labelled by a ``labels.csv`` with the classifier's first three classes (so the labels say
+nothing about the content). A file that is not a video goes into every run, so that every page
+shows its failures. ``--tiny`` uses the tiny checkpoints of ``../shared/reference`` (64 wide, 2
+blocks, 56 px): the pictures then show the page, not a model's skill.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+from PIL import Image
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # tests/ for browser.py and videos.py
+
+from browser import Browser, find_chromium  # noqa: E402
+
+from vidmenagerie.video.demo import demo_video_path  # noqa: E402
+
+from videos import write_video  # noqa: E402
+
+REFERENCE = HERE.parents[2] / "shared" / "reference"
+TINY = """
+[models.tiny_mae]
+kind = "mae"
+checkpoint = "{ref}/mae_tiny.pth"
+img_size = 56
+num_frames = 4
+embed_dim = 64
+depth = 2
+num_heads = 4
+decoder_embed_dim = 32
+decoder_depth = 2
+decoder_num_heads = 4
+
+[models.tiny_vit]
+kind = "vit"
+checkpoint = "{ref}/mae_tiny.pth"
+img_size = 56
+num_frames = 4
+embed_dim = 64
+depth = 2
+num_heads = 4
+
+[models.tiny_cls]
+kind = "vit"
+checkpoint = "{ref}/vit_tiny_5cls.pth"
+img_size = 56
+num_frames = 4
+embed_dim = 64
+depth = 2
+num_heads = 4
+num_classes = 5
+labels = "{labels}"
+"""
+TINY_LABELS = ["ball", "square", "triangle", "pan", "sky"]
+PIECES = 6
+
+
+@dataclass(frozen=True)
+class Models:
+    """Which model each page is made with."""
+
+    mae: str
+    vit: str
+    classifier: str
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tiny", action="store_true", help="tiny test checkpoints from ../shared/reference")
+    parser.add_argument("--out", type=Path, default=HERE, help="where the PNGs go (default: beside this script)")
+    parser.add_argument("--keep", type=Path, help="keep the runs' output folders here")
+    parser.add_argument("--width", type=int, default=1280, help="browser window width in CSS pixels")
+    parser.add_argument("--height", type=int, default=1400, help="browser window height in CSS pixels")
+    args = parser.parse_args()
+    browser = find_chromium()
+    if browser is None:
+        sys.exit("no Chromium found: install Debian's chromium package (apt install chromium)")
+    work = args.keep or Path(tempfile.mkdtemp(prefix="vidm-shots-"))
+    work.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "NO_COLOR": "1"}
+    if args.tiny:
+        models = Models("tiny_mae", "tiny_vit", "tiny_cls")
+        env["VIDM_CATALOG"] = str(_tiny_catalog(work))
+    else:
+        models = Models("mae_s_none", "vit_s_none", "vit_s_ssv2-50shot")
+    folders = _runs(work, models, env)
+    args.out.mkdir(parents=True, exist_ok=True)
+    with Browser(browser, width=args.width, height=args.height) as page:
+        for kind, folder in folders.items():
+            page.open(folder / "index.html", settle=1.0)
+            if page.errors():
+                sys.exit(f"{kind}: the page logged errors: {page.errors()}")
+            shot = page.screenshot(work / f"{kind}.png", full_page=False)
+            target = args.out / f"report-{kind}.png"
+            _shrink(shot, target)
+            print(f"{target} ({target.stat().st_size // 1024} KiB)")
+    if args.keep is None:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _runs(work: Path, models: Models, env: dict[str, str]) -> dict[str, Path]:
+    """Run the four batch commands as a user would; each writes its ``index.html``."""
+    demo = demo_video_path()
+    broken = work / "inputs" / "broken.mp4"
+    broken.parent.mkdir(parents=True, exist_ok=True)
+    broken.write_text("this is not a video")
+    labelled = _pieces(demo, work / "labelled")
+    (labelled / "broken.mp4").write_text("not a video either")
+    table = _label_table(labelled, models.classifier, env)
+    out = {kind: work / kind for kind in ("complete", "attend", "embed", "evaluate")}
+    _vidm(env, "complete", demo, broken, "--model", models.mae, "--clip", "uniform:4", "--animate",
+          "--out", out["complete"])  # fmt: skip
+    _vidm(env, "attend", demo, broken, "--model", models.vit, "--clip", "uniform:4", "--heads", "all",
+          "--animate", "--out", out["attend"])  # fmt: skip
+    _vidm(env, "embed", labelled, "--model", models.classifier, "--clips", "uniform:4", "--top-k", "5",
+          "--out", out["embed"] / "feats.npy")  # fmt: skip
+    _vidm(env, "evaluate", table, "--model", models.classifier, "--views", "2x1", "--out", out["evaluate"])
+    return out
+
+
+def _vidm(env: dict[str, str], *args: object) -> None:
+    """``vidm ARGS``; exit 1 (some input failed, as planned) is fine, anything else stops."""
+    command = [sys.executable, "-m", "vidmenagerie", *map(str, args)]
+    print("$ vidm " + " ".join(map(str, args)), flush=True)
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    if done.returncode not in (0, 1):
+        sys.exit(f"vidm {args[0]} failed (exit {done.returncode}):\n{done.stderr}")
+
+
+def _pieces(demo: Path, root: Path) -> Path:
+    """``PIECES`` overlapping 2 s pieces of the demo, every other one mirrored, in three group folders."""
+    with av.open(str(demo)) as container:
+        frames = np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)])
+    length = 60
+    for k, start in enumerate(np.linspace(0, len(frames) - length, PIECES).astype(int)):
+        piece = frames[start : start + length]
+        piece = piece[:, :, ::-1] if k % 2 else piece
+        name = f"group-{'abc'[k % 3]}/piece{k}{'-mirrored' if k % 2 else ''}.mp4"
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        write_video(root / name, np.ascontiguousarray(piece), codec="libx264", options={"crf": "23"},
+                    pix_fmt="yuv420p")  # fmt: skip
+    return root
+
+
+def _label_table(root: Path, model: str, env: dict[str, str]) -> Path:
+    """``labels.csv`` beside the pieces: group k's pieces get the classifier's class k (and the
+    file that is not a video a label too, so it shows as a failure, not as missing)."""
+    os.environ.update(env)  # the catalogue the runs use
+    from vidmenagerie.catalog import default_catalog
+    from vidmenagerie.tasks.evaluate.predict import class_names
+
+    classes = class_names(default_catalog().get(model))
+    table = root / "labels.csv"
+    with table.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["path", "label"])
+        for path in sorted(root.rglob("*.mp4")):
+            group = path.parent.name.removeprefix("group-")
+            writer.writerow([path.relative_to(root).as_posix(), classes["abc".find(group) if group in "abc" else 0]])
+    return table
+
+
+def _tiny_catalog(work: Path) -> Path:
+    """A catalogue of the tiny reference checkpoints, with class names that fit the demo."""
+    if not REFERENCE.is_dir():
+        sys.exit(f"--tiny needs {REFERENCE} (the project's shared reference files)")
+    labels = work / "tiny-labels.json"
+    labels.write_text(json.dumps(TINY_LABELS))
+    catalog = work / "tiny.toml"
+    catalog.write_text(TINY.format(ref=REFERENCE.as_posix(), labels=labels.as_posix()))
+    return catalog
+
+
+def _shrink(shot: Path, target: Path, width: int = 1000) -> None:
+    """The screenshot at ``width`` pixels wide, as a small PNG (a palette of 256 colours)."""
+    with Image.open(shot) as image:
+        rgb = image.convert("RGB")
+        small = rgb.resize((width, round(rgb.height * width / rgb.width)), Image.Resampling.LANCZOS)
+        small.quantize(256, method=Image.Quantize.MEDIANCUT).save(target, optimize=True)
+
+
+if __name__ == "__main__":
+    main()
