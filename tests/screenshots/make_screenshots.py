@@ -38,42 +38,10 @@ from browser import Browser, find_chromium  # noqa: E402
 
 from vidmenagerie.video.demo import demo_video_path  # noqa: E402
 
+from tiny import toml_entry  # noqa: E402
 from videos import write_video  # noqa: E402
 
 REFERENCE = HERE.parents[2] / "shared" / "reference"
-TINY = """
-[models.tiny_mae]
-kind = "mae"
-checkpoint = "{ref}/mae_tiny.pth"
-img_size = 56
-num_frames = 4
-embed_dim = 64
-depth = 2
-num_heads = 4
-decoder_embed_dim = 32
-decoder_depth = 2
-decoder_num_heads = 4
-
-[models.tiny_vit]
-kind = "vit"
-checkpoint = "{ref}/mae_tiny.pth"
-img_size = 56
-num_frames = 4
-embed_dim = 64
-depth = 2
-num_heads = 4
-
-[models.tiny_cls]
-kind = "vit"
-checkpoint = "{ref}/vit_tiny_5cls.pth"
-img_size = 56
-num_frames = 4
-embed_dim = 64
-depth = 2
-num_heads = 4
-num_classes = 5
-labels = "{labels}"
-"""
 TINY_LABELS = ["ball", "square", "triangle", "pan", "sky"]
 PIECES = 6
 
@@ -190,7 +158,12 @@ def _tiny_catalog(work: Path) -> Path:
     labels = work / "tiny-labels.json"
     labels.write_text(json.dumps(TINY_LABELS))
     catalog = work / "tiny.toml"
-    catalog.write_text(TINY.format(ref=REFERENCE.as_posix(), labels=labels.as_posix()))
+    mae, cls = (REFERENCE / "mae_tiny.pth").as_posix(), (REFERENCE / "vit_tiny_5cls.pth").as_posix()
+    catalog.write_text(
+        toml_entry("tiny_mae", "mae", checkpoint=mae)
+        + toml_entry("tiny_vit", "vit", checkpoint=mae)
+        + toml_entry("tiny_cls", "vit", checkpoint=cls, num_classes=5, labels=labels.as_posix())
+    )
     return catalog
 
 
