@@ -160,6 +160,23 @@ def test_reduce_mean_logits_and_top_k(tiny_catalog: Path, clips: Path, tmp_path:
     assert top[0]["class"] == str(int(logits.argmax()))
 
 
+def test_top_k_is_the_mean_of_the_views_softmax(tiny_catalog: Path, clips: Path, tmp_path: Path) -> None:
+    """Several rows per video combine as evaluate and classify combine views, not as one softmax of mean logits."""
+    out = tmp_path / "feats.npy"
+    result = invoke("embed", clips, "--model", "tiny_cls", "--clips", "uniform:3", "--top-k", "5", *FAST, "--out", out)
+    assert result.exit_code == 0, result.output
+    logits = np.load(tmp_path / "feats.logits.npy").astype(np.float64)
+    index = _csv(tmp_path / "feats.index.csv")
+    top = _csv(tmp_path / "feats.topk.csv")
+    for video in {r["video"] for r in index}:
+        rows = logits[[int(r["row"]) for r in index if r["video"] == video]]
+        assert len(rows) == 3
+        probs = np.exp(rows - rows.max(axis=1, keepdims=True))
+        expected = (probs / probs.sum(axis=1, keepdims=True)).mean(axis=0)
+        shown = {int(t["class"]): float(t["score"]) for t in top if t["video"] == video}
+        assert shown == pytest.approx({i: expected[i] for i in range(5)}, abs=2e-6)
+
+
 def test_logits_need_a_finetuned_model(tiny_catalog: Path, clips: Path, tmp_path: Path) -> None:
     result = invoke("embed", clips, "--model", "tiny_vit", "--logits", *FAST, "--out", tmp_path / "f.npy")
     assert isinstance(result.exception, ValueError) and "finetuned vit" in str(result.exception)

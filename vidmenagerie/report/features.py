@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..scoring.views import softmax
+
 MAX_POINTS = 5000
 NEIGHBOURS = 5
 BLOCK = 1 << 22  # similarities per block of queries (16 MB of float32)
@@ -54,11 +56,6 @@ def video_means(segments: Sequence[Segment], arrays: Arrays) -> np.ndarray:
 def mean_probabilities(segments: Sequence[Segment], arrays: Arrays) -> np.ndarray:
     """``[videos, classes]``: the mean softmax of each video's class scores."""
     return np.stack([softmax(arrays.rows(s)).mean(axis=0) for s in segments])
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return shifted / shifted.sum(axis=1, keepdims=True)
 
 
 def sample_rows(total: int, limit: int = MAX_POINTS) -> np.ndarray:

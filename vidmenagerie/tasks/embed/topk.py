@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ...batch.outputs import atomic_path
+from ...scoring.views import softmax
 
 
 @dataclass(frozen=True)
@@ -23,10 +24,9 @@ class TopK:
 
 
 def top_labels(logits: np.ndarray, labels: Sequence[str] | None, k: int) -> list[TopK]:
-    """The ``k`` most probable classes of a video: softmax of its rows' mean logits (multi-view testing)."""
-    mean = np.asarray(logits, dtype=np.float64).mean(axis=0)
-    probs = np.exp(mean - mean.max())
-    probs /= probs.sum()
+    """The ``k`` most probable classes of a video: the mean of its rows' softmax probabilities, as
+    ``vidm evaluate`` and ``classify`` combine views (mae_st / SlowFast multi-view testing)."""
+    probs = softmax(np.asarray(logits).reshape(-1, np.shape(logits)[-1])).mean(axis=0)
     order = np.argsort(-probs, kind="stable")[:k]
     return [
         TopK(rank, int(i), labels[i] if labels is not None and i < len(labels) else str(int(i)), float(probs[i]))
