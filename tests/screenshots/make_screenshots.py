@@ -32,7 +32,7 @@ import numpy as np
 from PIL import Image
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))  # tests/ for browser.py and videos.py
+sys.path.insert(0, str(HERE.parent))  # tests/ for browser.py, tiny.py and videos.py
 
 from browser import Browser, find_chromium  # noqa: E402
 

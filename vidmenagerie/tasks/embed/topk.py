@@ -26,7 +26,7 @@ class TopK:
 def top_labels(logits: np.ndarray, labels: Sequence[str] | None, k: int) -> list[TopK]:
     """The ``k`` most probable classes of a video: the mean of its rows' softmax probabilities, as
     ``vidm evaluate`` and ``classify`` combine views (mae_st / SlowFast multi-view testing)."""
-    probs = softmax(np.asarray(logits).reshape(-1, np.shape(logits)[-1])).mean(axis=0)
+    probs = softmax(logits).mean(axis=0)  # logits: [rows, classes]
     order = np.argsort(-probs, kind="stable")[:k]
     return [
         TopK(rank, int(i), labels[i] if labels is not None and i < len(labels) else str(int(i)), float(probs[i]))
