@@ -376,3 +376,32 @@ def test_a_folder_where_an_output_file_goes_is_refused_up_front(
     (tmp_path / "maps" / "run.json").mkdir(parents=True)
     result = invoke("attend", folder, "--model", "tiny_vit", *FAST, "--out", tmp_path / "maps")
     assert result.exit_code == 2 and "run.json is a folder where a file must go" in _one_error_line(result.output)
+
+
+# --------------------------------------------------------------------------- round 2 (issue 19)
+# 1. an input that was not selected is never overwritten
+
+
+@pytest.mark.parametrize(("command", "theirs"), [("complete", "a.complete.mp4"), ("attend", "a.attend.mp4"),
+                                                  ("complete", "a.complete.jpg")])  # fmt: skip
+def test_an_input_that_was_not_selected_is_not_overwritten(
+    tiny_catalog: Path, folder: Path, command: str, theirs: str
+) -> None:
+    from PIL import Image
+
+    from vidmenagerie.batch.outputs import select_videos
+
+    (folder / "b.mp4").unlink()
+    if theirs.endswith(".jpg"):
+        Image.fromarray(_frames(1, 8)[0]).save(folder / theirs)
+    else:
+        write_video(folder / theirs, _frames(20, 8))
+    before = (folder / theirs).read_bytes()
+    seed = next(s for s in range(100) if select_videos(sorted(folder.iterdir()), 1, s) == [folder / "a.mp4"])
+    model = "tiny_vit" if command == "attend" else "tiny_mae"
+    result = invoke(command, folder, "--model", model, *FAST, "--animate", "--num-vids", "1", "--seed", seed,
+                    "--out", folder)  # fmt: skip
+    line = _one_error_line(result.output)
+    assert result.exit_code == 2 and f"{folder / theirs} would overwrite the input" in line, result.output
+    assert (folder / theirs).read_bytes() == before
+    assert sorted(p.name for p in folder.iterdir()) == sorted(["a.mp4", theirs])  # nothing written at all

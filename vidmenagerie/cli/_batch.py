@@ -24,11 +24,16 @@ if TYPE_CHECKING:
     from ..runtime import Runtime
 
 
-def resolve_inputs(
-    videos: list[Path] | None, num_vids: int | None, seed: int, frame_folders: str = "auto"
-) -> list[Path]:
-    """The inputs to process: the demo clip when none are given, else found (videos, stills,
-    frame folders) and (optionally) sampled."""
+@dataclass(frozen=True)
+class Inputs:
+    """The inputs a run processes, and every input found: a file the run writes may be neither."""
+
+    selected: list[Path]
+    found: list[Path]
+
+
+def find_all(videos: list[Path] | None, frame_folders: str = "auto") -> list[Path]:
+    """Every input the arguments name (videos, stills, frame folders); the demo clip when none are given."""
     mode = check_frame_folders(frame_folders)
     if not videos:
         from ..video.demo import demo_video_path
@@ -44,18 +49,27 @@ def resolve_inputs(
             + (", ..." if len(skipped) > 1 else "")
             + ")"
         )
-    return select_videos(found, num_vids, seed)
+    return found
+
+
+def resolve_inputs(
+    videos: list[Path] | None, num_vids: int | None, seed: int, frame_folders: str = "auto"
+) -> list[Path]:
+    """The inputs to process: the demo clip when none are given, else found (videos, stills,
+    frame folders) and (optionally) sampled."""
+    return select_videos(find_all(videos, frame_folders), num_vids, seed)
 
 
 def prepare(
     settings: BatchSettings, videos: list[Path] | None, num_vids: int | None, frame_folders: str
-) -> tuple[Runtime, list[Path]]:
+) -> tuple[Runtime, Inputs]:
     """Check every setting, the device and the precision, and find the inputs: all before any model is fetched."""
     from ..runtime import Runtime
 
     settings.check(settings.entry())
     runtime = Runtime.resolve(settings.device, settings.dtype)
-    return runtime, resolve_inputs(videos, num_vids, settings.seed, frame_folders)
+    found = find_all(videos, frame_folders)
+    return runtime, Inputs(select_videos(found, num_vids, settings.seed), found)
 
 
 def picture_format(name: str) -> str:
