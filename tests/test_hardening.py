@@ -405,3 +405,34 @@ def test_an_input_that_was_not_selected_is_not_overwritten(
     assert result.exit_code == 2 and f"{folder / theirs} would overwrite the input" in line, result.output
     assert (folder / theirs).read_bytes() == before
     assert sorted(p.name for p in folder.iterdir()) == sorted(["a.mp4", theirs])  # nothing written at all
+
+
+# 2. a page vidm did not write is never replaced
+
+MINE = "<html><body>my own page</body></html>\n"
+
+
+def test_a_users_index_html_is_never_replaced(tiny_catalog: Path, folder: Path, tmp_path: Path) -> None:
+    (tmp_path / "index.html").write_text(MINE)
+    output = _ok("embed", folder, *EMBED, "--out", tmp_path / "feats.npy")  # the run's page has its own name
+    assert (tmp_path / "index.html").read_text() == MINE
+    assert f"report: {tmp_path / 'feats.html'}" in output
+    assert (
+        'content="vidmenagerie"' in (tmp_path / "feats.html").read_text()
+        and "Features: feats.npy" in (tmp_path / "feats.html").read_text()
+    )
+    out = tmp_path / "pictures"
+    out.mkdir()
+    (out / "index.html").write_text(MINE)
+    output = _ok("complete", folder / "a.mp4", "--model", "tiny_mae", *FAST, "--out", out)  # the run keeps its results
+    assert f"no report: {out / 'index.html'} was not written by vidm, so it is left as it is" in output
+    assert (out / "index.html").read_text() == MINE and (out / "a.complete.jpg").is_file()
+    result = invoke("report", out)
+    assert result.exit_code == 2 and "was not written by vidm" in _one_error_line(result.output)
+    assert (out / "index.html").read_text() == MINE
+    (out / "index.html").unlink()
+    _ok("report", out)  # a page of ours is rebuilt, again and again
+    _ok("report", out)
+    assert "a.complete.jpg" in (out / "index.html").read_text()
+    _ok("report", tmp_path / "feats.npy")
+    assert (tmp_path / "index.html").read_text() == MINE

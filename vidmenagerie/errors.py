@@ -99,6 +99,7 @@ OutputProblem = Literal[
     "mismatch",
     "locked",
     "input",
+    "not-ours",
 ]
 
 

@@ -157,14 +157,15 @@ def interrupted(report: BatchReport, total: int, out: Path) -> Interrupted:
     return Interrupted(f"interrupted: {len(report.done)} of {total} inputs finished and kept in {out}")
 
 
-def write_report(folder: Path, enabled: bool = True) -> None:
-    """Build ``folder/index.html`` from what the run left there; a report never costs the run's results."""
+def write_report(where: Path, enabled: bool = True) -> None:
+    """Build the page of the run at ``where`` (``FOLDER/index.html``, or ``NAME.html`` beside an
+    embedding's ``NAME.npy``); a report never costs the run's results."""
     if not enabled:
         return
     from ..report import build_report
 
     try:
-        page = build_report(folder)
+        page = build_report(where)
     except Exception as exc:  # noqa: BLE001 - the results are written; the page is a view of them
         err.print(f"[yellow]note[/yellow] no report: {escape(str(exc))}", highlight=False)
         return
