@@ -10,11 +10,13 @@ import csv
 import errno
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +29,7 @@ from vidmenagerie.batch.outputs import atomic_path
 from vidmenagerie.tasks.embed import EmbedSettings, embed_videos
 from vidmenagerie.video import find as find_module
 
-from cli import committed, invoke
+from cli import committed, invoke, run_vidm
 from tiny import write_checkpoint
 from videos import write_video
 
@@ -436,3 +438,49 @@ def test_a_users_index_html_is_never_replaced(tiny_catalog: Path, folder: Path, 
     assert "a.complete.jpg" in (out / "index.html").read_text()
     _ok("report", tmp_path / "feats.npy")
     assert (tmp_path / "index.html").read_text() == MINE
+
+
+# 3. a full disk is one line, leaves no temporary file or lock, and resumes byte-identical
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 1 MB tmpfs of its own, unmounted afterwards (mounting needs root and a kernel that allows it)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs to fill needs root")
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode(errors='replace').strip()}")
+    try:
+        yield disk
+    finally:
+        if subprocess.run(["umount", str(disk)], capture_output=True).returncode != 0:
+            subprocess.run(["umount", "-l", str(disk)], check=True)  # still busy: detach it all the same
+
+
+def test_a_full_disk_is_one_line_and_resumes_byte_identical(
+    tiny_catalog: Path, tmp_path: Path, small_disk: Path
+) -> None:
+    root = tmp_path / "long"
+    root.mkdir()
+    write_video(root / "a.mp4", _frames(48, 1))
+    write_video(root / "b.mp4", _frames(48, 2))
+    args = (root, *EMBED, "--pool", "tokens", "--clips", "uniform:16", "--no-report")
+    _ok("embed", *args, "--out", tmp_path / "ref" / "feats.npy")
+    expected = (tmp_path / "ref" / "feats.npy").read_bytes()
+    size = len(expected)  # 256 KB: the parts of finished videos fit, the final file beside them does not
+    ballast = small_disk / "ballast"
+    ballast.write_bytes(b"\0" * (shutil.disk_usage(small_disk).free - size * 3 // 2 - 64_000))
+    out = small_disk / "feats.npy"
+    failed = run_vidm("embed", *args, "--out", out)
+    assert failed.returncode == 1, (failed.returncode, failed.stderr)  # not -7 (SIGBUS)
+    line = _one_error_line(failed.stderr)
+    assert line.startswith(f"Error: {out}: cannot write: No space left on device (it needs {size / 1000:.1f} KB")
+    left = sorted(p.name for p in small_disk.iterdir())
+    assert left == ["ballast", "feats.parts", "feats.run.json"], left  # no temporary file, no lock
+    ballast.unlink()
+    resumed = run_vidm("embed", *args, "--out", out)
+    assert resumed.returncode == 0 and "2 resumed" in resumed.stderr, resumed.stderr
+    assert out.read_bytes() == expected

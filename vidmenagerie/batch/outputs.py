@@ -7,10 +7,12 @@ file, then rename), so an interrupted run never leaves a half-written result beh
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import platform
 import random
+import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -84,6 +86,39 @@ def atomic_path(path: Path) -> Iterator[Path]:
     finally:
         if tmp_path is not None and tmp_path.exists():
             tmp_path.unlink()
+
+
+def reserve_space(path: Path) -> None:
+    """Give the (sparse) file at ``path`` real blocks for its whole length before anything is
+    written into it through a memory map: a full disk is then this one ``ENOSPC`` error, naming
+    the space needed, instead of a SIGBUS in the middle of the copy."""
+    size = path.stat().st_size
+    free = shutil.disk_usage(path.parent).free
+    short = OSError(errno.ENOSPC, f"No space left on device (it needs {_size(size)}, {_size(free)} free)", str(path))
+    if size > free:
+        raise short
+    if not hasattr(os, "posix_fallocate"):  # not on macOS: the free-space check above is all there is
+        return
+    with path.open("rb+") as handle:
+        try:
+            os.posix_fallocate(handle.fileno(), 0, size)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):  # a quota, or another writer got there first
+                raise short from exc
+            if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL):  # a filesystem that cannot preallocate
+                raise
+
+
+def _size(count: int) -> str:
+    """A byte count for people (``1.5 MB``)."""
+    if count < 1000:
+        return f"{count} bytes"
+    value = count / 1000
+    for unit in ("KB", "MB", "GB"):
+        if value < 1000:
+            return f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} TB"
 
 
 def check_writable(folder: Path) -> None:
