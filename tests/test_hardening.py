@@ -484,3 +484,26 @@ def test_a_full_disk_is_one_line_and_resumes_byte_identical(
     resumed = run_vidm("embed", *args, "--out", out)
     assert resumed.returncode == 0 and "2 resumed" in resumed.stderr, resumed.stderr
     assert out.read_bytes() == expected
+
+
+# 4. links are followed, but each real folder and file is taken once
+
+
+def test_symlink_loops_count_each_real_file_once(tiny_catalog: Path, tmp_path: Path) -> None:
+    classes = tmp_path / "d"
+    (classes / "one").mkdir(parents=True)
+    write_video(classes / "one" / "a.mp4", _frames(20, 1))
+    write_video(classes / "one" / "b.mp4", _frames(20, 2))
+    (classes / "one" / "sub").mkdir()
+    (classes / "one" / "sub" / "up").symlink_to("..")  # a loop: one/sub/up/sub/up/... is one/ again
+    output = _ok("embed", classes, *EMBED, "--out", tmp_path / "feats.npy")
+    assert "skipped 1 repeat: links to a folder or file already found" in output
+    assert [Path(r["video"]).name for r in _csv(tmp_path / "feats.videos.csv")] == ["a.mp4", "b.mp4"]
+    (classes / "one" / "sub" / "again").symlink_to("../sub")  # a second loop: it hung
+    (classes / "two").mkdir()
+    (classes / "two" / "c.mp4").symlink_to("../one/a.mp4")  # a real file reached twice counts once
+    result = run_vidm("evaluate", classes, "--model", "tiny_cls", *FAST, "--out", tmp_path / "e", timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "skipped 3 repeats: links to a folder or file already found" in result.stderr
+    record = json.loads((tmp_path / "e" / "eval.json").read_text())
+    assert record["scores"]["videos"] == 2 and "2 inputs scored;" in result.stderr

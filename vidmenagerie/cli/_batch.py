@@ -40,7 +40,8 @@ def find_all(videos: list[Path] | None, frame_folders: str = "auto") -> list[Pat
 
         return [demo_video_path()]
     skipped: list[tuple[Path, str]] = []
-    found = find_inputs(videos, frame_folders=mode, skipped=skipped)
+    repeats: list[Path] = []
+    found = find_inputs(videos, frame_folders=mode, skipped=skipped, repeats=repeats)
     if skipped:
         first, why = skipped[0]
         many = f"{len(skipped)} unreadable folders" if len(skipped) > 1 else "an unreadable folder"
@@ -49,7 +50,19 @@ def find_all(videos: list[Path] | None, frame_folders: str = "auto") -> list[Pat
             + (", ..." if len(skipped) > 1 else "")
             + ")"
         )
+    note_repeats(len(repeats), repeats[0] if repeats else None)
     return found
+
+
+def note_repeats(count: int, first: Path | None = None) -> None:
+    """Say how many links led to a folder or file already found (each real input is taken once)."""
+    if count:
+        example = f" ({escape(str(first))}{', ...' if count > 1 else ''})" if first is not None else ""
+        err.print(
+            f"[yellow]note[/yellow] skipped {count} repeat{'s' if count > 1 else ''}: links to a folder or file "
+            f"already found{example}; each real input is taken once",
+            highlight=False,
+        )
 
 
 def resolve_inputs(

@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from ..catalog import default_catalog
 from ..errors import InvalidSetting
-from ._batch import resolve_inputs, video_progress, write_report
+from ._batch import note_repeats, resolve_inputs, video_progress, write_report
 from ._options import (
     BatchSizeOpt,
     CatalogOpt,
@@ -150,6 +150,7 @@ def evaluate_cmd(
     mode = check_frame_folders(frame_folders)
     labelled = read_labelled(source, class_names(entry), videos=videos, label_set=entry.labels, frame_folders=mode)
     err.print(f"{escape(labelled.description)}", highlight=False)
+    note_repeats(labelled.repeats)
     for item in labelled.missing[:5]:
         err.print(f"[yellow]missing[/yellow] {escape(f'{item.item} ({item.source}): {item.reason}')}", highlight=False)
     if len(labelled.missing) > 5:

@@ -42,3 +42,4 @@ class LabelledSet:
     class_names: tuple[str, ...]
     rule: Rule
     description: str
+    repeats: int = 0  # links followed to a file or folder already taken (each real input counts once)
