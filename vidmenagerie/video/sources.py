@@ -141,12 +141,31 @@ def read_image(path: Path) -> Image:
             image: Image = opened
             if opened.getexif().get(_ORIENTATION, 1) != 1:
                 image = ImageOps.exif_transpose(opened)
-            return image if image.mode == "RGB" else image.convert("RGB")
+            return _to_rgb(image)
     except PermissionError as err:
         raise VideoError(f"{path}: cannot read the file (permission denied)") from err
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as err:
         reason = str(err).replace(str(path), "").strip(" :'\"") or type(err).__name__
         raise VideoError(f"{path}: not a readable image, damaged or of another kind ({reason})") from err
+
+
+# Integer gray modes wider than 8 bits: PIL's convert("RGB") clips their values at 255 (mid-gray
+# 32768 turns white), so they are scaled as 16-bit data: value / 257 maps 0..65535 onto 0..255.
+_WIDE_GRAY = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I"})
+
+
+def _to_rgb(image: Image) -> Image:
+    """``image`` as 8-bit RGB: 16-bit gray (and 32-bit ``I``, taken as 16-bit data) scaled by 1/257
+    and rounded; every other mode through PIL's own convert (``F`` on the 0-255 scale, alpha
+    dropped, palettes and CMYK resolved, 1-bit as 0/255)."""
+    if image.mode in _WIDE_GRAY:
+        import numpy as np
+        from PIL import Image as PILImage
+
+        values = np.asarray(image, dtype=np.float64)
+        eight = np.clip(np.rint(values / 257), 0, 255).astype(np.uint8)
+        return PILImage.fromarray(eight).convert("RGB")
+    return image if image.mode == "RGB" else image.convert("RGB")
 
 
 class StillSource:
