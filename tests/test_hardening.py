@@ -507,3 +507,36 @@ def test_symlink_loops_count_each_real_file_once(tiny_catalog: Path, tmp_path: P
     assert "skipped 3 repeats: links to a folder or file already found" in result.stderr
     record = json.loads((tmp_path / "e" / "eval.json").read_text())
     assert record["scores"]["videos"] == 2 and "2 inputs scored;" in result.stderr
+
+
+# 6. an input listed twice is scored once; two labels for one input is one clear line
+
+
+def test_duplicate_rows_are_scored_once(tiny_catalog: Path, folder: Path, tmp_path: Path) -> None:
+    table = tmp_path / "l.csv"
+    table.write_text(f"path,label\n{folder / 'a.mp4'},one\n{folder / 'b.mp4'},two\n{folder / 'a.mp4'},one\n")
+    kinetics = tmp_path / "k.csv"  # two segments of one file
+    kinetics.write_text("label,youtube_id,time_start,time_end,split\none,a,0,10,val\none,a,10,20,val\ntwo,b,0,5,val\n")
+    ssv2 = tmp_path / "s.json"
+    ssv2.write_text(json.dumps([{"id": "a", "template": "one"}, {"id": "b", "template": "two"}] * 2))
+    for source, extra, twice in ((table, (), "1 row names"), (kinetics, ("--videos", folder), "1 row names"),
+                                 (ssv2, ("--videos", folder), "2 rows name")):  # fmt: skip
+        out = tmp_path / f"e-{source.stem}"
+        for _ in range(2):  # and again: the output is never "incomplete or damaged"
+            result = invoke("evaluate", source, *extra, "--model", "tiny_cls", *FAST, "--out", out)
+            assert result.exit_code == 0, result.output
+            assert f"{twice} an input already listed (with the same label): each input is scored once" in result.output
+        record = json.loads((out / "eval.json").read_text())
+        assert record["scores"]["videos"] == 2 and record["labels"]["duplicates"] == int(twice[0])
+        assert len(_csv(out / "eval.predictions.csv")) == 2
+    settings = EmbedSettings.for_model(vm.get_model_entry("tiny_vit"), sampling_rate=2)  # the library too
+    embed_videos([folder / "a.mp4", folder / "b.mp4", folder / "a.mp4"], tmp_path / "f.npy", settings, workers=0)
+    assert [Path(v.video).name for v in vm.load_features(tmp_path / "f.npy").videos] == ["a.mp4", "b.mp4"]
+    table.write_text(f"path,label\n{folder / 'a.mp4'},one\n{folder / 'b.mp4'},two\n{folder / 'a.mp4'},three\n")
+    result = invoke("evaluate", table, "--model", "tiny_cls", *FAST, "--out", tmp_path / "conflict")
+    line = _one_error_line(result.output)
+    assert (
+        result.exit_code == 1
+        and f"{folder / 'a.mp4'}: listed with two labels, 'one' (l.csv:2) and 'three' (l.csv:4)" in line
+    )
+    assert not (tmp_path / "conflict").exists()

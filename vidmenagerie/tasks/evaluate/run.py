@@ -129,6 +129,7 @@ def _record(views: dict[str, Any], labelled: LabelledSet, found: Predictions) ->
             "rule": labelled.rule,
             "description": labelled.description,
             "inputs": len(labelled.samples) + len(labelled.missing),
+            "duplicates": labelled.duplicates,  # rows naming an input already listed: scored once
         },
         "excluded": {
             "missing": [{"input": m.item, "where": m.source, "reason": m.reason} for m in labelled.missing],
