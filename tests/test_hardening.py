@@ -477,7 +477,7 @@ def test_a_full_disk_is_one_line_and_resumes_byte_identical(
     failed = run_vidm("embed", *args, "--out", out)
     assert failed.returncode == 1, (failed.returncode, failed.stderr)  # not -7 (SIGBUS)
     line = _one_error_line(failed.stderr)
-    assert line.startswith(f"Error: {out}: cannot write: No space left on device (it needs {size / 1000:.1f} KB")
+    assert line.startswith(f"Error: {out}: cannot write: No space left on device (it needs {size / 1000:.1f} kB")
     left = sorted(p.name for p in small_disk.iterdir())
     assert left == ["ballast", "feats.parts", "feats.run.json"], left  # no temporary file, no lock
     ballast.unlink()
@@ -540,3 +540,32 @@ def test_duplicate_rows_are_scored_once(tiny_catalog: Path, folder: Path, tmp_pa
         and f"{folder / 'a.mp4'}: listed with two labels, 'one' (l.csv:2) and 'three' (l.csv:4)" in line
     )
     assert not (tmp_path / "conflict").exists()
+
+
+# 7. a file name that is not UTF-8 is recorded losslessly and stops nothing
+
+ODD_NAME = os.fsdecode(b"a\xff.mp4")  # "a\udcff.mp4": the undecodable byte, as Python holds it
+
+
+def test_a_non_utf8_name_is_recorded_and_stops_nothing(tiny_catalog: Path, tmp_path: Path) -> None:
+    root = tmp_path / "d"
+    (root / "one").mkdir(parents=True)
+    write_video(root / "one" / ODD_NAME, _frames(20, 1))
+    write_video(root / "one" / "b.mp4", _frames(20, 2))
+    odd = root / "one" / ODD_NAME
+    _ok("embed", root, *EMBED, "--out", tmp_path / "feats.npy")
+    escaped = str(odd).replace(ODD_NAME, "a\\xff.mp4")  # the manifests are UTF-8: the byte is written \xff
+    rows = _csv(tmp_path / "feats.videos.csv")  # (read as text, which fails on any byte that is not UTF-8)
+    assert [(r["video"], r["status"]) for r in rows] == [(escaped, "ok"), (str(root / "one" / "b.mp4"), "ok")]
+    assert vm.load_features(tmp_path / "feats.npy").videos[0].video == str(odd)  # read back as it was
+    assert "2 resumed" in _ok("embed", root, *EMBED, "--out", tmp_path / "feats.npy")
+    assert "a\\xff.mp4" in (tmp_path / "feats.html").read_text()
+    _ok("complete", root, "--model", "tiny_mae", *FAST, "--out", tmp_path / "c")
+    assert (tmp_path / "c" / os.fsdecode(b"a\xff.complete.jpg")).is_file()
+    _ok("classify", root, "--model", "tiny_cls", *FAST, "--out", tmp_path / "k")
+    assert [r["video"] for r in _csv(tmp_path / "k" / "classify.csv")] == [escaped, str(root / "one" / "b.mp4")]
+    _ok("evaluate", root, "--model", "tiny_cls", *FAST, "--out", tmp_path / "e")
+    assert json.loads((tmp_path / "e" / "eval.json").read_text())["scores"]["videos"] == 2
+    assert escaped in [r["video"] for r in _csv(tmp_path / "e" / "eval.predictions.csv")]
+    proc = run_vidm("embed", root, *EMBED, "--out", tmp_path / "again.npy")  # the real entry point, stdout too
+    assert proc.returncode == 0 and "a\\xff.mp4" in proc.stderr, proc.stderr

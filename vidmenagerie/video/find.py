@@ -190,7 +190,7 @@ class Search:
     def _read_list(self, list_file: Path) -> list[Path]:
         """The inputs named by a list file's entries (lists inside lists are taken as files)."""
         try:
-            lines = list_file.read_text(encoding="utf-8").splitlines()
+            lines = list_file.read_text(encoding="utf-8", errors="surrogateescape").splitlines()  # any name
         except (OSError, UnicodeDecodeError) as err:
             raise VideoError(f"{list_file}: cannot read the list ({err})") from err
         found: list[Path] = []

@@ -3,12 +3,12 @@ the most confused pairs, the confusion picture, and the misclassified inputs wit
 
 from __future__ import annotations
 
-import csv
 import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from ...batch.outputs import read_csv
 from ..header import RunInfo
 from ..html import Html, join, tag, visible, void
 from ..lists import Blob, Column, number, table
@@ -176,8 +176,7 @@ def _json(path: Path) -> dict[str, Any]:
 def _csv(path: Path) -> list[dict[str, str]]:
     if not path.is_file():
         return []
-    with path.open(newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
+    return read_csv(path)
 
 
 def _cell(value: object) -> Html:
