@@ -569,3 +569,19 @@ def test_a_non_utf8_name_is_recorded_and_stops_nothing(tiny_catalog: Path, tmp_p
     assert escaped in [r["video"] for r in _csv(tmp_path / "e" / "eval.predictions.csv")]
     proc = run_vidm("embed", root, *EMBED, "--out", tmp_path / "again.npy")  # the real entry point, stdout too
     assert proc.returncode == 0 and "a\\xff.mp4" in proc.stderr, proc.stderr
+
+
+# 8. a .txt list with a missing entry: the others go on, the missing one is listed as failed
+
+
+def test_a_missing_list_entry_fails_alone(tiny_catalog: Path, folder: Path, tmp_path: Path) -> None:
+    listing = tmp_path / "list.txt"
+    listing.write_text(f"{folder / 'a.mp4'}\n{folder / 'gone.mp4'}\n{folder / 'b.mp4'}\n")
+    result = invoke("embed", listing, *EMBED, "--out", tmp_path / "feats.npy")
+    assert result.exit_code == 1 and f"{folder / 'gone.mp4'}: no such file" in result.output, result.output
+    rows = {Path(r["video"]).name: r for r in _csv(tmp_path / "feats.videos.csv")}
+    assert [rows[n]["status"] for n in ("a.mp4", "gone.mp4", "b.mp4")] == ["ok", "failed", "ok"]
+    assert "no such file" in rows["gone.mp4"]["reason"] and np.load(tmp_path / "feats.npy").shape == (2, 64)
+    result = invoke("complete", listing, "--model", "tiny_mae", *FAST, "--out", tmp_path / "c")
+    assert result.exit_code == 1 and "2 of 3 inputs done, 1 failed" in result.output, result.output
+    assert sorted(p.name for p in (tmp_path / "c").glob("*.jpg")) == ["a.complete.jpg", "b.complete.jpg"]

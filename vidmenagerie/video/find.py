@@ -54,7 +54,9 @@ def find_inputs(
     - a folder: a frame folder itself (see the module doc), else its videos, stills and frame
       folders, recursively, sorted by relative path; names starting with '.' are skipped;
     - a ``.txt`` / ``.lst`` file: the paths it lists, one per line, relative to the list's
-      folder; blank lines and ``#`` comments are skipped; entries may be files or folders;
+      folder; blank lines and ``#`` comments are skipped; entries may be files or folders; an
+      entry that is not there (or a folder without inputs) is kept as it is, so that a run
+      reports it as failed and the others go on;
     - any other file: kept as given, whatever its extension.
 
     Links are followed, but each real folder and file is visited once: a link back to a folder
@@ -62,7 +64,7 @@ def find_inputs(
     ``repeats`` is a list, added to it. Real paths win over links to them.
 
     Results keep the order of the arguments. A missing path, a folder without inputs or a list
-    naming nothing raises VideoError naming it. A subfolder that cannot be read is skipped and,
+    naming nothing (given as arguments) raises VideoError naming it. A subfolder that cannot be read is skipped and,
     when ``skipped`` is a list, added to it with the reason (so a caller can say how many).
     """
     mode = check_frame_folders(frame_folders)
@@ -201,7 +203,12 @@ class Search:
             path = Path(entry).expanduser()
             if not path.is_absolute():
                 path = Path(os.path.normpath(list_file.parent / path))  # "lists/../a.mp4" -> "a.mp4"
-            found.extend(self.expand(path, f"{list_file}:{number}"))
+            try:
+                found.extend(self.expand(path, f"{list_file}:{number}"))
+            except (
+                VideoError
+            ):  # not there, or holds nothing: kept, so the run lists it as failed (with why) and goes on
+                found.append(path)
         if not found:
             raise VideoError(f"{list_file}: list names no videos")
         return found
