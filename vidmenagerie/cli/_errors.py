@@ -50,8 +50,8 @@ def _checkpoint(exc: CheckpointError) -> str:
     if exc.damaged and exc.local:  # the user's own file: downloading cannot repair it
         where = "" if exc.path and exc.path in str(exc) else f" at {exc.path}"
         return f"{exc}; replace the file{where} with a good copy (downloading cannot repair a local file)"
-    if exc.damaged and exc.model:
-        return f"{exc}; fetch it again with `vidm download {exc.model} --force`"
+    if exc.damaged and exc.model:  # the message's Python remedy, as a command
+        return f"{exc.reason}; fetch it again with `vidm download {exc.model} --force`"
     return str(exc)
 
 
