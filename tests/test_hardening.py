@@ -585,3 +585,82 @@ def test_a_missing_list_entry_fails_alone(tiny_catalog: Path, folder: Path, tmp_
     result = invoke("complete", listing, "--model", "tiny_mae", *FAST, "--out", tmp_path / "c")
     assert result.exit_code == 1 and "2 of 3 inputs done, 1 failed" in result.output, result.output
     assert sorted(p.name for p in (tmp_path / "c").glob("*.jpg")) == ["a.complete.jpg", "b.complete.jpg"]
+
+
+# 9. clear lines, not Python errors
+
+BROKEN_RECORDS = [  # hand edits: lists for objects, strings for numbers
+    ("eval.json", lambda r: []),
+    ("eval.json", lambda r: {**r, "scores": []}),
+    ("eval.json", lambda r: {**r, "scores": {**r["scores"], "acc1_video": "high"}}),
+    ("eval.json", lambda r: {**r, "labels": "a list", "excluded": []}),
+    ("run.json", lambda r: []),
+    ("run.json", lambda r: {**r, "clips": {"a": 1}}),
+    ("run.json", lambda r: {**r, "clips": [{**c, "mse": "low", "times": "0"} for c in r["clips"]]}),
+    ("run.json", lambda r: {**r, "settings": [], "seconds": "ten", "model": "tiny"}),
+]
+
+
+@pytest.mark.parametrize(("name", "edit"), BROKEN_RECORDS, ids=[f"{n}-{i}" for i, (n, _) in enumerate(BROKEN_RECORDS)])
+def test_a_hand_edited_record_gives_a_page_that_says_so(
+    tiny_catalog: Path, folder: Path, tmp_path: Path, name: str, edit: object
+) -> None:
+    out = tmp_path / "out"
+    if name == "eval.json":
+        table = tmp_path / "l.csv"
+        table.write_text(f"{folder / 'a.mp4'},one\n{folder / 'b.mp4'},two\n")
+        _ok("evaluate", table, "--model", "tiny_cls", *FAST, "--out", out)
+    else:
+        _ok("complete", folder, "--model", "tiny_mae", *FAST, "--out", out)
+    record = out / name
+    record.write_text(json.dumps(edit(json.loads(record.read_text()))))  # type: ignore[operator]
+    (out / "index.html").unlink()
+    result = invoke("report", out)
+    assert result.exit_code == 0, result.output
+    page = (out / "index.html").read_text()
+    assert ": could not be read</h2>" in page and f"{name}: " in page, page[-3000:]
+
+
+def test_unreadable_pictures_are_one_line_each(tiny_catalog: Path, folder: Path, tmp_path: Path) -> None:
+    from PIL import Image
+
+    Image.new("L", (200000, 1), 128).save(folder / "thin.png")
+    Image.new("L", (12000, 12000), 128).save(folder / "huge.png")  # over PIL's decompression-bomb limit
+    for model in ("tiny_vit", "tiny_img"):  # both recipes: area scaling and bicubic
+        result = run_vidm("embed", folder, "--model", model, *FAST, "--out", tmp_path / f"{model}.npy")
+        assert result.returncode == 1 and "Traceback" not in result.stderr and "Warning" not in result.stderr
+        reasons = {Path(r["video"]).name: r["reason"] for r in _csv(tmp_path / f"{model}.videos.csv")}
+        assert reasons["thin.png"].startswith("a 200000x1 picture is too thin to read"), reasons
+        assert "Image size (144000000 pixels) exceeds limit of" in reasons["huge.png"], reasons
+        assert reasons["a.mp4"] == reasons["b.mp4"] == ""  # the others went on
+    result = invoke("embed", "/dev/zero", *EMBED, "--out", tmp_path / "z.npy")
+    assert result.exit_code == 1 and "/dev/zero: a character device, not a video, image or folder" in _one_error_line(
+        result.output
+    )
+
+
+def test_ssv2_annotations_with_a_bom_or_deep_nesting(tiny_catalog: Path, folder: Path, tmp_path: Path) -> None:
+    ssv2 = tmp_path / "s.json"
+    ssv2.write_bytes(b"\xef\xbb\xbf" + json.dumps([{"id": "a", "template": "one"}]).encode())  # a BOM, as the CSVs
+    _ok("evaluate", ssv2, "--videos", folder, "--model", "tiny_cls", *FAST, "--out", tmp_path / "e")
+    ssv2.write_text("[" * 100_000 + "]" * 100_000)
+    result = invoke("evaluate", ssv2, "--videos", folder, "--model", "tiny_cls", *FAST, "--out", tmp_path / "e2")
+    line = _one_error_line(result.output)
+    assert result.exit_code == 1 and f"{ssv2}: cannot read the SSv2 annotations (nested too deeply)" in line
+
+
+def test_views_and_merges_are_named_as_evaluate_knows_them(tiny_catalog: Path, folder: Path, tmp_path: Path) -> None:
+    table = tmp_path / "l.csv"
+    table.write_text(f"{folder / 'a.mp4'},one\n{folder / 'b.mp4'},two\n")
+    result = invoke("evaluate", table, "--model", "tiny_cls", "--views", "100001x1", "--out", tmp_path / "e")
+    line = _one_error_line(result.output)
+    assert result.exit_code == 2 and line == "Error: --views: 100001x1: at most 100000 clips per video, got 100001"
+    out = tmp_path / "sharded"
+    for i in range(2):
+        _ok("evaluate", table, "--model", "tiny_cls", *FAST, "--out", out, "--shard", f"{i}/2")
+    other = tmp_path / "other.csv"
+    other.write_text(f"{folder / 'b.mp4'},two\n")
+    result = invoke("evaluate", other, "--model", "tiny_cls", "--merge", "--out", out)
+    line = _one_error_line(result.output)
+    assert result.exit_code == 2 and f"holds views of other inputs than {other}: 1 of its 2 inputs" in line, line
+    _ok("evaluate", table, "--model", "tiny_cls", "--merge", "--out", out)  # the source it was run on

@@ -21,6 +21,7 @@ from ..batch.outputs import atomic_path
 from ..errors import OutputError, VidmError
 from .html import Html, tag
 from .page import GENERATOR_MARK, page
+from .records import EVALUATION, PER_CLIP_RUN, misfit
 from .sections.attend import attend_section
 from .sections.complete import complete_section
 from .sections.evaluate import evaluate_section
@@ -63,6 +64,8 @@ def build_report(out_dir: Path, *, title: str | None = None) -> Path:
             sections.append(build(sid))
         except (VidmError, OSError, ValueError, KeyError) as exc:  # one damaged output does not cost the page
             sections.append(_broken(sid, kind, exc))
+        except (TypeError, AttributeError, IndexError) as exc:  # a record of an unforeseen shape: the same
+            sections.append(_broken(sid, kind, f"a record here has an unexpected shape ({type(exc).__name__}: {exc})"))
     name = where.name if single else folder.resolve().name
     heading = title or f"vidm {', '.join(dict.fromkeys(kinds))}: {name}"
     intro = [tag("p", f"Results in {folder.resolve()}", class_="muted")]
@@ -97,14 +100,23 @@ Builder = Callable[[str], Html]
 def _find(folder: Path) -> list[tuple[str, Builder]]:
     """A builder for every run recorded in ``folder``, in a fixed order."""
     found: list[tuple[str, Builder]] = []
-    run = _record(folder / "run.json")
+    run_path, eval_path = folder / "run.json", folder / "eval.json"
+    run = _record(run_path)
     command = str(run.get("command", "")).removeprefix("vidm ") if run else ""
-    if run and command in ("complete", "attend"):
+    if run_path.exists() and not run:
+        found.append(("run", partial(_unreadable, run_path, "not a JSON object")))
+    elif command in ("complete", "attend"):
         section = complete_section if command == "complete" else attend_section
-        found.append((command, lambda sid: section(sid, folder, run, folder / "run.json")))
-    evaluation = _record(folder / "eval.json")
-    if evaluation:
-        found.append(("evaluate", lambda sid: evaluate_section(sid, folder, evaluation, folder / "eval.json")))
+        problem = misfit(run, PER_CLIP_RUN)
+        found.append((command, partial(_unreadable, run_path, problem) if problem
+                      else lambda sid: section(sid, folder, run, run_path)))  # fmt: skip
+    evaluation = _record(eval_path)
+    if eval_path.exists() and not evaluation:
+        found.append(("evaluate", partial(_unreadable, eval_path, "not a JSON object")))
+    elif evaluation:
+        problem = misfit(evaluation, EVALUATION)
+        found.append(("evaluate", partial(_unreadable, eval_path, problem) if problem
+                      else lambda sid: evaluate_section(sid, folder, evaluation, eval_path)))  # fmt: skip
     if run and command == "embed":
         found.append(("embed", partial(_per_video_output, folder)))
     views = str(evaluation.get("views_output", "views.npy")) if evaluation else None
@@ -115,6 +127,15 @@ def _find(folder: Path) -> list[tuple[str, Builder]]:
         if str(_record(path).get("command", "")) == "vidm embed":
             found.append(("embed", partial(_single_output, features)))
     return found
+
+
+def _unreadable(record: Path, problem: str, sid: str) -> Html:
+    """The builder of a section whose record is not what vidm wrote: its failure says why."""
+    raise OutputError(
+        f"{record.name}: {problem} (edited by hand?); rerun the command to write it again",
+        path=str(record),
+        problem="unreadable",
+    )
 
 
 def _single(features: Path) -> list[tuple[str, Builder]]:
@@ -146,7 +167,7 @@ def _record(path: Path) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _broken(sid: str, kind: str, exc: Exception) -> Html:
+def _broken(sid: str, kind: str, exc: Exception | str) -> Html:
     """The section of an output that could not be read: what went wrong."""
     return tag(
         "section",

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from vidmenagerie.errors import InvalidSetting, VideoError
-from vidmenagerie.video.kinds import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+from vidmenagerie.video.kinds import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, special_file
 
 LIST_EXTENSIONS: frozenset[str] = frozenset({".txt", ".lst"})
 FrameFolders = Literal["auto", "always", "never"]
@@ -154,6 +154,9 @@ class Search:
             return found
         if not path.exists():
             raise VideoError(f"{path}{where}: no such file or folder")
+        special = special_file(path)
+        if special:
+            raise VideoError(f"{path}{where}: {special}, not a video, image or folder")
         if path.suffix.lower() in LIST_EXTENSIONS and listed_in is None:
             return self._read_list(path)
         return [path] if self.first_visit(path) else []

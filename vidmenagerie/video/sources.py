@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from vidmenagerie.errors import VideoError
 from vidmenagerie.video.decode import NoFramesError, Picked, pick_frames
-from vidmenagerie.video.kinds import IMAGE_EXTENSIONS, InputKind, input_kind, natural_key
+from vidmenagerie.video.kinds import IMAGE_EXTENSIONS, InputKind, input_kind, natural_key, special_file
 from vidmenagerie.video.probe import (
     DURATION_TOLERANCE,
     StreamClock,
@@ -127,23 +127,37 @@ class VideoSource:
 
 
 def read_image(path: Path) -> Image:
-    """A still as RGB, EXIF orientation applied (a GIF: its first frame); a VideoError if unreadable."""
+    """A still as RGB, EXIF orientation applied (a GIF: its first frame); a VideoError if unreadable
+    (a device or pipe named like an image, or a picture over PIL's decompression-bomb limit, too)."""
+    import warnings
+
     from PIL import Image as PILImage
     from PIL import ImageOps, UnidentifiedImageError
 
     if not path.exists():
         raise VideoError(f"{path}: no such file")
+    special = special_file(path)
+    if special:
+        raise VideoError(f"{path}: {special}, not an image file")
     if path.stat().st_size == 0:
         raise VideoError(f"{path}: empty file (0 bytes)")
     try:
-        with PILImage.open(path) as opened:
-            opened.load()
-            image: Image = opened
-            if opened.getexif().get(_ORIENTATION, 1) != 1:
-                image = ImageOps.exif_transpose(opened)
-            return _to_rgb(image)
+        with warnings.catch_warnings():  # PIL's own warning would reach the terminal raw
+            warnings.simplefilter("error", PILImage.DecompressionBombWarning)
+            with PILImage.open(path) as opened:
+                opened.load()
+                image: Image = opened
+                if opened.getexif().get(_ORIENTATION, 1) != 1:
+                    image = ImageOps.exif_transpose(opened)
+                return _to_rgb(image)
     except PermissionError as err:
         raise VideoError(f"{path}: cannot read the file (permission denied)") from err
+    except (PILImage.DecompressionBombWarning, PILImage.DecompressionBombError) as err:
+        size = str(err).split(", could be")[0].rstrip(".")
+        raise VideoError(
+            f"{path}: not read: {size}, PIL's guard against decompression bombs (downscale it, or raise "
+            "PIL.Image.MAX_IMAGE_PIXELS in Python)"
+        ) from err
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as err:
         reason = str(err).replace(str(path), "").strip(" :'\"") or type(err).__name__
         raise VideoError(f"{path}: not a readable image, damaged or of another kind ({reason})") from err
