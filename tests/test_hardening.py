@@ -664,3 +664,21 @@ def test_views_and_merges_are_named_as_evaluate_knows_them(tiny_catalog: Path, f
     line = _one_error_line(result.output)
     assert result.exit_code == 2 and f"holds views of other inputs than {other}: 1 of its 2 inputs" in line, line
     _ok("evaluate", table, "--model", "tiny_cls", "--merge", "--out", out)  # the source it was run on
+
+
+# 10. the evaluate page says a missing file is missing
+
+
+def test_the_evaluate_page_says_missing_files_are_missing(tiny_catalog: Path, folder: Path, tmp_path: Path) -> None:
+    table = tmp_path / "l.csv"
+    table.write_text(f"{folder / 'a.mp4'},one\n{folder / 'b.mp4'},two\n")
+    out = tmp_path / "e"
+    _ok("evaluate", table, "--model", "tiny_cls", *FAST, "--out", out)
+    for name in ("eval.predictions.csv", "eval.per_class.csv", "eval.confusion.png"):
+        (out / name).unlink()
+    _ok("report", out)
+    page = (out / "index.html").read_text()
+    assert "No input was misclassified" not in page and "No per-class table" not in page
+    for name in ("eval.predictions.csv", "eval.per_class.csv", "eval.confusion.png"):
+        assert f"{name} is missing, so this cannot be shown" in page
+    assert "<h3>Misclassified</h3>" in page  # no count it cannot know
