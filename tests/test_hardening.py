@@ -682,3 +682,63 @@ def test_the_evaluate_page_says_missing_files_are_missing(tiny_catalog: Path, fo
     for name in ("eval.predictions.csv", "eval.per_class.csv", "eval.confusion.png"):
         assert f"{name} is missing, so this cannot be shown" in page
     assert "<h3>Misclassified</h3>" in page  # no count it cannot know
+
+
+# 11. Ctrl-C: one line and 130, always
+
+
+def _interrupt(args: tuple[object, ...], *, after: float | None = None, when: Path | None = None) -> tuple[int, str]:
+    """Run ``vidm ARGS``, send its process group a Ctrl-C ``after`` seconds (or once ``when`` exists),
+    return its exit code and stderr."""
+    env = {**os.environ, "NO_COLOR": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "vidmenagerie", *map(str, args)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while when is not None and not list(when.parent.glob(when.name)):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.02)
+        time.sleep(after or 0)
+        os.killpg(proc.pid, signal.SIGINT)  # as a terminal does: the whole group, decoding workers too
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    return proc.returncode, stderr
+
+
+@pytest.mark.parametrize("after", [0.3, 1.0, 2.0])  # importing, loading the model, starting the workers
+def test_ctrl_c_in_the_first_seconds_is_one_line_and_130(
+    tiny_catalog: Path, folder: Path, tmp_path: Path, after: float
+) -> None:
+    write_video(folder / "c.mp4", _frames(20, 3))
+    code, stderr = _interrupt(("embed", folder, "--model", "tiny_vit", "--sampling-rate", "2", "--workers", "2",
+                               "--out", tmp_path / "f.npy"), after=after)  # fmt: skip
+    lines = [line for line in stderr.splitlines() if not line.startswith("done ")]
+    assert code == 130 and len(lines) == 1 and lines[0].startswith("interrupted"), (code, stderr)
+    assert "Traceback" not in stderr and "exited unexpectedly" not in stderr
+
+
+def test_ctrl_c_during_a_download_is_one_line_and_force_clears_what_killed_runs_left(
+    tiny_catalog: Path, hub_server
+) -> None:
+    from conftest import TINY_REPO
+
+    blobs = Path(os.environ["HF_HUB_CACHE"]) / "models--me--tiny-models" / "blobs"
+    hub_server.hang(TINY_REPO, "mae.pth", at=10_000, times=None)
+    code, stderr = _interrupt(("download", "tiny_mae"), after=0.2, when=blobs / "*.incomplete")
+    assert code == 130 and stderr.splitlines()[-1].startswith("interrupted"), (code, stderr)
+    assert "Traceback" not in stderr
+    env = {**os.environ, "NO_COLOR": "1"}
+    killed = subprocess.Popen([sys.executable, "-m", "vidmenagerie", "download", "tiny_mae"], env=env,
+                              stderr=subprocess.DEVNULL)  # fmt: skip
+    while len(list(blobs.glob("*.incomplete"))) < 1:
+        time.sleep(0.02)
+    killed.kill()  # a killed download leaves its partial file behind
+    killed.wait()
+    assert list(blobs.glob("*.incomplete")), "nothing to clear: the test proves nothing"
+    hub_server.clear_faults()
+    hub_server.release_hung()
+    assert invoke("download", "tiny_mae", "--force").exit_code == 0
+    assert not list(blobs.glob("*.incomplete")) and len(list(blobs.iterdir())) == 1

@@ -98,7 +98,7 @@ def format_error(exc: BaseException) -> tuple[str, int]:
     if isinstance(exc, VidmError):
         return str(exc), exc.exit_code
     if isinstance(exc, KeyboardInterrupt):
-        return "interrupted; finished results were kept", 130
+        return "interrupted (Ctrl-C); finished results were kept", 130
     if isinstance(exc, MemoryError):
         return "out of memory; try a smaller --batch-size or --dtype bfloat16", 1
     if isinstance(exc, OSError):
@@ -115,6 +115,6 @@ def report(exc: BaseException) -> int:
     if os.environ.get(DEBUG_ENV):
         traceback.print_exception(exc)
     first = message.strip().splitlines()[0] if message.strip() else type(exc).__name__
-    prefix = "" if isinstance(exc, Interrupted) else "Error: "  # the user's own Ctrl-C is not an error
+    prefix = "" if isinstance(exc, (Interrupted, KeyboardInterrupt)) else "Error: "  # the user's Ctrl-C is no error
     print(f"{prefix}{clean(first)}", file=sys.stderr)
     return code
