@@ -50,7 +50,7 @@ def view_settings(
 ) -> EmbedSettings:
     """The embedding settings that give ``views`` (``CLIPSxCROPS``) of every input, with logits.
 
-    ``1x1`` is the centre clip's centre crop; ``Nx1`` N evenly spread clips (mae_st's
+    ``1x1`` is the centre clip's centre crop; ``Nx1`` N clips where mae_st's test mode put them (its
     ``num_ensemble_views``); ``Nx3`` adds the three-crop test (short side scaled to the crop size).
     ``protocol="seed"`` is the seed scripts' val mode instead (``video.augment``): one random clip,
     scale, crop and flip per input, drawn with ``seed``; its views are ``1x1``.
