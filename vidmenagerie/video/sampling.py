@@ -196,6 +196,13 @@ class Windows:
         raise ValueError(f"bad window spec {spec!r}: use {_SPEC_HELP}")
 
     @property
+    def expected_count(self) -> int | None:
+        """Clips the spec gives a video long enough for them all (None for sliding: it depends on the length)."""
+        if self.kind in ("random", "uniform"):
+            return self.count
+        return None if self.kind == "sliding" else 1
+
+    @property
     def spec(self) -> str:
         """The spec as the command line writes it ('uniform:4', 'sliding:0.5', 'random:3', 'center')."""
         if self.kind in ("random", "uniform"):
