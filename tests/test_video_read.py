@@ -100,6 +100,8 @@ def test_short_video_repeats_its_last_frame_and_says_so(videos: dict[str, Path])
     assert indices[:7] == [0, 4, 8, 12, 16, 21, 25]  # floor(linspace(0, 63, 16)): 0, 4, 8, 12, 16, 21, ...
     assert indices[7:] == [29] * 9
     assert clip.info.repeated_frames == 8  # offset 29 is frame 29 itself; offsets 33.. run past the end
+    assert clip.end == 1.0  # the true end: the video's, not start + 2.13 s
+    assert clip.info.note == "1.00 s long, shorter than one clip (2.13 s): its last frame repeats"
 
 
 def test_default_clip_has_the_training_shape(videos: dict[str, Path]) -> None:

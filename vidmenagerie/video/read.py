@@ -182,7 +182,13 @@ def _read_pieces(
         if source.timeline is not None:
             rule = FrameRule(source.timeline, sampling.clip_size(float(source.fps)), sampling.num_frames)
         starts = _starts(path, where, source, rule, protocol)
-        note = "; ".join(text for text in (source.note, starts.note) if text)
+        short = ""
+        if rule is not None and rule.video_size < rule.clip_size:
+            short = (
+                f"{float(source.duration):.2f} s long, shorter than one clip ({float(sampling.span):.2f} s): "
+                "its last frame repeats"
+            )
+        note = "; ".join(text for text in (source.note, short, starts.note) if text)
         size = max_windows or len(starts)
         for first in range(0, len(starts), size):
             piece = starts[first : first + size]  # computed now: only this piece's positions are held
@@ -254,7 +260,7 @@ def _assemble(
         else:
             pixels = torch.stack([p.value.pixels for p in picks], dim=2)  # [crops, 3, T, S, S]
         start = source.seconds(picks[0].pts)  # the first frame the clip shows
-        end = start if source.kind == "image" else start + sampling.span
+        end = start if source.kind == "image" else min(start + sampling.span, source.duration)  # not past the video
         for crop, crop_frames in enumerate(pixels):
             clips.append(
                 Clip(
