@@ -56,7 +56,11 @@ def view_settings(
     scale, crop and flip per input, drawn with ``seed``; its views are ``1x1``.
     """
     if entry.num_classes is None or entry.kind != "vit":
-        raise InvalidSetting("model", f"{entry.name} has no classification head: use a finetuned vit model")
+        raise InvalidSetting(
+            "model",
+            f"{entry.name} has no classification head: use a finetuned vit model such as vit_s_ssv2-50shot, "
+            "vit_hvm1_kinetics-50shot or vit_hvm1_imagenet-2pt (vidm list 'vit_*': the ones with classes)",
+        )
     try:
         clips, crops = parse_views(views)
     except ValueError as exc:
