@@ -147,7 +147,7 @@ def info_cmd(
     ]
     if not out.is_terminal:  # a log or a pipe: plain lines, nothing split or boxed
         for key, value in lines:
-            print(f"{key}: {clean(str(value))}")
+            print(f"{key}: {clean(str(value)) or '-'}")
     else:
         grid = Table.grid(padding=(0, 2))
         grid.add_column(justify="right", style="bold", no_wrap=True)
