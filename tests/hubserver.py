@@ -8,8 +8,9 @@ like the real Hub, so the client raises its own exception types. No Xet headers 
 client always takes the plain HTTP download path.
 
 Faults for tests: ``fail`` (HTTP status), ``truncate`` (the connection drops after N bytes),
-``hang`` (sends N bytes, then blocks until released) and ``corrupt`` (flipped bytes under the true
-ETag and length), each for a number of requests or for good.
+``hang`` (sends N bytes, then blocks until released), ``stall`` (no answer for a while, then the
+normal one) and ``corrupt`` (flipped bytes under the true ETag and length), each for a number
+of requests or for good.
 
 Use it from pytest through the ``hub_server`` fixture, which also isolates the Hub cache under
 ``tmp_path`` and patches ``huggingface_hub.constants`` (read once at import) for in-process calls, and
@@ -48,8 +49,8 @@ class Request:
 
 @dataclass
 class _Fault:
-    kind: str  # "fail" | "truncate" | "hang" | "corrupt"
-    value: int  # status code, or the byte offset where the transfer stops
+    kind: str  # "fail" | "truncate" | "hang" | "corrupt" | "stall"
+    value: int  # status code, the byte offset where the transfer stops, or milliseconds of silence
     remaining: int | None  # requests left to affect; None = every request
 
 
@@ -157,6 +158,10 @@ class HubServer:
         """Make GETs send the file with byte ``at`` flipped: same length and ETag, so only a hash check notices."""
         self._set_fault(repo_id, filename, _Fault("corrupt", at, times))
 
+    def stall(self, repo_id: str, filename: str, milliseconds: int, *, times: int | None = 1) -> None:
+        """Make HEAD and GET wait ``milliseconds`` before answering at all (a slow, not a refused, connection)."""
+        self._set_fault(repo_id, filename, _Fault("stall", milliseconds, times))
+
     def release_hung(self) -> None:
         """Unblock hung transfers (they then drop the connection)."""
         self._release.set()
@@ -173,7 +178,7 @@ class HubServer:
     def _take_fault(self, repo_id: str, filename: str, method: str) -> _Fault | None:
         with self._lock:
             fault = self._faults.get((repo_id, filename))
-            if fault is None or (fault.kind != "fail" and method != "GET"):
+            if fault is None or (fault.kind not in ("fail", "stall") and method != "GET"):
                 return None
             if fault.remaining is not None:
                 fault.remaining -= 1
@@ -243,6 +248,9 @@ class _Handler(BaseHTTPRequestHandler):
         fault = hub._take_fault(repo_id, filename, self.command)
         if fault is not None and fault.kind == "fail":
             return self._error(fault.value, None, f"Injected HTTP {fault.value}", head=head)
+        if fault is not None and fault.kind == "stall":
+            hub._release.wait(fault.value / 1000)  # silence, then an ordinary answer (the client may be gone)
+            fault = None
 
         total = len(content)
         start, end = 0, total - 1

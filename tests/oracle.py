@@ -3,8 +3,11 @@
 - ``legacy_swscale_rgb``: what torchvision's ``video_reader`` did to each frame
   (``VideoSampler::init``: ``sws_getContext(in, out, AV_PIX_FMT_RGB24, SWS_AREA, NULL, NULL,
   NULL)`` and ``sws_scale``), called through ctypes on the libswscale PyAV ships.
-- ``training_video_clip``: mae_st's frame rule on every decoded frame (``get_start_end_idx`` +
-  ``temporal_sampling``), then the legacy scale, ``uniform_crop`` and ``tensor_normalize``.
+- ``TrainingLoader``: which frames mae_st's loader read for a clip (torchvision's pts windows,
+  frames counted in decode order, ``get_start_end_idx`` + ``temporal_sampling``), on every
+  decoded frame.
+- ``training_video_clip``: the loader's pixels of chosen decoded frames: the legacy scale,
+  ``uniform_crop`` and ``tensor_normalize``.
 - ``training_image_clip``: ``finetune_on_image.py``'s torchvision transforms on a PIL image.
 """
 
@@ -123,15 +126,103 @@ def decode_all(path: Path) -> tuple[list[av.VideoFrame], list[Fraction], Fractio
     return frames, [(f.pts - first) * base for f in frames], rate
 
 
-def training_indices(
-    times: list[Fraction], rate: Fraction, start: Fraction, num_frames: int, sampling_rate: int
-) -> list[int]:
-    """Indices of the frames a clip starting at ``start`` takes: the frame on screen at ``start``, then
-    ``temporal_sampling``'s ``linspace`` over ``clip_sz`` frames, clamped to the last frame."""
-    first = max((i for i, t in enumerate(times) if t <= start + Fraction(1, 2000)), default=0)
-    clip_sz = sampling_rate * num_frames / 30 * float(rate)
-    index = torch.linspace(first, first + clip_sz - 1, num_frames)
-    return torch.clamp(index, 0, len(times) - 1).long().tolist()
+def av_rescale_q(value: int, source: Fraction, target: Fraction) -> int:
+    """libavutil ``av_rescale_q`` (``av_rescale_rnd`` with ``AV_ROUND_NEAR_INF``), in its integer steps."""
+    b, c = source.numerator * target.denominator, target.numerator * source.denominator
+    if value < 0:
+        return -av_rescale_q(-value, source, target)
+    return (value * b + c // 2) // c
+
+
+US = Fraction(1, 1_000_000)
+
+
+class TrainingLoader:
+    """mae_st's / hvm-1's clip reading with torchvision's ``video_reader``, written out plainly from
+    the sources, on every frame of a video decoded in order (``frames``, ``pts``).
+
+    ``decoder.py`` ``decode`` (selective decoding) + ``get_start_end_idx`` + ``temporal_sampling``;
+    ``video_reader.cpp`` ``probeVideo`` / ``offsetsToUs``; ``decoder.cpp`` ``processPacket``;
+    ``stream.cpp`` ``openCodec`` (fps) and ``setFramePts``; ``_video_opt.py`` ``_fill_info``;
+    ``kinetics.py`` ``__getitem__`` (the clip taken from what was decoded).
+    """
+
+    def __init__(self, path: Path) -> None:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            self.frames = list(container.decode(stream))
+            base = stream.time_base
+            guessed = stream.guessed_rate
+            duration = stream.duration
+        self.pts = [f.pts for f in self.frames]
+        self.num, self.den = base.numerator, base.denominator
+        self.fps = float(np.float32(float(guessed)))  # header.fps (double) into a kFloat tensor
+        if duration is None:
+            self.duration = -1.0  # AV_NOPTS_VALUE rescaled stays negative
+        else:
+            ticks = av_rescale_q(av_rescale_q(duration, base, US), US, base)
+            self.duration = float(ticks) * (self.num / float(self.den))
+        self.us = [av_rescale_q(p, base, US) for p in self.pts]
+        self.seconds = [(p - self.pts[0]) * base for p in self.pts]
+
+    @staticmethod
+    def get_start_end_idx(
+        video_size: float, clip_size: float, clip_idx: int, num_clips: int, draw: float
+    ) -> tuple[float, float]:
+        """decoder.py get_start_end_idx with use_offset=True; ``draw`` replaces ``random.random()``."""
+        delta = max(video_size - clip_size, 0)
+        if clip_idx == -1:
+            start_idx = 0 + (delta - 0) * draw  # random.uniform(0, delta)
+        elif num_clips == 1:
+            start_idx = math.floor(delta / 2)
+        else:
+            start_idx = clip_idx * math.floor(delta / (num_clips - 1))
+        return start_idx, start_idx + clip_size - 1
+
+    def clip(
+        self,
+        num_frames: int,
+        sampling_rate: int,
+        clip_idx: int = 0,
+        num_clips: int = 1,
+        *,
+        draw: float = 0.0,
+        start_frame: int | None = None,
+    ) -> list[int]:
+        """Decode-order indices of the frames of one clip: view ``clip_idx`` of ``num_clips`` (-1: a
+        random start, ``draw`` in [0, 1)), or a clip whose start index is ``start_frame``."""
+        fps = self.fps
+
+        def place(video_size: float) -> tuple[float, float]:
+            if start_frame is not None:
+                return start_frame, start_frame + clip_size - 1
+            return self.get_start_end_idx(video_size, clip_size, clip_idx, num_clips, draw)
+
+        clip_size = sampling_rate * num_frames / 30 * fps
+        decoded: list[int] = []
+        decode_all_video = True
+        if self.den > 0 and self.duration > 0:
+            decode_all_video = False
+            start_idx, end_idx = place(fps * self.duration)
+            pts_per_frame = self.den / fps
+            video_start_pts, video_end_pts = int(start_idx * pts_per_frame), int(end_idx * pts_per_frame)
+            start_us = av_rescale_q(video_start_pts, Fraction(self.num, self.den), US) if video_start_pts > 0 else 0
+            end_us = 100 + av_rescale_q(video_end_pts, Fraction(self.num, self.den), US) if video_end_pts > 0 else -1
+            for i, us in enumerate(self.us):
+                if end_us > 0 and us > end_us:
+                    break  # the stream leaves the range: no more frames from it
+                if us >= start_us:
+                    decoded.append(i)
+            if not decoded:  # failed selective decoding
+                decode_all_video = True
+        if decode_all_video:
+            decoded = [i for i, us in enumerate(self.us) if us >= 0]
+            start_idx, end_idx = place(len(decoded))
+        else:  # kinetics.py: get_start_end_idx(frames.shape[0], clip_sz, 0, 1, use_offset)
+            start_idx, end_idx = self.get_start_end_idx(len(decoded), clip_size, 0, 1, 0.0)
+        index = torch.linspace(start_idx, end_idx, num_frames)
+        index = torch.clamp(index, 0, len(decoded) - 1).long()
+        return [decoded[i] for i in index.tolist()]
 
 
 def normalize(rgb: np.ndarray, mean: tuple[float, ...], std: tuple[float, ...]) -> torch.Tensor:

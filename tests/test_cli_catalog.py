@@ -58,7 +58,7 @@ def test_download_404_is_one_line_and_nonzero(tiny_catalog: Path, hub_server: Hu
     hub_server.remove_file(TINY_REPO, "cls.pth")
     result = invoke("download", "tiny_cls", "tiny_mae")
     assert result.exit_code == 1
-    assert "cls.pth" in result.output and "1 of 2 file(s) failed" in result.output
+    assert "cls.pth" in result.output and "1 of 2 files failed" in result.output
     assert "Traceback" not in result.output
 
 

@@ -347,3 +347,16 @@ def test_shard_from_torchrun_env_and_missing_shard_refused(
     _embed(clips, *ARGS, "--out", tmp_path / "one", "--per-video", "--shard", "0/1")
     for name in ("index.csv", "videos.csv"):
         assert (out / name).read_text() == (tmp_path / "one" / name).read_text()
+
+
+def test_off_a_terminal_a_cpu_run_says_each_clip_with_an_eta(tiny_catalog: Path, clips: Path, tmp_path: Path) -> None:
+    # batch size 1 on a CPU by default: one line per clip as it goes through the model, not one per batch
+    result = invoke("embed", clips, "--model", "tiny_cls", "--clips", "uniform:2", *FAST, "--out", tmp_path / "f.npy")
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stderr.splitlines() if line.startswith("clip ")]
+    assert [line.split()[1] for line in lines] == ["1/6", "2/6", "3/6", "4/6", "5/6", "6/6"]
+    assert all(line.endswith(" left)") and "about" in line for line in lines)
+    explicit = invoke("embed", clips, "--model", "tiny_cls", "--clips", "uniform:2", "--batch-size", "4", *FAST,
+                      "--out", tmp_path / "g.npy")  # fmt: skip
+    assert [line.split()[1] for line in explicit.stderr.splitlines() if line.startswith("clip ")] == ["4/6", "6/6"]
+    assert np.array_equal(np.load(tmp_path / "f.npy"), np.load(tmp_path / "g.npy"))  # the batch changes no number

@@ -100,7 +100,7 @@ def test_missing_and_broken_inputs_are_listed_not_scored(coloured: Path, tmp_pat
     record = json.loads((tmp_path / "e" / "eval.json").read_text())
     assert record["scores"]["acc1_video"]["total"] == 12 and "broken.mp4" in record["excluded"]["failed"][0]["input"]
     result = invoke("evaluate", table, "--model", "tiny_rgb", *FAST, "--out", tmp_path / "t")
-    assert result.exit_code == 0 and "missing" in result.output and "gone.mp4" in result.output
+    assert result.exit_code == 1 and "missing" in result.output and "gone.mp4" in result.output  # like a failure
     assert json.loads((tmp_path / "t" / "eval.json").read_text())["scores"]["videos"] == 1
 
 

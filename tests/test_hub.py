@@ -211,6 +211,19 @@ def test_timeout(hub: HubServer, monkeypatch: pytest.MonkeyPatch) -> None:
     assert cached_checkpoint(S) is None
 
 
+def test_a_slow_first_answer_is_asked_once_more(hub: HubServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_ETAG_TIMEOUT", "0.3")
+    hub.stall(REPO, "s_none.pth", 1500, times=1)  # the first question misses its deadline, the second is answered
+    assert fetch_checkpoint(S, progress=False) == cached_checkpoint(S)
+    assert len(hub.calls("HEAD", "s_none.pth")) >= 2
+    hub.clear_log()
+    hub.stall(REPO, "say_ssv2-50shot.pth", 1500, times=None)  # slow every time: two questions, then one line
+    with pytest.raises(DownloadError, match=rf"^the Hub at {hub.url} did not answer in time"):
+        fetch_checkpoint(SAY_SRC, progress=False)
+    assert len(hub.calls("HEAD", "say_ssv2-50shot.pth")) == 2
+    hub.release_hung()
+
+
 def test_disk_full(hub: HubServer, monkeypatch: pytest.MonkeyPatch) -> None:
     real_open = Path.open
 

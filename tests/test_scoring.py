@@ -240,7 +240,7 @@ def test_to_dict_and_eval_json(tmp_path: Path) -> None:
     assert s["acc1_clip"] is None and "per_class" not in s
     assert s["interval"] == {"method": "wilson", "level": 0.95, "z": 1.959963984540054}
     assert s["classes_present"] == 3 and s["classes_model"] == 4 and s["top_k"] == 4
-    assert [name for name, _ in scores.rows()][:2] == ["Acc@1 (video)", "Acc@4 (video)"]
+    assert [name for name, _ in scores.rows()][:2] == ["Acc@1 (input)", "Acc@4 (input)"]
     assert isinstance(scores, EvalScores)
 
 

@@ -36,11 +36,12 @@ from vidmenagerie.video.augment import (
     random_crop,
     short_side_scale_jitter,
 )
-from vidmenagerie.video.read import read_clips, sampling_of
+from vidmenagerie.video.read import read_clips
 from vidmenagerie.video.sources import open_source
 from vidmenagerie.video.transform import FramePixels
 
 from cli import invoke
+from oracle import TrainingLoader
 from videos import write_video
 
 PER_CLASS = 2
@@ -154,18 +155,18 @@ PRE = vm.Preprocessing.for_video(40, num_frames=4).with_sampling_rate(2)  # shor
 JITTERED = SeedProtocol(min_scale=44, max_scale=60, crop=40, seed=7)
 
 
-def test_a_clip_is_its_random_start_s_whole_frames_augmented(tmp_path: Path) -> None:
+def test_a_clip_is_the_loaders_frames_of_its_draw_whole_and_augmented(tmp_path: Path) -> None:
     path = _gradient_video(tmp_path / "g.mp4")
     [clip] = read_clips(path, preprocessing=PRE, protocol=JITTERED)
     assert clip.frames.shape == (3, 4, 40, 40) and clip.window == 0 and clip.crop == 0
-    # decoder.py: start_idx = random.uniform(0, delta) frames; the reader begins at the first frame at or after it
-    delta = 24 - 2 * 4 / 30 * 30  # fps * duration - clip size
-    start_idx = random.Random(input_seed(7, str(path), "start")).uniform(0, delta)
-    assert round(clip.start * 30) == math.ceil(start_idx)
-    standard = vm.read_clip(path, preprocessing=PRE, start=clip.start)
-    assert clip.times == standard.times  # the training frame rule after the start
+    # decoder.py: start_idx = random.uniform(0, delta) frames, then the frames of that pts window
+    draw = random.Random(input_seed(7, str(path), "start")).random()
+    assert JITTERED.draw(str(path)) == draw
+    loader = TrainingLoader(path)
+    wanted = loader.clip(4, 2, -1, draw=draw)
+    assert clip.times == tuple(float(loader.seconds[i]) for i in wanted)
     # the same frames, whole at min_scale, then augmented by the input's generator
-    whole = _whole_frames(path, Fraction(round(clip.start * 30), 30), FramePixels(PRE, full_frame=44))
+    whole = _whole_frames(path, [loader.seconds[i] for i in wanted], FramePixels(PRE, full_frame=44))
     assert whole[0].shape == (3, 44, 59)  # area rule: round(64 * 44 / 48) = 58.67 -> 59
     expected = JITTERED.apply(torch.stack(whole, dim=1), JITTERED.generator(str(path)))
     assert torch.equal(clip.frames, expected)
@@ -175,11 +176,10 @@ def test_a_clip_is_its_random_start_s_whole_frames_augmented(tmp_path: Path) -> 
     assert not torch.equal(other.frames, clip.frames)
 
 
-def _whole_frames(path: Path, start: Fraction, pixels: FramePixels) -> list[torch.Tensor]:
-    """The whole, normalized frames [3, H, W] of the clip starting at ``start`` (the training frame rule)."""
-    sampling = sampling_of(PRE)
+def _whole_frames(path: Path, times: list[Fraction], pixels: FramePixels) -> list[torch.Tensor]:
+    """The whole, normalized frames [3, H, W] shown at ``times`` (seconds from the first frame)."""
     with open_source(path, pixels) as source:
-        picked = source.pick(sampling.times(start, source.fps))
+        picked = source.pick(times)
     return [p.value.pixels[0] for p in picked]
 
 
@@ -318,11 +318,27 @@ def test_float16_by_default_only_for_the_seed_protocol_on_cuda(monkeypatch: pyte
     assert protocol_dtype("seed", "bfloat16", "cuda") == "bfloat16"  # an explicit --dtype wins
 
 
-def test_start_frames_cover_the_room_the_clip_leaves() -> None:
+def test_every_draw_takes_the_loaders_frames(tmp_path: Path) -> None:
+    # 25 fps and a 1/12800 time base: the drawn start is fractional, the window begins at the first frame
+    # at or after it and holds one frame fewer than the 20 the clip spans, so its last frame repeats.
+    video = write_video(tmp_path / "v.mp4", np.zeros((60, 16, 16, 3), np.uint8), fps=25)
+    loader = TrainingLoader(video)
+    pre = vm.Preprocessing.for_video(16, num_frames=8).with_sampling_rate(3)  # 20 of 60 frames per clip
+    protocol = SeedProtocol(16, 16, 16, flip=False)
+    repeated = 0
+    for k in range(40):
+        name = tmp_path / f"v{k}.mp4"
+        name.symlink_to(video)
+        [clip] = read_clips(name, preprocessing=pre, protocol=protocol)
+        wanted = loader.clip(8, 3, -1, draw=protocol.draw(str(name)))
+        assert clip.times == tuple(float(loader.seconds[i]) for i in wanted), name
+        repeated += clip.info.repeated_frames > 0
+    assert repeated == 40  # every window one frame short, as the loader read them
+
+
+def test_draws_are_per_input_and_in_the_unit_interval() -> None:
     protocol = SeedProtocol(56, 56, 56)
-    span, duration, fps = Fraction(8, 30), Fraction(2), Fraction(30)
-    starts = [protocol.start(f"v{k}.mp4", duration, span, fps) for k in range(1000)]
-    assert all((s * fps).denominator == 1 for s in starts)  # on a frame
-    # start_idx uniform in [0, 52) frames, then the first frame at or after it: 1..52 (0 only for start_idx 0)
-    assert {int(s * fps) for s in starts} == set(range(1, 53))
-    assert protocol.start("short.mp4", Fraction(1, 10), span, fps) == 0  # no room: the first frame
+    draws = [protocol.draw(f"v{k}.mp4") for k in range(1000)]
+    assert all(0 <= x < 1 for x in draws) and len(set(draws)) == 1000
+    assert draws == [SeedProtocol(56, 56, 56).draw(f"v{k}.mp4") for k in range(1000)]
+    assert SeedProtocol(56, 56, 56, seed=1).draw("v0.mp4") != draws[0]

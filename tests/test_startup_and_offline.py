@@ -117,7 +117,7 @@ def test_a_cached_model_loads_without_asking_the_hub(
     assert offline.returncode == 0 and silent_hub.connections == []
 
 
-def test_an_unreachable_hub_fails_in_one_line_without_retries(
+def test_an_unreachable_hub_fails_in_one_line_after_one_more_question(
     tiny_catalog: Path, hub_server: HubServer, silent_hub: SilentHub
 ) -> None:
     env = {
@@ -131,7 +131,21 @@ def test_an_unreachable_hub_fails_in_one_line_without_retries(
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
     assert len(errors) == 1 and errors[0].startswith(f"Error: the Hub at {silent_hub.url} did not answer in time")
     assert "HF_HUB_OFFLINE=1" in errors[0] and "Retrying" not in result.stderr
-    assert len(silent_hub.connections) == 1  # one question, no back-off
+    assert len(silent_hub.connections) == 2  # a slow question is asked once more, no back-off
+
+
+def test_a_torchvision_built_for_another_torch_is_one_line_saying_what_to_reinstall(
+    tiny_catalog: Path, hub_server: HubServer, tmp_path: Path
+) -> None:
+    fake = tmp_path / "site" / "torchvision"  # what importing a mismatched torchvision raises
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text('raise RuntimeError("operator torchvision::nms does not exist")\n')
+    env = {**hub_server.env, "VIDM_CATALOG": str(tiny_catalog), "PYTHONPATH": str(tmp_path / "site")}
+    result = run_vidm("embed", "--model", "tiny_cls", "--out", tmp_path / "f.npy", env=env)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and "are not a matching pair" in errors[0]
+    assert "pip install --force-reinstall torch torchvision" in errors[0]
 
 
 NO_GPU = not torch.cuda.is_available()

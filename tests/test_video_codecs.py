@@ -1,13 +1,15 @@
 """Every codec and container against the decode-everything oracle: the same frames, the same pixels.
 
-The oracle (``oracle.py``) decodes every frame, takes frames by mae_st's rule
-(``get_start_end_idx`` + ``temporal_sampling``) and converts them with the legacy ``sws_scale``
-torchvision's reader used. Clips here must pick exactly the same frames and be within 0.5/255
-mean and 2/255 max of its pixels (they are in fact identical).
+The oracle (``oracle.py`` ``TrainingLoader``) decodes every frame, takes the frames mae_st's
+loader read for a clip (torchvision's pts windows, ``get_start_end_idx`` + ``temporal_sampling``)
+and converts them with the legacy ``sws_scale`` torchvision's reader used. Clips here must pick
+exactly the same frames and be within 0.5/255 mean and 2/255 max of its pixels (they are in fact
+identical).
 """
 
 from __future__ import annotations
 
+import random
 from fractions import Fraction
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from vidmenagerie.preprocess import Preprocessing
 from vidmenagerie.video import read_clips
 from vidmenagerie.video.decode import SKIP_SAFE_CODECS
 
-from oracle import decode_all, levels, training_indices, training_video_clip
+from oracle import TrainingLoader, levels, training_video_clip
 from videos import gradient_frames, write_video
 
 PRE = Preprocessing(img_size=32, short_side=40, num_frames=8, sampling_rate=2)
@@ -58,16 +60,22 @@ def encoded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.mark.parametrize("case", [f"{c}.{p}.{k}" for c, k, p, _, _ in CASES])
-@pytest.mark.parametrize("windows", ["uniform:5", "sliding:0.7"])
+@pytest.mark.parametrize("windows", ["uniform:5", "random:4"])
 def test_clips_pick_the_oracles_frames_and_pixels(encoded: dict[str, Path], case: str, windows: str) -> None:
     path = encoded[case]
-    frames, times, rate = decode_all(path)
-    clips = read_clips(path, windows, preprocessing=PRE)
-    assert len(clips) >= 4
-    for clip in clips:
-        wanted = training_indices(times, rate, Fraction(clip.start).limit_denominator(10**6), 8, 2)
-        assert list(clip.times) == pytest.approx([float(times[i]) for i in wanted], abs=1e-6), clip.start
-        mean, worst = levels(clip.frames, training_video_clip(frames, wanted, img_size=32, short_side=40))
+    loader = TrainingLoader(path)
+    clips = read_clips(path, windows, preprocessing=PRE, seed=3)
+    assert len(clips) == 5 if windows == "uniform:5" else len(clips) >= 3
+    rng = random.Random(3)
+    draws = sorted(rng.random() for _ in range(4))  # Windows("random")'s seeded draws
+    expected = [loader.clip(8, 2, k, 5) for k in range(5)] if windows == "uniform:5" else []
+    expected += [loader.clip(8, 2, -1, draw=x) for x in draws if windows == "random:4"]
+    expected = [e for i, e in enumerate(expected) if not i or e != expected[i - 1] or windows == "uniform:5"]
+    assert len(clips) == len(expected)
+    for clip, wanted in zip(clips, expected):
+        seconds = [float(loader.seconds[i]) for i in wanted]
+        assert list(clip.times) == pytest.approx(seconds, abs=1e-6), clip.window
+        mean, worst = levels(clip.frames, training_video_clip(loader.frames, wanted, img_size=32, short_side=40))
         assert mean <= 0.5 and worst <= 2.0, (clip.start, mean, worst)
 
 
@@ -77,11 +85,11 @@ def test_skipping_frames_at_the_decoder_is_limited_to_decoders_that_apply_it_per
 
 def test_training_rate_clips_run_past_the_end_like_the_loader(encoded: dict[str, Path]) -> None:
     path = encoded["libx264.yuv420p.mp4"]
-    frames, times, rate = decode_all(path)
+    loader = TrainingLoader(path)
     pre = Preprocessing(img_size=32, short_side=40)  # 16 frames at rate 8: 4.27 s, longer than the video
     (clip,) = read_clips(path, "center", preprocessing=pre)
-    wanted = training_indices(times, rate, Fraction(0), 16, 8)
+    wanted = loader.clip(16, 8)
     assert wanted[-4:] == [89, 89, 89, 89] and clip.info.repeated_frames == 5  # clamped to the last frame
-    assert list(clip.times) == pytest.approx([float(times[i]) for i in wanted], abs=1e-6)
-    mean, worst = levels(clip.frames, training_video_clip(frames, wanted, img_size=32, short_side=40))
+    assert list(clip.times) == pytest.approx([float(loader.seconds[i]) for i in wanted], abs=1e-6)
+    mean, worst = levels(clip.frames, training_video_clip(loader.frames, wanted, img_size=32, short_side=40))
     assert mean <= 0.5 and worst <= 2.0

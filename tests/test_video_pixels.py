@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -16,11 +15,10 @@ from vidmenagerie.video import read_clip, read_clips
 from vidmenagerie.video.transform import crop_offsets, scaled_size
 
 from oracle import (
-    decode_all,
+    TrainingLoader,
     legacy_swscale_rgb,
     levels,
     min_dimension_size,
-    training_indices,
     training_video_clip,
     uniform_crop_offsets,
 )
@@ -68,19 +66,19 @@ def test_the_448_models_get_short_side_448(wide: Path) -> None:
     pre = Preprocessing.for_video(448, num_frames=4)
     assert pre.short_side == 448
     clip = read_clip(wide, start=0.0, preprocessing=pre.with_sampling_rate(1))
-    frames, times, rate = decode_all(wide)
-    wanted = training_indices(times, rate, Fraction(0), 4, 1)
-    mean, worst = levels(clip.frames, training_video_clip(frames, wanted, img_size=448, short_side=448))
+    loader = TrainingLoader(wide)
+    wanted = loader.clip(4, 1, start_frame=0)
+    mean, worst = levels(clip.frames, training_video_clip(loader.frames, wanted, img_size=448, short_side=448))
     assert clip.frames.shape == (3, 4, 448, 448) and mean <= 0.5 and worst <= 2.0
 
 
 def test_three_crops_are_the_multi_view_test(wide: Path) -> None:
     pre = Preprocessing(img_size=64, short_side=96, num_frames=2, sampling_rate=1)
     clips = read_clips(wide, "start", crops=3, preprocessing=pre)
-    frames, times, rate = decode_all(wide)
-    wanted = training_indices(times, rate, Fraction(0), 2, 1)
+    loader = TrainingLoader(wide)
+    wanted = loader.clip(2, 1, start_frame=0)
     for clip in clips:  # test mode: short side = crop size, then left / centre / right
-        expected = training_video_clip(frames, wanted, img_size=64, short_side=64, spatial_idx=clip.crop)
+        expected = training_video_clip(loader.frames, wanted, img_size=64, short_side=64, spatial_idx=clip.crop)
         mean, worst = levels(clip.frames, expected)
         assert mean <= 0.5 and worst <= 2.0, clip.crop
     assert not torch.equal(clips[0].frames, clips[2].frames)
@@ -89,7 +87,7 @@ def test_three_crops_are_the_multi_view_test(wide: Path) -> None:
 def test_bicubic_rule_on_video_frames_is_the_imagenet_transform(wide: Path) -> None:
     pre = Preprocessing.for_images(64, num_frames=2).with_sampling_rate(1)
     clip = read_clip(wide, start=0.0, preprocessing=pre)
-    frames, times, rate = decode_all(wide)
+    loader = TrainingLoader(wide)
     transform = Compose(
         [
             Resize(96, interpolation=3),
@@ -98,8 +96,8 @@ def test_bicubic_rule_on_video_frames_is_the_imagenet_transform(wide: Path) -> N
             Normalize((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)),
         ]
     )
-    for t, index in enumerate(training_indices(times, rate, Fraction(0), 2, 1)):
-        frame = frames[index]
+    for t, index in enumerate(loader.clip(2, 1, start_frame=0)):
+        frame = loader.frames[index]
         rgb = legacy_swscale_rgb(frame, frame.height, frame.width)  # converted at full size, as the reader would
         expected = transform(Image.fromarray(rgb))
         diff = (clip.frames[:, t] - expected).abs() * 0.229 * 255

@@ -6,13 +6,13 @@ import math
 from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
 
 from vidmenagerie.preprocess import Preprocessing
 from vidmenagerie.video import read_clip
 
+from oracle import TrainingLoader
 from videos import clip_indices, write_gray_video, write_video
 
 VFR_TIMES = [0, 0.01, 0.05, 0.2, 0.21, 0.3, 0.5, 0.55, 0.6, 0.61, 0.62, 0.8, 0.9, 1.0, 1.1, 1.2, 1.5, 1.51]
@@ -58,15 +58,16 @@ def test_frames_are_chosen_by_time(videos: dict[str, Path], name: str, fps: floa
     assert clip.times == pytest.approx([i / fps for i in clip_indices(clip.frames)], abs=1e-3)
 
 
-def test_variable_frame_rate_picks_the_frame_on_screen(videos: dict[str, Path]) -> None:
+def test_variable_frame_rate_counts_frames_in_the_loaders_window(videos: dict[str, Path]) -> None:
+    # The loader counts at av_guess_frame_rate (here 100 fps: the 10 ms grid the times sit on) and takes
+    # the frames whose times fall in the clip's pts window, however few: the last one repeats.
     clip = read_clip(videos["vfr"], num_frames=8, sampling_rate=4, img_size=32, start=0.25)
-    with av.open(str(videos["vfr"])) as container:
-        rate = Fraction(container.streams.video[0].average_rate)  # the rule counts frames at the average rate
-    first = math.floor(Fraction(1, 4) * rate)
-    wanted = [(first + k) / rate for k in training_offsets(rate, 8, 4)]
-    expected = [max(k for k, t in enumerate(VFR_TIMES) if t <= w + 1e-9) for w in wanted]
-    assert clip_indices(clip.frames) == expected
+    loader = TrainingLoader(videos["vfr"])
+    assert loader.fps == 100.0 and clip.info.fps == 100.0
+    expected = loader.clip(8, 4, start_frame=25)  # 0.25 s is frame 25 at 100 fps
+    assert clip_indices(clip.frames) == expected == [5, 15, 15, 15, 15, 15, 15, 15]
     assert clip.times == pytest.approx([VFR_TIMES[k] for k in expected], abs=1e-3)
+    assert clip.info.repeated_frames == 7
 
 
 def test_audio_track_does_not_change_the_frames(videos: dict[str, Path]) -> None:
@@ -99,6 +100,8 @@ def test_short_video_repeats_its_last_frame_and_says_so(videos: dict[str, Path])
     assert indices[:7] == [0, 4, 8, 12, 16, 21, 25]  # floor(linspace(0, 63, 16)): 0, 4, 8, 12, 16, 21, ...
     assert indices[7:] == [29] * 9
     assert clip.info.repeated_frames == 8  # offset 29 is frame 29 itself; offsets 33.. run past the end
+    assert clip.end == 1.0  # the true end: the video's, not start + 2.13 s
+    assert clip.info.note == "1.00 s long, shorter than one clip (2.13 s): its last frame repeats"
 
 
 def test_default_clip_has_the_training_shape(videos: dict[str, Path]) -> None:

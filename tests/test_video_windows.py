@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from fractions import Fraction
 from pathlib import Path
 
@@ -53,24 +54,35 @@ def test_numbers_out_of_range_say_their_limit(spec: str, limit: str) -> None:
         Windows.parse(spec)
 
 
-def test_starts_of_each_kind() -> None:
-    duration = Fraction(10)
-    room = duration - SPAN
-    assert Windows("center").starts(duration, SPAN) == [room / 2]
-    assert Windows("start").starts(duration, SPAN) == [0]
-    assert Windows("uniform", count=3).starts(duration, SPAN) == [0, room / 2, room]
-    assert Windows("uniform", count=1).starts(duration, SPAN) == [room / 2]
-    sliding = Windows("sliding", stride=2.0).starts(duration, SPAN)
-    assert sliding == [0, 2, 4, 6, room]  # the last one ends with the video
-    assert Windows("sliding").starts(duration, SPAN) == [0, SPAN, 2 * SPAN, 3 * SPAN, room]
-    assert Windows("sliding", stride=1.0).starts(Fraction(1), SPAN) == [0]  # shorter than a clip
+def starts(spec: str, video_size: float, clip_size: float = 16.0, fps: float = 30.0) -> list[float]:
+    """The start index of each window of ``spec`` on a video of ``video_size`` frames."""
+    return [p.start(video_size, clip_size) for p in Windows.parse(spec, seed=7).positions(video_size, clip_size, fps)]
 
 
-def test_random_windows_are_seeded_and_inside_the_video() -> None:
-    a = Windows("random", count=4, seed=1).starts(Fraction(10), SPAN)
-    assert a == Windows("random", count=4, seed=1).starts(Fraction(10), SPAN)
-    assert a != Windows("random", count=4, seed=2).starts(Fraction(10), SPAN)
-    assert a == sorted(a) and all(0 <= s <= 10 - SPAN for s in a)
+def test_positions_of_each_kind_are_the_loaders() -> None:
+    # decoder.py get_start_end_idx with use_offset: delta = 300 - 16 = 284 frames of room
+    assert starts("center", 300) == [142]  # floor(delta / 2)
+    assert starts("start", 300) == [0]
+    assert starts("uniform:3", 300) == [0, 142, 284]  # k * floor(delta / (N - 1))
+    assert starts("uniform:5", 300) == [0, 71, 142, 213, 284]
+    assert starts("uniform:7", 300) == [0, 47, 94, 141, 188, 235, 282]  # floor(284 / 6) = 47: short of the end
+    assert starts("uniform:1", 300) == [142]
+    assert starts("center", 10) == [0]  # shorter than a clip
+    assert starts("sliding:2", 300) == [0, 60, 120, 180, 240, 284]  # the last one ends with the video
+    assert starts("sliding", 300) == [16 * k for k in range(18)] + [284]  # one clip length apart
+    assert starts("sliding:0.5", 300, fps=25.0) == [12 * k + k // 2 for k in range(23)] + [284]  # floor(12.5 k)
+    assert starts("sliding:1", 10) == [0]  # shorter than a clip
+
+
+def test_random_positions_are_seeded_draws_of_the_room() -> None:
+    a = Windows("random", count=4, seed=1).positions(300, 16, 30)
+    again = Windows("random", count=4, seed=1).positions(300, 16, 30)
+    other = Windows("random", count=4, seed=2).positions(300, 16, 30)
+    assert list(a) == list(again) and list(a) != list(other)
+    drawn = [p.start(300, 16) for p in a]
+    assert drawn == sorted(drawn) and all(0 <= s <= 284 for s in drawn)
+    rng = random.Random(1)
+    assert drawn == [284 * x for x in sorted(rng.random() for _ in range(4))]  # random.uniform(0, delta)
 
 
 OFFSETS = [0, 5, 10, 15]  # floor(linspace(0, L - 1, 4)) with L = 4 * 4 / 30 * 30 = 16 frames
@@ -138,9 +150,7 @@ def test_clip_sampling_follows_the_training_loader() -> None:
     assert ClipSampling(16, 4).offsets(30) == [0, 4, 8, 12, 16, 21, 25, 29, 33, 37, 42, 46, 50, 54, 58, 63]
     assert ClipSampling(16, 8).offsets(30)[-3:] == [110, 118, 127]  # the clip spans frames 0..127: 4.23 s
     assert ClipSampling(16, 8).offsets(25) == [7 * i for i in range(16)]  # L = 106.67 frames at 25 fps
-    sampling = ClipSampling(num_frames=3, sampling_rate=4, fps=30.0)
-    # the window starts in the frame its start falls in: 1.01 s is in frame 30 of a 30 fps video
-    assert sampling.times(Fraction(101, 100), 30) == [1, Fraction(35, 30), Fraction(41, 30)]
-    assert sampling.span == Fraction(12, 30)
+    assert ClipSampling(16, 8).clip_size(25.0) == 8 * 16 / 30 * 25.0
+    assert ClipSampling(num_frames=3, sampling_rate=4, fps=30.0).span == Fraction(12, 30)
     with pytest.raises(ValueError):
         ClipSampling(num_frames=0)

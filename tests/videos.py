@@ -165,3 +165,20 @@ def claims_one_second(path: Path) -> None:
         scale = struct.unpack(">I", data[scale_at : scale_at + 4])[0]
         data[scale_at + 4 : scale_at + 8] = struct.pack(">I", scale)  # duration = one second of ticks
     path.write_bytes(bytes(data))
+
+
+def write_gapped_avi(path: str | Path, num_frames: int, *, fps: int = 30, missing: int = 1, start: int = 0) -> Path:
+    """An MPEG-4 AVI (time base 1/fps, like mae_st's ``demo.avi``) whose frame i shows ``index_image(i)``,
+    with no frame at timestamp ``missing`` (later frames one tick later) and the first at ``start``."""
+    path = Path(path)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("mpeg4", rate=fps)
+        stream.pix_fmt, stream.options = "yuv420p", {"qscale": "1"}  # index levels survive exactly
+        stream.height, stream.width = 48, 64
+        for i in range(num_frames):
+            frame = av.VideoFrame.from_ndarray(index_image(i), format="rgb24")
+            frame.pts = start + (i if start + i < missing else i + 1)
+            frame.time_base = Fraction(1, fps)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+    return path

@@ -5,9 +5,10 @@ Everything goes through ``huggingface_hub`` and its cache, so ``HF_HOME``, ``HF_
 
 - A file in the cache is final (the catalogue pins no other revision): it is returned without
   any network call, so loading never waits on a Hub that drops packets.
-- A missing file is fetched after one quick question to the Hub (``HEAD``, no retries,
-  ``PROBE_TIMEOUT`` seconds unless ``HF_HUB_ETAG_TIMEOUT`` says otherwise): an unreachable Hub
-  fails in one line within seconds instead of after huggingface_hub's ~25 s of retries.
+- A missing file is fetched after one quick question to the Hub (``HEAD``, ``PROBE_TIMEOUT``
+  seconds unless ``HF_HUB_ETAG_TIMEOUT`` says otherwise, asked once more when it times out; a
+  refused connection is not retried): an unreachable Hub fails in one line within seconds
+  instead of after huggingface_hub's ~25 s of retries.
 - A fresh download is compared with the SHA-256 the Hub published for it (the LFS blob's
   name): huggingface_hub 2.4 checks only the size. A mismatch removes the file from the cache
   and raises a damaged :class:`CheckpointError`; a match is remembered (``verify.py``), so the
@@ -165,12 +166,20 @@ def check_download(path: Path, source: CheckpointSource, *, name: str | None = N
     )
 
 
-def _probe(repo_id: str, filename: str) -> None:
-    """Ask the Hub about the file once, quickly and without retries: raises what the fetch would."""
+def _probe(repo_id: str, filename: str, attempts: int = 2) -> None:
+    """Ask the Hub about the file, quickly: raises what the fetch would. A slow answer (a timeout)
+    is asked once more, since a busy Hub or proxy can miss one deadline; a refusal is final."""
     from huggingface_hub import constants, get_hf_file_metadata, hf_hub_url
 
     timeout = float(os.environ["HF_HUB_ETAG_TIMEOUT"]) if "HF_HUB_ETAG_TIMEOUT" in os.environ else PROBE_TIMEOUT
-    get_hf_file_metadata(hf_hub_url(repo_id, filename), timeout=timeout, endpoint=constants.ENDPOINT)
+    for attempt in range(1, attempts + 1):
+        try:
+            get_hf_file_metadata(hf_hub_url(repo_id, filename), timeout=timeout, endpoint=constants.ENDPOINT)
+            return
+        except Exception as exc:
+            slow = _named(_exception_chain(exc), "ReadTimeout", "ConnectTimeout", "TimeoutException", "Timeout")
+            if attempt == attempts or not slow:
+                raise
 
 
 def _progress_bar(label: str) -> Any:

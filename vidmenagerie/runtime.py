@@ -119,6 +119,13 @@ class Runtime:
         """A batch on this runtime's device."""
         return to_device(tensor, self.device)
 
+    def batch_size(self, requested: int | None, accelerated: int) -> int:
+        """``requested``, else 1 on a CPU and ``accelerated`` on a GPU: a CPU is busy with one
+        ViT-H clip (a bigger batch gains nothing there, and progress would move a batch at a time)."""
+        if requested is not None:
+            return requested
+        return 1 if self.device.type == "cpu" else accelerated
+
 
 def stored_dtype(model: torch.nn.Module | None) -> str | None:
     """The dtype a loaded model's checkpoint stores its weights in (``float16``...), when recorded."""

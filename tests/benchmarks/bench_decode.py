@@ -16,7 +16,9 @@ starting at 0, 2, 4, 6 and 7.9 s:
 - "torchcodec": its decoder-side ``Resize`` to the same size (``transforms=``), the same
   frames by index, then crop and normalize (skipped with a message when torchcodec is missing).
 
-Then sliding clips over the whole file in one pass against one ``read_clip`` per clip, the
+Then what finding the training loader's frames costs (the packet table of each clip's pts
+window, ``frame_rule``) against decoding the clip, sliding clips over the whole file in one
+pass against one ``read_clip`` per clip, the
 resident memory over many reads of a short file, and still images: ``ClipDataset`` over JPEGs
 (ImageNet-sized, ``vit_*_imagenet-2pt`` recipe) with 2 workers against the straightforward
 PIL + torchvision transforms loop. Medians of ``--rounds`` rounds, rounds interleaved.
@@ -44,6 +46,7 @@ import av
 import numpy as np
 import torch
 import torch.nn.functional as F
+from machine import cpu_line
 from PIL import Image
 from textured_video import make_textured_video
 from torch.utils.data import DataLoader
@@ -199,7 +202,8 @@ def bench_clips(path: Path, rounds: int) -> None:
 
 def bench_sliding(path: Path, rounds: int, spec: str) -> None:
     """Sliding clips over the whole file: one decoding pass against one read per clip."""
-    starts = Windows.parse(spec).starts(Fraction(10), SAMPLING.span)
+    positions = Windows.parse(spec).positions(10 * 30.0, SAMPLING.clip_size(30.0), 30.0)  # the 10 s, 30 fps file
+    starts = [Fraction(p.start(10 * 30.0, SAMPLING.clip_size(30.0)), 30) for p in positions]
     medians = interleaved(
         {
             "one pass": lambda: read_clips(path, spec, preprocessing=PRE),
@@ -211,6 +215,35 @@ def bench_sliding(path: Path, rounds: int, spec: str) -> None:
     print(
         f"\nsliding '{spec}' ({len(starts)} clips): one pass {one_pass:.0f} ms, one read per clip "
         f"{separate:.0f} ms: {separate / one_pass:.2f}x"
+    )
+
+
+def bench_frame_table(path: Path, rounds: int) -> None:
+    """What finding the loader's frames costs: the packet-table read of a clip's window against decoding it."""
+    from vidmenagerie.video.frame_rule import FrameRule
+    from vidmenagerie.video.read import sampling_of
+    from vidmenagerie.video.sampling import Position
+    from vidmenagerie.video.sources import open_source
+    from vidmenagerie.video.transform import FramePixels
+
+    sampling, table_ms, decode_ms = sampling_of(PRE), [], []
+    for start in STARTS:
+        times: dict[str, list[float]] = {"table": [], "decode": []}
+        for _ in range(rounds):
+            with open_source(path, FramePixels(PRE)) as source:
+                assert source.timeline is not None
+                rule = FrameRule(source.timeline, sampling.clip_size(float(source.fps)), sampling.num_frames)
+                began = time.perf_counter()
+                [chosen] = rule.frames([Position(frame=math.floor(start * float(source.fps)))])
+                read = time.perf_counter()
+                source.pick([source.seconds(i) for i in sorted(set(chosen.ids))])
+                times["table"].append(read - began)
+                times["decode"].append(time.perf_counter() - read)
+        table_ms.append(1000 * statistics.median(times["table"]))
+        decode_ms.append(1000 * statistics.median(times["decode"]))
+    print(
+        f"\nfinding the loader's frames (packet table of the window): {geomean(table_ms):.1f} ms per clip "
+        f"against {geomean(decode_ms):.0f} ms of decoding ({geomean(table_ms) / geomean(decode_ms):.1%})"
     )
 
 
@@ -287,6 +320,7 @@ def main() -> None:
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     relaunch_with_pyav_ffmpeg(args.workdir)
+    print(cpu_line())
     print(
         f"PyAV {av.__version__}, torch {torch.__version__}, {os.cpu_count()} cores, torch threads "
         f"{torch.get_num_threads()}, load average {os.getloadavg()[0]:.2f}"
@@ -295,6 +329,7 @@ def main() -> None:
     print(f"video: {video} ({video.stat().st_size / 1e6:.1f} MB, 10 s 1280x720 H.264, keyframe every 250)")
     bench_memory(make_short_video(args.workdir / "short_1s.mp4"), args.reads)  # first: a clean baseline
     bench_clips(video, args.rounds)
+    bench_frame_table(video, args.rounds)
     bench_sliding(video, args.rounds, "sliding")
     bench_sliding(video, args.rounds, "sliding:1")
     bench_images(args.workdir / "images", args.images, args.rounds)

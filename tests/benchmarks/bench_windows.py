@@ -1,5 +1,5 @@
 """Benchmark: memory and time to produce every window start of a 1-hour video, the old full list
-against the lazy ``Windows.window_starts``, in one run (issue 11, item 5).
+against the lazy ``Windows.positions``, in one run (issue 11, item 5).
 
 Plain script, not collected by pytest::
 
@@ -8,7 +8,7 @@ Plain script, not collected by pytest::
 A 3600 s, 30 fps video and the published recipe's clip (16 frames every 8th: 128 / 30 s); no
 video is decoded, only the starts a batch run would stream. "before" builds the list the old
 ``Windows.starts`` built (copied below: every start, duplicates kept); "after" walks
-``window_starts`` in pieces of 16 windows as ``iter_clip_chunks`` does. Each case runs in a
+``positions`` in pieces of 16 windows as ``iter_clip_chunks`` does. Each case runs in a
 fresh process; how far it raises the process's peak resident memory above that of the imports
 is reported. A case
 past ``--cap-gb`` or ``--limit-s`` is stopped and reported as such.
@@ -51,10 +51,10 @@ def old_starts(spec: str) -> list[Fraction]:
 
 
 def new_starts(spec: str) -> int:
-    """Every start of ``window_starts``, taken 16 windows at a time; the number of windows."""
+    """Every position of ``Windows.positions``, taken 16 windows at a time; the number of windows."""
     from vidmenagerie.video.sampling import Windows
 
-    starts = Windows.parse(spec).window_starts(DURATION, SPAN, FPS)
+    starts = Windows.parse(spec).positions(float(DURATION * FPS), float(SPAN * FPS), float(FPS))
     for first in range(0, len(starts), 16):
         starts[first : first + 16]
     return len(starts)

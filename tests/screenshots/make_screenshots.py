@@ -10,8 +10,9 @@ The inputs are the demo clip and pieces of it: ``complete`` and ``attend`` take 
 demo; ``embed`` and ``evaluate`` six 2 s pieces of it (every other one mirrored) in three group
 folders, labelled by a ``labels.csv`` with the classifier's first three classes (so the labels say
 nothing about the content). A file that is not a video goes into every run, so that every page
-shows its failures. ``--tiny`` uses the tiny checkpoints of ``../shared/reference`` (64 wide, 2
-blocks, 56 px): the pictures then show the page, not a model's skill.
+shows its failures. ``--tiny`` writes tiny checkpoints of seeded random weights (64 wide, 2 blocks,
+56 px; ``tests/tiny.py``) and needs nothing outside the project: the pictures then show the page,
+not a model's skill.
 """
 
 from __future__ import annotations
@@ -38,10 +39,9 @@ from browser import Browser, find_chromium  # noqa: E402
 
 from vidmenagerie.video.demo import demo_video_path  # noqa: E402
 
-from tiny import toml_entry  # noqa: E402
+from tiny import toml_entry, write_checkpoint  # noqa: E402
 from videos import write_video  # noqa: E402
 
-REFERENCE = HERE.parents[2] / "shared" / "reference"
 TINY_LABELS = ["ball", "square", "triangle", "pan", "sky"]
 PIECES = 6
 
@@ -152,13 +152,13 @@ def _label_table(root: Path, model: str, env: dict[str, str]) -> Path:
 
 
 def _tiny_catalog(work: Path) -> Path:
-    """A catalogue of the tiny reference checkpoints, with class names that fit the demo."""
-    if not REFERENCE.is_dir():
-        sys.exit(f"--tiny needs {REFERENCE} (the project's shared reference files)")
+    """A catalogue of tiny checkpoints in the published layout (seeded random weights, written by
+    ``tests/tiny.py``: nothing outside the project is needed), with class names that fit the demo."""
     labels = work / "tiny-labels.json"
     labels.write_text(json.dumps(TINY_LABELS))
     catalog = work / "tiny.toml"
-    mae, cls = (REFERENCE / "mae_tiny.pth").as_posix(), (REFERENCE / "vit_tiny_5cls.pth").as_posix()
+    mae = write_checkpoint(work / "mae_tiny.pth", "mae", seed=0).as_posix()
+    cls = write_checkpoint(work / "vit_tiny_5cls.pth", "vit", seed=1, num_classes=len(TINY_LABELS)).as_posix()
     catalog.write_text(
         toml_entry("tiny_mae", "mae", checkpoint=mae)
         + toml_entry("tiny_vit", "vit", checkpoint=mae)

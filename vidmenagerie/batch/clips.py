@@ -21,6 +21,7 @@ from torch.utils.data import DataLoader
 from ..preprocess import Preprocessing
 from ..video import Clip, ClipChunks, ClipFailure, collate
 from ..video.augment import SeedProtocol
+from ..video.sampling import Windows
 from ..video.sources import DEFAULT_FOLDER_FPS
 
 
@@ -37,6 +38,14 @@ class ClipPlan:
     max_windows: int = 16  # windows of one video held at a time (each piece after the first costs one seek)
     folder_fps: float = DEFAULT_FOLDER_FPS
     protocol: SeedProtocol | None = None
+
+    @property
+    def clips_per_input(self) -> int | None:
+        """Clips a video long enough for every window gives (None: it depends on the length)."""
+        if self.protocol is not None:
+            return 1
+        count = Windows.parse(self.windows, seed=self.seed).expected_count
+        return None if count is None else count * self.crops
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,12 @@ class Hooks:
     on_failed: Callable[[Path, str], None] | None = None
     on_note: Callable[[Path, str], None] | None = None
     on_message: Callable[[str], None] | None = None
+    on_clips: Callable[[list[Path]], None] | None = None  # a batch went through the model: each clip's input
+
+    def clips(self, videos: list[Path]) -> None:
+        """A batch of clips (of these inputs, one entry per clip) went through the model."""
+        if self.on_clips:
+            self.on_clips(videos)
 
     def done(self, video: Path) -> None:
         if self.on_done:
@@ -93,12 +99,15 @@ def run_batches(
     videos: Sequence[Path],
     runtime: Runtime,
     *,
-    batch_size: int,
+    batch_size: int | None,
     workers: int,
     hooks: Hooks | None = None,
+    accelerated_batch: int = 8,
 ) -> None:
-    """Feed every input's clips to ``task`` in batches; see the module docstring."""
+    """Feed every input's clips to ``task`` in batches of ``batch_size`` (None: 1 on a CPU,
+    ``accelerated_batch`` on a GPU); see the module docstring."""
     hooks = hooks or Hooks()
+    batch_size = runtime.batch_size(batch_size, accelerated_batch)
     failed: set[Path] = set()
 
     def fail(video: Path, reason: str) -> None:
@@ -119,6 +128,7 @@ def run_batches(
                 with torch.inference_mode(), runtime.autocast():
                     for video, reason in task.process(live, frames):
                         fail(video, reason)
+                hooks.clips([c.video for c in live])
             for video in batch.finished:
                 if video not in failed:
                     task.finished(video)

@@ -33,7 +33,7 @@ class BatchSettings:
     folder_fps: float = 30.0
     device: str = "auto"
     dtype: str = "float32"
-    batch_size: int = 4
+    batch_size: int | None = None  # None: 1 on a CPU, ACCELERATED_BATCH on a GPU (Runtime.batch_size)
     workers: int = 2
 
     def entry(self) -> ModelEntry:
@@ -50,7 +50,7 @@ class BatchSettings:
             raise InvalidSetting("sampling_rate", f"must be >= 1, got {self.sampling_rate}")
         if not (self.folder_fps > 0 and math.isfinite(self.folder_fps)):
             raise InvalidSetting("folder_fps", f"must be a positive number of frames per second, got {self.folder_fps}")
-        if self.batch_size < 1:
+        if self.batch_size is not None and self.batch_size < 1:
             raise InvalidSetting("batch_size", f"must be >= 1, got {self.batch_size}")
         if self.workers < 0:
             raise InvalidSetting("workers", f"must be >= 0, got {self.workers}")

@@ -105,13 +105,21 @@ class BatchReport:
 
 
 class VideoProgress:
-    """Progress over inputs on stderr: a Rich bar on a terminal; off a terminal (a Slurm log) one
-    plain line per finished input. Failures and notes are one line each as they happen."""
+    """Progress on stderr, clip by clip (a ViT-H clip takes seconds on a CPU): a Rich bar with an
+    ETA from the clips done on a terminal; off a terminal (a Slurm log) one plain line per batch of
+    clips and per finished input. Failures and notes are one line each as they happen.
 
-    def __init__(self, progress: Progress, total: int, report: BatchReport) -> None:
+    The clips to come are estimated from ``per_input`` (what the window spec gives each input;
+    None: unknown, then the mean of the inputs finished so far) and corrected as inputs finish."""
+
+    def __init__(self, progress: Progress, total: int, report: BatchReport, per_input: int | None = None) -> None:
         self._progress = progress
-        self._task = progress.add_task("inputs", total=total)
         self._total, self._started = total, time.monotonic()
+        self._per_input = per_input
+        self._open: dict[Path, int] = {}  # clips through the model so far, of inputs not finished yet
+        self._settled: list[int] = []  # clips of each finished or failed input
+        self._clips = 0
+        self._task = progress.add_task("clips", total=self._expected(), inputs=self._inputs_text())
         self.report = report
 
     @property
@@ -119,11 +127,42 @@ class VideoProgress:
         """The callbacks the batch driver takes."""
         from ..batch.driver import Hooks
 
-        return Hooks(on_done=self.done, on_failed=self.failed, on_note=self.noted, on_message=self.said)
+        return Hooks(
+            on_done=self.done, on_failed=self.failed, on_note=self.noted, on_message=self.said, on_clips=self.clips
+        )
+
+    def clips(self, videos: list[Path]) -> None:
+        """A batch of clips went through the model: advance, and off a terminal say so with an ETA."""
+        for video in videos:
+            self._open[video] = self._open.get(video, 0) + 1
+        self._clips += len(videos)
+        self._progress.update(self._task, advance=len(videos), total=self._expected())
+        if self._progress.disable and videos:
+            seconds = time.monotonic() - self._started
+            expected = self._expected()
+            left = seconds / self._clips * max(expected - self._clips, 0)
+            line = f"clip {self._clips}/{expected} {escape(str(videos[-1]))}"
+            err.print(f"{line} ({seconds:.0f} s, about {_duration(left)} left)", highlight=False)
+
+    def _settle(self, video: Path) -> None:
+        """``video`` is finished or failed: its clip count is known now."""
+        self._settled.append(self._open.pop(video, 0))
+        self._progress.update(self._task, total=self._expected(), inputs=self._inputs_text())
+
+    def _expected(self) -> int:
+        """Clips of the whole run: those seen, and an estimate for the inputs still to come."""
+        finished = [n for n in self._settled if n]
+        each = self._per_input or (round(sum(finished) / len(finished)) if finished else 1)
+        waiting = self._total - len(self._settled) - len(self._open)
+        return self._clips + sum(max(each - n, 0) for n in self._open.values()) + max(waiting, 0) * each
+
+    def _inputs_text(self) -> str:
+        """How many inputs are finished, for the bar."""
+        return f"{len(self._settled)}/{self._total} inputs"
 
     def done(self, video: Path) -> None:
         self.report.done.append(video)
-        self._progress.advance(self._task)
+        self._settle(video)
         self._plain("done", video)
 
     def _plain(self, what: str, video: Path) -> None:
@@ -146,21 +185,32 @@ class VideoProgress:
         line = reason if reason.startswith(str(video)) else f"{video}: {reason}"  # VideoErrors name the file
         count = f" {len(self.report.done) + len(self.report.failed)}/{self._total}" if self._progress.disable else ""
         self._progress.console.print(f"[red]failed[/red]{count} {escape(line)}", highlight=False)
-        self._progress.advance(self._task)
+        self._settle(video)
+
+
+def _duration(seconds: float) -> str:
+    """``45 s``, ``3 min``, ``2.5 h``: an ETA as a person reads it."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 @contextmanager
-def video_progress(total: int, label: str) -> Iterator[VideoProgress]:
-    """Progress over ``total`` inputs: a transient bar on a terminal, plain lines in logs."""
+def video_progress(total: int, label: str, per_input: int | None = 1) -> Iterator[VideoProgress]:
+    """Progress over the clips of ``total`` inputs (``per_input`` clips each, None: not known up
+    front): a transient bar on a terminal, plain lines in logs."""
     columns = (
         TextColumn(f"[bold]{escape(label)}[/bold]"),
         BarColumn(),
         MofNCompleteColumn(),
+        TextColumn("clips, {task.fields[inputs]}"),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as progress:
-        yield VideoProgress(progress, total, BatchReport())
+        yield VideoProgress(progress, total, BatchReport(), per_input)
 
 
 def interrupted(report: BatchReport, total: int, out: Path) -> Interrupted:

@@ -79,6 +79,28 @@ def _setting(exc: InvalidSetting) -> str:
     return f"{option_name(exc.setting)}: {exc.message}"
 
 
+# What importing torchvision raises when its compiled operators were built for another torch (a
+# CPU-only torch beside a CUDA torchvision, as a mixed install can leave them).
+_TORCHVISION_MISMATCH = "operator torchvision::"
+
+
+def _mismatched_pair(exc: BaseException) -> str | None:
+    """One line on reinstalling torch and torchvision together, when ``exc`` says they do not match."""
+    if not (isinstance(exc, RuntimeError) and _TORCHVISION_MISMATCH in str(exc) and "does not exist" in str(exc)):
+        return None
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        pair = f"torch {version('torch')} and torchvision {version('torchvision')}"
+    except PackageNotFoundError:
+        pair = "torch and torchvision"
+    return (
+        f"{pair} are not a matching pair (torchvision's compiled operators do not load: {exc}); "
+        "reinstall them together: pip install --force-reinstall torch torchvision "
+        "(CPU only: add --index-url https://download.pytorch.org/whl/cpu)"
+    )
+
+
 # Exception type -> message with advice; the first matching entry wins (subclasses first).
 CLI_ERROR_MAPPINGS: list[tuple[type[BaseException], Callable[..., str]]] = [
     (UnknownModelError, _unknown),
@@ -99,6 +121,9 @@ def format_error(exc: BaseException) -> tuple[str, int]:
         return str(exc), exc.exit_code
     if isinstance(exc, KeyboardInterrupt):
         return "interrupted (Ctrl-C); finished results were kept", 130
+    mismatch = _mismatched_pair(exc)
+    if mismatch is not None:
+        return mismatch, 1
     if isinstance(exc, MemoryError):
         return "out of memory; try a smaller --batch-size or --dtype bfloat16", 1
     if isinstance(exc, OSError):

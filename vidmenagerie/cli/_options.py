@@ -81,7 +81,15 @@ DtypeOpt = Annotated[
     str,
     typer.Option("--dtype", help="Compute precision: float32, bfloat16 or float16 (autocast; weights stay float32)."),
 ]
-BatchSizeOpt = Annotated[int, typer.Option("--batch-size", min=1, help="Clips per forward pass.")]
+BatchSizeOpt = Annotated[
+    Optional[int],  # noqa: UP045
+    typer.Option(
+        "--batch-size",
+        min=1,
+        help="Clips per forward pass (default: 1 on a CPU, where a larger batch is no faster and progress "
+        "moves clip by clip; 4 for complete and attend, 8 for embed and evaluate on a GPU).",
+    ),
+]
 WorkersOpt = Annotated[
     int, typer.Option("--workers", min=0, help="Decoding worker processes (0 decodes in the main process).")
 ]

@@ -54,6 +54,17 @@ def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any
     return result
 
 
+def show_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """A table on stdout: boxed on a terminal; elsewhere (a log, a file, a pipe) the title and plain
+    aligned lines, so no path is ever split over two lines."""
+    if out.is_terminal:
+        out.print(table(title, columns, rows))
+        return
+    if title:
+        print(clean(title))
+    print_columns(columns, rows)
+
+
 def print_columns(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """Plain aligned columns on stdout, one line per row, for pipes (``grep``, ``awk``): never wrapped."""
     cells = [[str(c) for c in columns], *[["-" if c is None else clean(str(c)) for c in row] for row in rows]]

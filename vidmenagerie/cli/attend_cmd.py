@@ -28,7 +28,7 @@ from ._options import (
     epilog,
     use_catalog,
 )
-from ._output import out, table
+from ._output import show_table
 
 EXAMPLES = (
     "vidm attend",
@@ -97,7 +97,7 @@ def attend_cmd(
     fps: FpsOpt = 30.0,
     device: DeviceOpt = "auto",
     dtype: DtypeOpt = "float32",
-    batch_size: BatchSizeOpt = 4,
+    batch_size: BatchSizeOpt = None,
     workers: WorkersOpt = 2,
     out_dir: Annotated[Path, Opt("--out", help="Output folder.")] = Path("vidm-out/attend"),
     image_format: FormatOpt = "jpg",
@@ -144,7 +144,7 @@ def attend_cmd(
     check_outputs(out_dir, inputs, "attend", found.found)  # every option and the output checked: nothing fetched yet
     encoder = load_attention_model(settings, runtime)
     what = "rollout" if rollout else f"layer {layer}, heads {heads}"
-    with video_progress(len(inputs), f"attend ({what})") as progress:
+    with video_progress(len(inputs), f"attend ({what})", settings.plan().clips_per_input) as progress:
         try:
             result = run_attention(
                 inputs, out_dir, settings, model=encoder, hooks=progress.hooks, protected=found.found
@@ -160,7 +160,7 @@ def attend_cmd(
         for c in result.clips
     ]
     if rows:
-        out.print(table(f"{model}: CLS attention ({what})", ("picture", "strongest patch", "CLS itself"), rows))
+        show_table(f"{model}: CLS attention ({what})", ("picture", "strongest patch", "CLS itself"), rows)
     write_report(out_dir, report)
     finish(progress.report, out_dir)
 

@@ -29,7 +29,7 @@ from ._options import (
     epilog,
     use_catalog,
 )
-from ._output import out, table
+from ._output import show_table
 
 EXAMPLES = (
     "vidm complete",
@@ -60,7 +60,7 @@ def complete_cmd(
     fps: FpsOpt = 30.0,
     device: DeviceOpt = "auto",
     dtype: DtypeOpt = "float32",
-    batch_size: BatchSizeOpt = 4,
+    batch_size: BatchSizeOpt = None,
     workers: WorkersOpt = 2,
     out_dir: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("vidm-out/complete"),
     image_format: FormatOpt = "jpg",
@@ -104,7 +104,7 @@ def complete_cmd(
     inputs = found.selected
     check_outputs(out_dir, inputs, "complete", found.found)  # every option and the output checked: nothing fetched yet
     mae = load_completion_model(settings, runtime)
-    with video_progress(len(inputs), f"complete ({mask} {ratio:g})") as progress:
+    with video_progress(len(inputs), f"complete ({mask} {ratio:g})", settings.plan().clips_per_input) as progress:
         try:
             result = run_completion(inputs, out_dir, settings, model=mae, hooks=progress.hooks, protected=found.found)
         except KeyboardInterrupt:
@@ -113,9 +113,7 @@ def complete_cmd(
     if rows and result.overall is not None:
         overall = result.overall
         rows.append(("overall", f"{overall.mse:.5f}", _fmt_db(overall.psnr), f"{overall.loss:.4f}"))
-        out.print(
-            table(f"{model}: {mask} mask, ratio {ratio:g} (hidden pixels)", ("picture", "MSE", "PSNR", "loss"), rows)
-        )
+        show_table(f"{model}: {mask} mask, ratio {ratio:g} (hidden pixels)", ("picture", "MSE", "PSNR", "loss"), rows)
     write_report(out_dir, report)
     finish(progress.report, out_dir)
 

@@ -53,7 +53,7 @@ def download_cmd(
             continue
         out.print(f"{escape(str(path))}  [dim]{human_size(path.stat().st_size)}[/dim]", highlight=False)
     if failures:
-        err.print(f"[red]{failures} of {len(by_source)} file(s) failed[/red]")
+        err.print(f"[red]{failures} of {len(by_source)} file{'' if len(by_source) == 1 else 's'} failed[/red]")
         raise typer.Exit(1)
 
 

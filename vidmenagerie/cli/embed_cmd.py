@@ -26,7 +26,7 @@ from ._options import (
     epilog,
     use_catalog,
 )
-from ._output import err, out, table
+from ._output import err, show_table
 
 if TYPE_CHECKING:
     from ..tasks.embed import EmbedRun, OutputLayout
@@ -133,7 +133,7 @@ def embed_cmd(
     top_k: TopKOpt = 0,
     device: DeviceOpt = "auto",
     dtype: DtypeOpt = "float32",
-    batch_size: BatchSizeOpt = 8,
+    batch_size: BatchSizeOpt = None,
     workers: WorkersOpt = DEFAULT_WORKERS,
     shard: ShardOpt = None,
     merge: MergeOpt = None,
@@ -180,7 +180,7 @@ def embed_cmd(
     mine = part.select(inputs) if part else inputs
     if part is not None:
         err.print(f"shard {part.index}/{part.count} (from {escape(part.origin)}): {len(mine)} of {len(inputs)} videos")
-    with video_progress(len(mine), f"embed ({model}, {pool})") as progress:
+    with video_progress(len(mine), f"embed ({model}, {pool})", settings.plan().clips_per_input) as progress:
         run = embed_videos(
             inputs, target, settings, per_video=per_video, shard=part, resume=resume, batch_size=batch_size,
             workers=workers, device=device, top_k=top_k, hooks=progress.hooks,
@@ -189,7 +189,7 @@ def embed_cmd(
     done = f"{run.resumed} resumed, " if run.resumed else ""
     speed = f" at {run.clips / run.seconds:.2f} clips/s" if run.clips and run.seconds else ""
     write_report(run.layout.out, report and part is None)  # a shard's page comes with --merge
-    _finish(run.layout, run.assembly, f"{done}{run.clips} clips{speed}; written to")
+    _finish(run.layout, run.assembly, f"{done}{run.clips} clip{'' if run.clips == 1 else 's'}{speed}; written to")
 
 
 def _print_topk(run: EmbedRun) -> None:
@@ -198,8 +198,8 @@ def _print_topk(run: EmbedRun) -> None:
     if not best:
         return
     k = max(len(v) for v in best.values())
-    rows = [(video, *(f"{t.label} ({t.score:.3g})" for t in items)) for video, items in best.items()]
-    out.print(table(f"{run.settings.model}: top {k}", ("video", *(f"#{i}" for i in range(1, k + 1))), rows))
+    rows = [(video, *(f"{t.label} ({t.score:.1%})" for t in items)) for video, items in best.items()]
+    show_table(f"{run.settings.model}: top {k}", ("input", *(f"#{i}" for i in range(1, k + 1))), rows)
 
 
 def _finish(layout: OutputLayout, assembly: Assembly, what: str) -> None:
@@ -209,7 +209,8 @@ def _finish(layout: OutputLayout, assembly: Assembly, what: str) -> None:
     text += f", {pending} pending" if pending else ""
     where = layout.out if layout.per_video else layout.features
     style = "red" if failed else "green"
-    err.print(f"[{style}]{text}[/{style}]; {assembly.rows} rows; {what} {escape(str(where))}")
+    rows = f"{assembly.rows} row{'' if assembly.rows == 1 else 's'}"
+    err.print(f"[{style}]{text}[/{style}]; {rows}; {what} {escape(str(where))}")
     if failed:
         raise typer.Exit(1)
 

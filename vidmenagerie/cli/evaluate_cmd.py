@@ -25,7 +25,7 @@ from ._options import (
     epilog,
     use_catalog,
 )
-from ._output import err, out, table
+from ._output import err, show_table
 
 if TYPE_CHECKING:
     from ..scoring import Accuracy, EvalScores
@@ -120,7 +120,7 @@ def evaluate_cmd(
     fps: FpsOpt = 30.0,
     device: DeviceOpt = "auto",
     dtype: EvalDtypeOpt = None,
-    batch_size: BatchSizeOpt = 8,
+    batch_size: BatchSizeOpt = None,
     workers: WorkersOpt = 2,
     shard: ShardOpt = None,
     merge: MergeOpt = False,
@@ -171,7 +171,7 @@ def evaluate_cmd(
         raise InvalidSetting("source", f"{source}: no input to evaluate ({len(labelled.missing)} missing)")
     mine = part.select(labelled.samples) if part else labelled.samples
     what = f"seed protocol, seed {settings.seed}" if protocol == "seed" else views
-    with video_progress(len(mine), f"evaluate ({model}, {what})") as progress:
+    with video_progress(len(mine), f"evaluate ({model}, {what})", settings.plan().clips_per_input) as progress:
         run = evaluate_videos(
             labelled, folder, settings, shard=part, resume=resume, batch_size=batch_size, workers=workers,
             device=device, hooks=progress.hooks,
@@ -191,11 +191,12 @@ def _report(run: EvalRun, model: str, page: bool) -> None:
     if scores is None:
         err.print(f"[red]nothing scored[/red]: {left}{detail}")
         raise typer.Exit(1)
-    out.print(table(f"{model} on {run.labelled.source}", ("metric", "value", "95% interval"), _rows(scores)))
-    summary = f"{scores.videos} inputs scored" + (f"; {left}{detail}" if run.excluded else "")
+    show_table(f"{model} on {run.labelled.source}", ("metric", "value", "95% interval"), _rows(scores))
+    scored = f"{scores.videos} input{'' if scores.videos == 1 else 's'} scored"
+    summary = scored + (f"; {left}{detail}" if run.excluded else "")
     err.print(f"{summary}; written to {escape(str(run.files['eval']))}", highlight=False)
     write_report(run.out, page)
-    if run.failed:
+    if run.failed or run.labelled.missing:  # an input listed but not scored, for either reason
         raise typer.Exit(1)
 
 
@@ -226,7 +227,7 @@ def classify_cmd(
     fps: FpsOpt = 30.0,
     device: DeviceOpt = "auto",
     dtype: DtypeOpt = "float32",
-    batch_size: BatchSizeOpt = 8,
+    batch_size: BatchSizeOpt = None,
     workers: WorkersOpt = 2,
     resume: ResumeOpt = True,
     checkpoint: CheckpointOpt = None,
@@ -244,7 +245,7 @@ def classify_cmd(
     Runtime.resolve(device, settings.dtype)
     inputs = resolve_inputs(videos, None, 0, frame_folders)
     folder = out_path or Path("vidm-out/classify")
-    with video_progress(len(inputs), f"classify ({model}, {views})") as progress:
+    with video_progress(len(inputs), f"classify ({model}, {views})", settings.plan().clips_per_input) as progress:
         run = classify_videos(
             inputs, folder, settings, top_k=top_k, resume=resume, batch_size=batch_size, workers=workers,
             device=device, hooks=progress.hooks,
@@ -252,7 +253,7 @@ def classify_cmd(
     if run.labels:
         k = max(len(v) for v in run.labels.values())
         rows = [(video, *(f"{n} ({p:.1%})" for n, p in top)) for video, top in run.labels.items()]
-        out.print(table(f"{model}: top {k}", ("input", *(f"#{i}" for i in range(1, k + 1))), rows))
+        show_table(f"{model}: top {k}", ("input", *(f"#{i}" for i in range(1, k + 1))), rows)
     text = f"{len(run.labels)} of {len(inputs)} inputs classified"
     text += f", {len(run.failed)} failed" if run.failed else ""
     err.print(f"{text}; written to {escape(str(run.files['csv']))}", highlight=False)

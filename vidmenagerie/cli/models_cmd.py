@@ -60,6 +60,13 @@ def list_models_cmd(
     if as_json:
         print_json(rows)
         return
+    if not rows:  # a bare header says nothing: say why there is nothing
+        matching = f" matching {pattern!r}" if pattern else ""
+        if downloaded and cat.names(pattern):
+            err.print(f"nothing downloaded yet{matching} (vidm download NAME fetches a model)", highlight=False)
+        else:
+            err.print(f"no model matches {pattern!r} (vidm list shows all {len(cat.names())})", highlight=False)
+        return
     columns = ("name", "classes", "px", "params", "file", "cached")
     body = [
         (
@@ -67,10 +74,7 @@ def list_models_cmd(
             r["num_classes"] or "-",
             r["img_size"],
             human_count(r["parameters"]),
-            # one token per field (awk): 2.6GB; ~ marks the size expected before download
-            (human_size(r["size_bytes"]) if r["downloaded"] else "~" + human_size(r["expected_bytes"])).replace(
-                " ", ""
-            ),
+            _file_size(r),
             "yes" if r["downloaded"] else "no",
         )
         for r in rows
@@ -141,12 +145,16 @@ def info_cmd(
         *_weights_line(row["stored_dtype"]),
         ("paper", entry.paper.cite() if entry.paper else "-"),
     ]
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(justify="right", style="bold", no_wrap=True)
-    grid.add_column(overflow="fold")  # long values wrap inside the panel instead of being cut off
-    for key, value in lines:
-        grid.add_row(key, escape(clean(str(value))))
-    out.print(Panel(grid, title=escape(entry.name), expand=False))
+    if not out.is_terminal:  # a log or a pipe: plain lines, nothing split or boxed
+        for key, value in lines:
+            print(f"{key}: {clean(str(value)) or '-'}")
+    else:
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(justify="right", style="bold", no_wrap=True)
+        grid.add_column(overflow="fold")  # long values wrap inside the panel instead of being cut off
+        for key, value in lines:
+            grid.add_row(key, escape(clean(str(value))))
+        out.print(Panel(grid, title=escape(entry.name), expand=False))
     print(f"example: {clean(_example(entry))}")  # plain, on one line, so it pastes whole
 
 

@@ -48,15 +48,15 @@ class EvalScores:
         """``(metric, value)`` rows for a table, in the order a reader wants them, clip rows only when scored."""
         k = f"Acc@{self.top_k}"
         rows: list[tuple[str, Accuracy | float | int]] = [
-            ("Acc@1 (video)", self.acc1_video),
-            (f"{k} (video)", self.acc5_video),
+            ("Acc@1 (input)", self.acc1_video),  # a video's or an image's views combined
+            (f"{k} (input)", self.acc5_video),
         ]
         if self.acc1_clip is not None and self.acc5_clip is not None:
             rows += [("Acc@1 (clip)", self.acc1_clip), (f"{k} (clip)", self.acc5_clip)]
         rows += [
             ("mean per-class accuracy", self.mean_class_accuracy),
             ("loss (cross-entropy)", self.loss),
-            ("videos", self.videos),
+            ("inputs", self.videos),
             ("classes in the truth", self.classes_present),
             ("classes of the model", self.classes_model),
         ]

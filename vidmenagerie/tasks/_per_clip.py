@@ -27,6 +27,8 @@ from ..preprocess import Preprocessing
 from ..render import write_animation
 from ..runtime import Runtime, stored_dtype, upcast_note
 
+ACCELERATED_BATCH = 4  # clips per forward pass of complete and attend on a GPU (one on a CPU)
+
 S = TypeVar("S", bound=BatchSettings)
 C = TypeVar("C")
 M = TypeVar("M", bound=torch.nn.Module)
@@ -232,5 +234,5 @@ def run_per_clip(
     run.checkpoint_dtype = stored_dtype(model)
     out_dir.mkdir(parents=True, exist_ok=True)
     run_batches(task(run, model, videos, out_dir, protected), videos, runtime, batch_size=settings.batch_size,
-                workers=settings.workers, hooks=hooks)  # fmt: skip
+                workers=settings.workers, hooks=hooks, accelerated_batch=ACCELERATED_BATCH)  # fmt: skip
     return run

@@ -7,8 +7,10 @@ hvm-1's ``test_video_recognition.py`` (14fcaa48) evaluates with ``--val_mode val
 1. takes ``temporal_sample_index = spatial_sample_index = -1`` and ``min_scale, max_scale =
    train_jitter_scales`` (``:233-238``) and decodes selectively (``rigid_decode_all_video=self.mode
    in []``, ``:288``): the clip starts uniformly in ``[0, max(fps * duration - clip size, 0)]``
-   frames (``helpers/decoder/decoder.py:53-56``, ``:145-154``), and the frames after the start
-   follow the training rule (``ClipSampling``, as ``:327-335`` take them from the decoded run);
+   frames (``helpers/decoder/decoder.py:53-56``, ``:145-154``), unrounded, and its frames are
+   those the reader gives for that pts window (``frame_rule``; ``:327-335`` take the centre
+   clip of the decoded run); a video without a stated duration is read whole and the draw
+   placed on its frame count;
 2. decodes at short side ``min_scale`` (``max_spatial_scale=min_scale``, ``:286``: our ``"area"``
    pixels) and normalizes (``tensor_normalize``, ``:337``);
 3. calls ``spatial_sampling(spatial_idx=-1, ...)`` with aspect ratio and scale None in val mode
@@ -17,8 +19,8 @@ hvm-1's ``test_video_recognition.py`` (14fcaa48) evaluates with ``--val_mode val
    ``:108`` at f3f2cc84; hvm-1's ``helpers/decoder/transform.py`` holds the same code).
 
 mae_st's own loader at cf2f5dda differs in one point: its val mode decodes the whole video
-(``rigid_decode_all_video=self.mode in ["finetune", "val"]``) and samples ``linspace`` from an
-unrounded start, so a clip frame can be one later than the training rule's; we follow hvm-1.
+(``rigid_decode_all_video=self.mode in ["finetune", "val"]``) and samples ``linspace`` from the
+unrounded start on every frame; we follow hvm-1's seed scripts, which decode the window.
 
 The loader drew from the global ``random``/``np.random`` streams, which depend on worker seeds
 and order; here each input draws from its own generators, seeded by (``seed``, its path string),
@@ -32,7 +34,6 @@ import math
 import os
 import random
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -76,14 +77,10 @@ class SeedProtocol:
         low, high = JITTER_SCALES.get(size, (preprocessing.short_side, preprocessing.short_side))
         return cls(min_scale=low, max_scale=high, crop=size, seed=seed)
 
-    def start(self, path: str, duration: Fraction, span: Fraction, fps: Fraction) -> Fraction:
-        """The input's clip start (seconds, on a frame): ``start_idx`` drawn uniformly in ``[0, delta]``
-        frames, ``delta = max(fps * duration - clip size, 0)`` (decoder.py:53-56, ``:145-151``), then
-        the first frame at or after it, where the loader's reader began (it decodes from pts
-        ``int(start_idx * pts_per_frame)`` on, ``:153-154``); the clip's frames follow from there."""
-        delta = max(duration - span, Fraction(0)) * fps
-        drawn = delta * Fraction(random.Random(input_seed(self.seed, path, "start")).random())
-        return math.ceil(drawn) / fps
+    def draw(self, path: str) -> float:
+        """The input's draw ``x`` in [0, 1): its clip starts at ``random.uniform(0, delta) = delta * x``
+        frames (``decoder.py:56``), whose frames then follow the loader's reader (``frame_rule``)."""
+        return random.Random(input_seed(self.seed, path, "start")).random()
 
     def generator(self, path: str) -> np.random.Generator:
         """The input's generator for the scale, crop and flip draws."""

@@ -28,7 +28,8 @@ class ClipInfo:
 class Clip:
     """One clip: ``frames`` float32 [3, T, S, S] normalized, ``times`` the presentation time
     (seconds from the video's first frame) of each chosen frame, the window it covers
-    [``start``, ``end``), its window and crop index, and the source file."""
+    [``start``, ``end``) (``end``: the video's end where the window runs past it), its window and
+    crop index, and the source file."""
 
     frames: torch.Tensor
     times: tuple[float, ...]

@@ -1,11 +1,11 @@
 """``read_clip`` and ``read_clips``: model-input clips from a video, a frame folder or a still.
 
-A clip starting at ``start`` takes the source frames the training loader took (mae_st
-``util/kinetics.py``): the frame on screen at ``start``, then frames ``floor(linspace(0, L -
-1, T))`` after it, ``L = sampling_rate * T / 30 * fps`` (fps: the video's average rate),
-found by presentation time; pixels follow the model's ``Preprocessing`` (``transform``).
-Several clips of one input are decoded in one in-order pass; only the chosen frames are
-converted. Windows starting in the same frame are one clip (``Windows.window_starts``).
+A window spec places each clip as the training loader's ``get_start_end_idx`` did
+(``sampling.Position``), and the clip takes the source frames the loader's reader gave it
+(``frame_rule``: pts windows, frames counted in presentation order, the last one repeated where
+the window runs short); pixels follow the model's ``Preprocessing`` (``transform``). Several
+clips of one input are decoded in one in-order pass; only the chosen frames are converted.
+Windows that would be the same clip are taken once (``Windows.positions``).
 
 With a ``SeedProtocol`` (``augment``), each input gives the seed scripts' one val clip: a random
 window of its own, whole frames at the protocol's ``min_scale``, then its random scale, crop and flip.
@@ -13,6 +13,7 @@ window of its own, whole frames at the protocol's ``min_scale``, then its random
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -24,7 +25,8 @@ from vidmenagerie.preprocess import Preprocessing
 from vidmenagerie.video.augment import OWN_CLIP, SeedProtocol
 from vidmenagerie.video.clip import Clip, ClipInfo
 from vidmenagerie.video.decode import Picked
-from vidmenagerie.video.sampling import ClipSampling, Windows, WindowStarts, to_fraction
+from vidmenagerie.video.frame_rule import ClipFrames, FrameRule
+from vidmenagerie.video.sampling import ClipSampling, Position, Windows, WindowStarts, to_fraction
 from vidmenagerie.video.sources import DEFAULT_FOLDER_FPS, FrameSource, open_source
 from vidmenagerie.video.transform import Crops, FramePixels, Shown, check_crops
 
@@ -176,44 +178,56 @@ def _read_pieces(
     pixels = FramePixels(preprocessing, crops, full_frame=protocol.min_scale if protocol else None)
     augment = None if protocol is None else _Augment(str(path), protocol)
     with open_source(path, pixels, threads=threads, folder_fps=folder_fps) as source:
-        starts = _starts(path, where, source, sampling, protocol)
-        note = "; ".join(text for text in (source.note, starts.note) if text)
+        rule = None
+        if source.timeline is not None:
+            rule = FrameRule(source.timeline, sampling.clip_size(float(source.fps)), sampling.num_frames)
+        starts = _starts(path, where, source, rule, protocol)
+        short = ""
+        if rule is not None and rule.video_size < rule.clip_size:
+            short = (
+                f"{float(source.duration):.2f} s long, shorter than one clip ({float(sampling.span):.2f} s): "
+                "its last frame repeats"
+            )
+        note = "; ".join(text for text in (source.note, short, starts.note) if text)
         size = max_windows or len(starts)
         for first in range(0, len(starts), size):
-            piece = starts[first : first + size]  # computed now: only this piece's starts are held
-            instants = sorted({t for s in piece for t in sampling.times(s, source.fps)})
-            by_instant = dict(zip(instants, source.pick(instants)))
-            yield _assemble(path, piece, by_instant, source, sampling, first_window=first, note=note, augment=augment)
+            piece = starts[first : first + size]  # computed now: only this piece's positions are held
+            if rule is None:  # a still: one picture in every frame
+                chosen = [ClipFrames((0,) * sampling.num_frames, 0) for _ in piece]
+            else:
+                chosen = rule.frames(piece)
+            ids = sorted({i for frames in chosen for i in frames.ids})
+            by_id = dict(zip(ids, source.pick([source.seconds(i) for i in ids])))
+            yield _assemble(path, chosen, by_id, source, sampling, first_window=first, note=note, augment=augment)
 
 
 def _starts(
     path: str | Path,
     where: Windows | Sequence[Fraction],
     source: FrameSource,
-    sampling: ClipSampling,
+    rule: FrameRule | None,
     protocol: SeedProtocol | None = None,
 ) -> WindowStarts:
-    """Clip start times: from the window spec (one per start frame), the explicit ones (which
-    must be in the input), or the seed protocol's one random start."""
-    if source.kind == "image":
-        return WindowStarts.of([Fraction(0)])  # every window of a still is the same clip
-    duration = source.duration
+    """Clip positions: from the window spec, the explicit start times (which must be in the
+    input; each starts in the frame it falls in), or the seed protocol's one random draw."""
+    if rule is None:
+        return WindowStarts.of([Position()])  # every window of a still is the same clip
     if protocol is not None:
-        return WindowStarts.of([protocol.start(str(path), duration, sampling.span, source.fps)])
+        return WindowStarts.of([Position(draw=protocol.draw(str(path)))])
     if isinstance(where, Windows):
-        return where.window_starts(duration, sampling.span, source.fps)
+        return where.positions(rule.video_size, rule.clip_size, float(source.fps), same=rule.key)
     for start in where:
-        if start >= duration:
+        if start >= source.duration:
             raise VideoError(
-                f"{path}: start {float(start):.3f} s is past the end of the video ({float(duration):.3f} s)"
+                f"{path}: start {float(start):.3f} s is past the end of the video ({float(source.duration):.3f} s)"
             )
-    return WindowStarts.of(list(where))
+    return WindowStarts.of([Position(frame=math.floor(start * source.fps)) for start in where])
 
 
 def _assemble(
     path: str | Path,
-    starts: list[Fraction],
-    by_instant: dict[Fraction, Picked[Shown]],
+    chosen: list[ClipFrames],
+    by_id: dict[int, Picked[Shown]],
     source: FrameSource,
     sampling: ClipSampling,
     *,
@@ -224,17 +238,17 @@ def _assemble(
     """One Clip per window and crop, from the picked frames (windows numbered from ``first_window``;
     ``note``: what is worth saying about the input and its windows; ``augment``: the seed
     protocol's scale, crop and flip of whole frames)."""
-    first = next(iter(by_instant.values())).value
+    first = next(iter(by_id.values())).value
     clips = []
-    for window, start in enumerate(starts, start=first_window):
-        picks = [by_instant[t] for t in sampling.times(start, source.fps)]
+    for window, frames in enumerate(chosen, start=first_window):
+        picks = [by_id[i] for i in frames.ids]
         info = ClipInfo(
             fps=float(source.fps) if source.kind != "image" else 0.0,
             width=first.width,
             height=first.height,
             duration=float(source.duration),
             rotation=first.rotation,
-            repeated_frames=sum(p.past_end for p in picks),
+            repeated_frames=frames.repeated,
             kind=source.kind,
             note=note,
         )
@@ -245,12 +259,12 @@ def _assemble(
             pixels = picks[0].value.pixels.unsqueeze(2).expand(-1, -1, len(picks), -1, -1)
         else:
             pixels = torch.stack([p.value.pixels for p in picks], dim=2)  # [crops, 3, T, S, S]
-        start = sampling.anchor(start, source.fps)
-        end = start if source.kind == "image" else start + sampling.span
-        for crop, frames in enumerate(pixels):
+        start = source.seconds(picks[0].pts)  # the first frame the clip shows
+        end = start if source.kind == "image" else min(start + sampling.span, source.duration)  # not past the video
+        for crop, crop_frames in enumerate(pixels):
             clips.append(
                 Clip(
-                    frames=frames,
+                    frames=crop_frames,
                     times=times,
                     start=float(start),
                     end=float(end),

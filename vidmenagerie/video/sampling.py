@@ -1,8 +1,10 @@
-"""Which instants of a video a clip shows, and where clips are taken (window specs).
+"""Where clips are taken (window specs) and how many frames a clip spans.
 
-All times are exact ``Fraction`` seconds from the video's first frame: float seconds put a
-window start one frame off in a few percent of starts. Window starts are computed when asked
-for (``WindowStarts``), so memory stays bounded however many windows a spec makes.
+A window spec gives each clip a ``Position``: where the training loader's ``get_start_end_idx``
+would start it, in frames; ``frame_rule`` turns positions into the frames the loader read.
+Positions are computed when asked for (``WindowStarts``), so memory stays bounded however many
+windows a spec makes. Seconds (strides, explicit starts) are exact ``Fraction``s: float seconds
+put a window start one frame off in a few percent of starts.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import functools
 import math
 import random
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal, get_args, overload
@@ -34,23 +36,26 @@ def to_fraction(seconds: float | Fraction) -> Fraction:
 
 @functools.lru_cache(maxsize=256)
 def _frame_offsets(num_frames: int, sampling_rate: int, target_fps: float, video_fps: float) -> tuple[int, ...]:
-    """The training rule's frame offsets, computed as the loader computed them."""
-    # mae_st util/kinetics.py:327 (cf2f5dda): clip_sz = sampling_rate * self._num_frames / self._target_fps * fps
-    clip_size = sampling_rate * num_frames / target_fps * video_fps
-    # util/decoder/decoder.py:27-28 (325c13c2), temporal_sampling: torch.linspace(start_idx, end_idx, n), clamp, .long()
-    index = torch.linspace(0, clip_size - 1, num_frames)
+    """The training rule's frame offsets from a window's first frame, computed as the loader computed them."""
+    index = torch.linspace(0, clip_size(num_frames, sampling_rate, target_fps, video_fps) - 1, num_frames)
     return tuple(torch.clamp(index, min=0).long().tolist())
+
+
+def clip_size(num_frames: int, sampling_rate: int, target_fps: float, video_fps: float) -> float:
+    """Source frames one clip covers, in the loader's float arithmetic: mae_st ``util/kinetics.py``
+    ``clip_sz = sampling_rate * self._num_frames / self._target_fps * fps`` (and ``decoder.py:144``)."""
+    return sampling_rate * num_frames / target_fps * video_fps
 
 
 @dataclass(frozen=True)
 class ClipSampling:
-    """Which frames one clip takes: the training loader's rule (mae_st ``util/kinetics.py``,
-    ``__getitem__``; ``util/decoder/decoder.py``, ``get_start_end_idx`` and ``temporal_sampling``).
+    """How many frames a clip takes and how far apart: the training loader's rule (mae_st
+    ``util/kinetics.py``, ``__getitem__``; which source frames follow is ``frame_rule``).
 
     A clip covers ``L = sampling_rate * num_frames / fps * video_fps`` source frames (``fps``: the
-    target rate, 30; ``video_fps``: the stream's average rate) and takes frames
-    ``floor(linspace(0, L - 1, num_frames))`` of them, computed with ``torch.linspace`` in float32
-    as the loader did. At 30 fps and rate 4 that is frames 0, 4, 8, 12, 16, 21, ..., 63.
+    target rate, 30) and takes frames ``floor(linspace(start, start + L - 1, num_frames))`` of them,
+    computed with ``torch.linspace`` in float32 as the loader did. At 30 fps and rate 4 that is
+    frames 0, 4, 8, 12, 16, 21, ..., 63 after an integer start.
     """
 
     num_frames: int = 16
@@ -70,31 +75,45 @@ class ClipSampling:
         """Seconds of video one clip covers: ``sampling_rate * num_frames / fps``."""
         return self.num_frames * self.sampling_rate / to_fraction(self.fps)
 
+    def clip_size(self, video_fps: float) -> float:
+        """Source frames one clip covers at ``video_fps`` (``L``, a float as the loader had it)."""
+        return clip_size(self.num_frames, self.sampling_rate, float(self.fps), float(video_fps))
+
     def offsets(self, video_fps: float | Fraction) -> list[int]:
-        """Source-frame offsets of the clip frames from the window's first frame."""
+        """Source-frame offsets of the clip frames from an integer window start."""
         return list(_frame_offsets(self.num_frames, self.sampling_rate, float(self.fps), float(video_fps)))
 
-    def anchor(self, start: Fraction, video_fps: float | Fraction) -> Fraction:
-        """The window's first frame time: ``start`` snapped down to the video's frame grid (the
-        loader's integer ``start_idx``, util/decoder/decoder.py:61), so clip instants fall on
-        frame times, not between them."""
-        rate = video_fps if isinstance(video_fps, Fraction) else to_fraction(video_fps)
-        return Fraction(math.floor(start * rate)) / rate
 
-    def times(self, start: Fraction, video_fps: float | Fraction) -> list[Fraction]:
-        """The instant each clip frame shows: ``(first + offset) / video_fps``, where ``first`` is
-        the frame the window starts in (exact seconds from the first frame)."""
-        rate = video_fps if isinstance(video_fps, Fraction) else to_fraction(video_fps)
-        first = math.floor(start * rate)
-        return [Fraction(first + k) / rate for k in self.offsets(rate)]
+@dataclass(frozen=True)
+class Position:
+    """Where one clip starts on a video of any length, as mae_st's ``get_start_end_idx``
+    (``util/decoder/decoder.py:53-68``, ``use_offset=True``) places it: view ``view`` of ``views``
+    test-mode views (one view: the centre), a uniform ``draw`` in [0, 1) of the room (random
+    temporal sampling), or a given start ``frame``."""
+
+    view: int = 0
+    views: int = 1
+    draw: float | None = None
+    frame: int | None = None
+
+    def start(self, video_size: float, clip_size: float) -> float:
+        """The start index (frames, possibly fractional) on a video of ``video_size`` frames."""
+        if self.frame is not None:
+            return self.frame
+        delta = max(video_size - clip_size, 0)  # :53
+        if self.draw is not None:
+            return delta * self.draw  # :56, random.uniform(0, delta)
+        if self.views == 1:
+            return math.floor(delta / 2)  # :61
+        return self.view * math.floor(delta / (self.views - 1))  # :64
 
 
-class WindowStarts(Sequence[Fraction]):
-    """A video's window start times, in increasing order, each computed when asked for (a sliding
+class WindowStarts(Sequence[Position]):
+    """A video's clip positions, in increasing order, each computed when asked for (a sliding
     pass over hours of video holds no list of them); ``note`` says why the video gets fewer
-    windows than its spec asked for (else empty)."""
+    clips than its spec asked for (else empty)."""
 
-    def __init__(self, length: int, at: Callable[[int], Fraction], note: str = "") -> None:
+    def __init__(self, length: int, at: Callable[[int], Position], note: str = "") -> None:
         self._length, self._at, self.note = length, at, note
 
     def __len__(self) -> int:
@@ -102,13 +121,13 @@ class WindowStarts(Sequence[Fraction]):
         return self._length
 
     @overload
-    def __getitem__(self, index: int) -> Fraction: ...
+    def __getitem__(self, index: int) -> Position: ...
 
     @overload
-    def __getitem__(self, index: slice) -> list[Fraction]: ...
+    def __getitem__(self, index: slice) -> list[Position]: ...
 
-    def __getitem__(self, index: int | slice) -> Fraction | list[Fraction]:
-        """The start of window ``index``, or a list of the starts a slice names."""
+    def __getitem__(self, index: int | slice) -> Position | list[Position]:
+        """The position of window ``index``, or a list of those a slice names."""
         if isinstance(index, slice):
             return [self._at(k) for k in range(*index.indices(self._length))]
         k = index + self._length if index < 0 else index
@@ -117,26 +136,13 @@ class WindowStarts(Sequence[Fraction]):
         return self._at(k)
 
     def __repr__(self) -> str:
-        """How many windows, and the note if any (not every start: there may be millions)."""
+        """How many windows, and the note if any (not every position: there may be millions)."""
         return f"WindowStarts({self._length} windows{', ' + repr(self.note) if self.note else ''})"
 
     @classmethod
-    def of(cls, starts: Sequence[Fraction], note: str = "") -> WindowStarts:
-        """Starts already at hand (explicit start times)."""
-        return cls(len(starts), starts.__getitem__, note)
-
-    @classmethod
-    def grid(
-        cls, first: Fraction, step: Fraction, count: int, last: Fraction | None = None, *, note: str = ""
-    ) -> WindowStarts:
-        """``first + step * k`` for ``k < count``, then ``last`` when given."""
-
-        def at(k: int) -> Fraction:
-            if k < count or last is None:
-                return first + step * k
-            return last
-
-        return cls(count + (last is not None), at, note)
+    def of(cls, positions: Sequence[Position], note: str = "") -> WindowStarts:
+        """Positions already at hand."""
+        return cls(len(positions), positions.__getitem__, note)
 
 
 @dataclass(frozen=True)
@@ -190,6 +196,13 @@ class Windows:
         raise ValueError(f"bad window spec {spec!r}: use {_SPEC_HELP}")
 
     @property
+    def expected_count(self) -> int | None:
+        """Clips the spec gives a video long enough for them all (None for sliding: it depends on the length)."""
+        if self.kind in ("random", "uniform"):
+            return self.count
+        return None if self.kind == "sliding" else 1
+
+    @property
     def spec(self) -> str:
         """The spec as the command line writes it ('uniform:4', 'sliding:0.5', 'random:3', 'center')."""
         if self.kind in ("random", "uniform"):
@@ -198,64 +211,66 @@ class Windows:
             return f"sliding:{self.stride:g}"
         return self.kind
 
-    def starts(self, duration: Fraction, span: Fraction, fps: float | Fraction | None = None) -> list[Fraction]:
-        """All of ``window_starts`` at once, as a list."""
-        return list(self.window_starts(duration, span, fps))
+    def positions(
+        self,
+        video_size: float,
+        clip_size: float,
+        fps: float,
+        same: Callable[[Position], Hashable] | None = None,
+    ) -> WindowStarts:
+        """Where the clips of a video of ``video_size`` frames (at ``fps``) start, in increasing
+        order, computed when asked for: ``center`` and ``uniform:N`` as mae_st's test mode places
+        its views, ``random`` as its random temporal sampling (seeded draws), ``start`` and
+        ``sliding`` at the frame their start time falls in.
 
-    def window_starts(self, duration: Fraction, span: Fraction, fps: float | Fraction | None = None) -> WindowStarts:
-        """Start times of the clips in a video of ``duration`` seconds, in increasing order,
-        computed when asked for.
-
-        Given the video's ``fps``, a window starting in the same frame as the one before it
-        (``ClipSampling.anchor``: the same clip again) is taken once. A spec asking for more
-        windows than the video has start frames gets each start frame once, with a ``note``.
+        Windows that would be the same clip are taken once, with a ``note``: views that test mode
+        puts in one frame (a short video), a stride under one frame, and random draws that ``same``
+        (the frames a position decides, ``FrameRule.key``) maps to one clip.
         """
-        room = max(duration - span, Fraction(0))
-        rate = None if fps is None else fps if isinstance(fps, Fraction) else to_fraction(fps)
-        if self.kind == "random":
-            return self._random(room, rate)
-        first, step, count, last = self._grid(room, span)
-        if rate is None:
-            return WindowStarts.grid(first, step, count, last)
-        frames = math.floor(room * rate) + 1  # distinct start frames: 0 .. room
-        if count + (last is not None) > frames:  # some windows share a frame: then every frame has one
-            return WindowStarts.grid(Fraction(0), 1 / rate, frames, note=self._more_than(frames))
-        if last is not None and math.floor(last * rate) == math.floor((first + step * (count - 1)) * rate):
-            last = None  # the window ending with the video starts in the frame of the one before it
-        return WindowStarts.grid(first, step, count, last)
-
-    def _grid(self, room: Fraction, span: Fraction) -> tuple[Fraction, Fraction, int, Fraction | None]:
-        """Evenly spaced starts ``first + step * k`` (k < count), then ``last`` (or None)."""
+        delta = Fraction(max(video_size - clip_size, 0))  # the room, in frames (decoder.py:53)
+        distinct = math.floor(delta) + 1  # start frames 0 .. room
         if self.kind == "start":
-            return Fraction(0), Fraction(0), 1, None
+            return WindowStarts.of([Position(frame=0)])
         if self.kind == "center" or (self.kind == "uniform" and self.count == 1):
-            return room / 2, Fraction(0), 1, None
+            return WindowStarts.of([Position()])
         if self.kind == "uniform":
-            return Fraction(0), room / (self.count - 1), self.count, None
-        stride = to_fraction(self.stride) if self.stride is not None else span
-        count = int(room // stride) + 1
-        # one more, ending with the video, so the end is covered too
-        return Fraction(0), stride, count, room if stride * (count - 1) < room else None
+            count = self.count
+            if math.floor(delta / (count - 1)) == 0:  # decoder.py:64: every view starts in frame 0
+                note = f"{self.spec} puts every clip in frame 0 of this short video (mae_st's test mode): took it once"
+                return WindowStarts.of([Position(0, count)], note)
+            return WindowStarts(count, lambda k: Position(k, count))
+        if self.kind == "random":
+            return self._random(distinct, same)
+        step = to_fraction(self.stride) * Fraction(fps) if self.stride is not None else Fraction(clip_size)
+        return self._sliding(delta, distinct, step)
 
-    def _random(self, room: Fraction, rate: Fraction | None) -> WindowStarts:
-        """``count`` seeded random starts, sorted; given the frame rate, each start frame once."""
+    def _sliding(self, delta: Fraction, distinct: int, step: Fraction) -> WindowStarts:
+        """Starts every ``step`` frames, each in the frame it falls in, and one more in the last
+        start frame so the end is covered too."""
+        count = math.floor(delta / step) + 1
+        last = math.floor(delta)
+        extra = math.floor(step * (count - 1)) < last
+        if step < 1 and count + extra > distinct:  # some windows share a frame: then every frame has one
+            return WindowStarts(distinct, lambda k: Position(frame=k), note=self._more_than(distinct))
+        return WindowStarts(count + extra, lambda k: Position(frame=math.floor(step * k) if k < count else last))
+
+    def _random(self, distinct: int, same: Callable[[Position], Hashable] | None) -> WindowStarts:
+        """``count`` seeded draws, sorted; given ``same``, each clip once."""
         rng = random.Random(self.seed)
-        # sorting the draws sorts the starts: room * to_fraction(x) never decreases as x grows
-        drawn = array("d", sorted(rng.random() for _ in range(self.count)))
+        drawn = array("d", sorted(rng.random() for _ in range(self.count)))  # the start grows with the draw
         note = ""
-        if rate is not None:
-            frames = [math.floor(room * to_fraction(x) * rate) for x in drawn]
-            kept = array("d", (x for i, x in enumerate(drawn) if i == 0 or frames[i] != frames[i - 1]))
-            distinct = math.floor(room * rate) + 1
+        if same is not None:
+            keys = [same(Position(draw=x)) for x in drawn]
+            kept = array("d", (x for i, x in enumerate(drawn) if i == 0 or keys[i] != keys[i - 1]))
             if len(kept) < len(drawn):
                 note = (
                     self._more_than(distinct)
                     if self.count > distinct
-                    else f"{self.spec} drew {len(drawn) - len(kept)} start(s) in a frame already drawn: "
-                    f"took each frame once ({len(kept)} clips)"
+                    else f"{self.spec} drew {len(drawn) - len(kept)} clip(s) already drawn: "
+                    f"took each once ({len(kept)} clips)"
                 )
             drawn = kept
-        return WindowStarts(len(drawn), lambda k: room * to_fraction(drawn[k]), note)
+        return WindowStarts(len(drawn), lambda k: Position(draw=drawn[k]), note)
 
     def _more_than(self, frames: int) -> str:
         """The note of a spec that asks for more windows than the video has start frames."""

@@ -1,9 +1,10 @@
 """Where clip frames come from: a video file, a folder of numbered frames, or one still image.
 
-Each source answers the same questions: its frame rate (what the training frame rule counts
-in), how many seconds it holds, and the frame shown at each wanted instant, converted to model
-pixels by a ``FramePixels``. ``open_source`` picks the kind from the path: a folder is a frame
-folder, a known image extension a still, anything else a video.
+Each source answers the same questions: its frames as the training loader counted them (a
+``frame_rule.Timeline``: a video's timestamps, a frame folder's indices), how many seconds it
+holds, and the frame shown at each wanted instant, converted to model pixels by a
+``FramePixels``. ``open_source`` picks the kind from the path: a folder is a frame folder, a
+known image extension a still, anything else a video.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from vidmenagerie.errors import VideoError
 from vidmenagerie.video.decode import NoFramesError, Picked, pick_frames
+from vidmenagerie.video.frame_rule import LoaderMeta
+from vidmenagerie.video.frame_table import FrameTable
 from vidmenagerie.video.kinds import IMAGE_EXTENSIONS, InputKind, input_kind, natural_key, special_file
 from vidmenagerie.video.probe import (
     DURATION_TOLERANCE,
@@ -34,6 +37,8 @@ if TYPE_CHECKING:
     from av.video.stream import VideoStream
     from PIL.Image import Image
 
+    from vidmenagerie.video.frame_rule import Timeline
+
 DEFAULT_FOLDER_FPS = 30.0
 _ORIENTATION = 0x0112  # the EXIF tag saying how a camera's stored picture is turned for display
 
@@ -45,6 +50,11 @@ class FrameSource(Protocol):
     fps: Fraction  # the rate the frame rule counts source frames in
     duration: Fraction  # seconds of frames
     note: str  # something found about the input worth saying (else empty)
+
+    @property
+    def timeline(self) -> Timeline | None:
+        """Its frames as the loader counted them (None: a still, one picture)."""
+        ...
 
     def pick(self, instants: Sequence[Fraction]) -> list[Picked[Shown]]:
         """The converted frame shown at each instant (sorted ascending)."""
@@ -96,9 +106,14 @@ class VideoSource:
                 f"header claims {float(clock.claimed):.2f} s but the video data runs to {float(clock.held):.2f} s: "
                 "clips cover the data"
             )
-        # mae_st's clip length uses the stream's average rate (torchvision's video_fps).
-        rate = stream.average_rate or stream.guessed_rate
-        self.fps = Fraction(rate) if rate else Fraction(30)
+        # The frame rule counts in torchvision's video_fps (av_guess_frame_rate as float32) and places
+        # clips on the header's duration (frame_rule); a header claiming less than the data holds is
+        # wrong, and the data's duration stands in for it (README: where we differ).
+        duration = stream.duration
+        if clock.longer_than_claimed and clock.duration is not None:
+            duration = round(clock.duration / clock.time_base)
+        self.timeline: FrameTable = FrameTable(str(path), container, stream, clock, duration)
+        self.fps = Fraction(self.timeline.fps)
         self.duration = clock.duration or Fraction(0)
 
     def pick(self, instants: Sequence[Fraction]) -> list[Picked[Shown]]:
@@ -189,6 +204,7 @@ class StillSource:
     fps = Fraction(30)
     duration = Fraction(0)
     note = ""
+    timeline = None
 
     def __init__(self, path: Path, pixels: FramePixels) -> None:
         self.path = path
@@ -211,10 +227,13 @@ def frame_files(folder: Path) -> list[Path]:
 
 
 class FolderSource:
-    """A folder of numbered frames, one video at ``fps``: frame i is shown from i / fps."""
+    """A folder of numbered frames, one video at ``fps``: frame i is shown from i / fps. The loader
+    never read folders; it is a video without a stated duration (every frame read, clips placed
+    on the frame count), so its own timeline."""
 
     kind: InputKind = "frames"
     note = ""
+    meta: LoaderMeta | None = None
 
     def __init__(self, path: Path, pixels: FramePixels, fps: float) -> None:
         if not fps > 0 or not math.isfinite(fps):
@@ -225,6 +244,18 @@ class FolderSource:
             raise VideoError(f"{path}: folder holds no frames (looked for {', '.join(sorted(IMAGE_EXTENSIONS))})")
         self.fps = to_fraction(fps)
         self.duration = len(self.files) / self.fps
+        self.timeline = self
+
+    def load(self, start_us: int, end_us: int | None) -> None:
+        """Nothing to read ahead: the files are listed."""
+
+    def frames_in(self, start_us: int, end_us: int | None) -> Sequence[int]:
+        """Never asked: a folder has no pts windows (``meta`` is None)."""
+        raise NotImplementedError("a frame folder is read whole")
+
+    def every_frame(self) -> Sequence[int]:
+        """Frame indices, in order."""
+        return range(len(self.files))
 
     def pick(self, instants: Sequence[Fraction]) -> list[Picked[Shown]]:
         """Load each needed frame once; instants past the last frame show the last frame."""

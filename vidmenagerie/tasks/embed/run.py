@@ -181,7 +181,7 @@ def embed_videos(
     per_video: bool = False,
     shard: Shard | None = None,
     resume: bool = True,
-    batch_size: int = 8,
+    batch_size: int | None = None,
     workers: int | None = None,
     device: str | torch.device | None = "auto",
     top_k: int = 0,
@@ -224,7 +224,7 @@ class _Job:
     hooks: Hooks
 
     def run(
-        self, model: VideoEncoder | None, *, resume: bool, batch_size: int, workers: int | None, top_k: int
+        self, model: VideoEncoder | None, *, resume: bool, batch_size: int | None, workers: int | None, top_k: int
     ) -> EmbedRun:
         layout, settings, hooks = self.layout, self.settings, self.hooks
         entry = get_model_entry(settings.model)

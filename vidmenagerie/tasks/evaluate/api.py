@@ -26,7 +26,7 @@ def evaluate(
     protocol: str = "standard",
     seed: int = 0,
     dtype: str | None = None,
-    batch_size: int = 8,
+    batch_size: int | None = None,
     workers: int | None = None,
     device: str | torch.device | None = "auto",
 ) -> EvalScores | None:

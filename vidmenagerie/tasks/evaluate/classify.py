@@ -44,7 +44,7 @@ def classify_videos(
     top_k: int = 5,
     model: VideoEncoder | None = None,
     resume: bool = True,
-    batch_size: int = 8,
+    batch_size: int | None = None,
     workers: int | None = None,
     device: str | torch.device | None = "auto",
     hooks: Hooks | None = None,

@@ -50,13 +50,17 @@ def view_settings(
 ) -> EmbedSettings:
     """The embedding settings that give ``views`` (``CLIPSxCROPS``) of every input, with logits.
 
-    ``1x1`` is the centre clip's centre crop; ``Nx1`` N evenly spread clips (mae_st's
+    ``1x1`` is the centre clip's centre crop; ``Nx1`` N clips where mae_st's test mode put them (its
     ``num_ensemble_views``); ``Nx3`` adds the three-crop test (short side scaled to the crop size).
     ``protocol="seed"`` is the seed scripts' val mode instead (``video.augment``): one random clip,
     scale, crop and flip per input, drawn with ``seed``; its views are ``1x1``.
     """
     if entry.num_classes is None or entry.kind != "vit":
-        raise InvalidSetting("model", f"{entry.name} has no classification head: use a finetuned vit model")
+        raise InvalidSetting(
+            "model",
+            f"{entry.name} has no classification head: use a finetuned vit model such as vit_s_ssv2-50shot, "
+            "vit_hvm1_kinetics-50shot or vit_hvm1_imagenet-2pt (vidm list 'vit_*': the ones with classes)",
+        )
     try:
         clips, crops = parse_views(views)
     except ValueError as exc:

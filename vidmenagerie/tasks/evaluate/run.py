@@ -59,7 +59,7 @@ def evaluate_videos(
     model: VideoEncoder | None = None,
     shard: Shard | None = None,
     resume: bool = True,
-    batch_size: int = 8,
+    batch_size: int | None = None,
     workers: int | None = None,
     device: str | torch.device | None = "auto",
     hooks: Hooks | None = None,
