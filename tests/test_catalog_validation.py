@@ -139,6 +139,18 @@ def test_label_file_with_too_few_names_is_refused_at_read(tmp_path: Path) -> Non
     )
 
 
+def test_label_file_naming_two_classes_alike_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "labels.json").write_text(json.dumps(["a", "a", "b", "c", "d"]))  # issue 19: predictions ambiguous
+    path = _write(tmp_path, toml_entry("m", "vit", checkpoint="m.pth", num_classes=5, labels="labels.json"))
+    result = invoke("list", "--catalog", path)
+    assert result.exit_code == 2 and result.stderr == (
+        f"Error: {path}: entry 'm': field 'labels': {tmp_path / 'labels.json'}: classes 0 and 1 are both named 'a': "
+        "give each class its own name\n"
+    )
+    (tmp_path / "labels.json").write_text(json.dumps(["a", "A", "b", "c", "d"]))  # case tells them apart (ImageNet)
+    assert load_labels(tmp_path / "labels.json", num_classes=5)[:2] == ("a", "A")
+
+
 def test_builtin_label_set_of_another_size_is_refused_at_read(tmp_path: Path) -> None:
     path = _write(tmp_path, toml_entry("m", "vit", checkpoint="m.pth", num_classes=5, labels="ssv2"))
     with pytest.raises(vm.CatalogError) as info:

@@ -83,7 +83,8 @@ def test_flipped_bytes_are_refused_naming_the_record(tmp_path: Path) -> None:
     with pytest.raises(vm.CheckpointError) as info:
         vm.load_checkpoint(mae_model(), path, name="tiny_mae")
 
-    assert str(info.value) == f"{path}: checkpoint is corrupt: record {record} fails its CRC-32 check"
+    assert info.value.reason == f"{path}: checkpoint is corrupt: record {record} fails its CRC-32 check"
+    assert str(info.value) == f"{info.value.reason}; fetch it again with vm.load_model('tiny_mae', force_download=True)"
     assert (info.value.damaged, info.value.path, info.value.local) == (True, str(path), False)
     assert format_error(info.value)[0].endswith("; fetch it again with `vidm download tiny_mae --force`")
 
@@ -298,6 +299,10 @@ def test_a_damaged_hub_cached_file_gets_the_download_hint(tiny_catalog: Path) ->
         f"{path}: checkpoint is corrupt: record {record} fails its CRC-32 check; "
         "fetch it again with `vidm download tiny_mae --force`"
     )
+    assert str(info.value) == (  # for Python users, the exception itself says how (issue 19)
+        f"{path}: checkpoint is corrupt: record {record} fails its CRC-32 check; "
+        "fetch it again with vm.load_model('tiny_mae', force_download=True)"
+    )
     assert invoke("download", "tiny_mae", "--force").exit_code == 0
     vm.load_model("tiny_mae", device="cpu")
 
@@ -313,7 +318,9 @@ def test_a_download_with_a_wrong_hash_is_removed_and_refused(
         fetch_checkpoint(source, progress=False, name="tiny_mae")
 
     assert str(info.value).startswith(f"the download of {TINY_REPO}/mae.pth is corrupt (SHA-256 ")
-    assert str(info.value).endswith("...); it was removed from the cache")
+    assert str(info.value).endswith(  # the library's own text says how to repair it (issue 19)
+        "...); it was removed from the cache; fetch it again with vm.load_model('tiny_mae', force_download=True)"
+    )
     assert format_error(info.value)[0].endswith("; fetch it again with `vidm download tiny_mae --force`")
     assert cached_checkpoint(source) is None
     blobs = Path(hub_server.env["HF_HUB_CACHE"]) / "models--me--tiny-models" / "blobs"

@@ -10,11 +10,13 @@ import csv
 import errno
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +29,7 @@ from vidmenagerie.batch.outputs import atomic_path
 from vidmenagerie.tasks.embed import EmbedSettings, embed_videos
 from vidmenagerie.video import find as find_module
 
-from cli import committed, invoke
+from cli import committed, invoke, run_vidm
 from tiny import write_checkpoint
 from videos import write_video
 
@@ -376,3 +378,367 @@ def test_a_folder_where_an_output_file_goes_is_refused_up_front(
     (tmp_path / "maps" / "run.json").mkdir(parents=True)
     result = invoke("attend", folder, "--model", "tiny_vit", *FAST, "--out", tmp_path / "maps")
     assert result.exit_code == 2 and "run.json is a folder where a file must go" in _one_error_line(result.output)
+
+
+# --------------------------------------------------------------------------- round 2 (issue 19)
+# 1. an input that was not selected is never overwritten
+
+
+@pytest.mark.parametrize(("command", "theirs"), [("complete", "a.complete.mp4"), ("attend", "a.attend.mp4"),
+                                                  ("complete", "a.complete.jpg")])  # fmt: skip
+def test_an_input_that_was_not_selected_is_not_overwritten(
+    tiny_catalog: Path, folder: Path, command: str, theirs: str
+) -> None:
+    from PIL import Image
+
+    from vidmenagerie.batch.outputs import select_videos
+
+    (folder / "b.mp4").unlink()
+    if theirs.endswith(".jpg"):
+        Image.fromarray(_frames(1, 8)[0]).save(folder / theirs)
+    else:
+        write_video(folder / theirs, _frames(20, 8))
+    before = (folder / theirs).read_bytes()
+    seed = next(s for s in range(100) if select_videos(sorted(folder.iterdir()), 1, s) == [folder / "a.mp4"])
+    model = "tiny_vit" if command == "attend" else "tiny_mae"
+    result = invoke(command, folder, "--model", model, *FAST, "--animate", "--num-vids", "1", "--seed", seed,
+                    "--out", folder)  # fmt: skip
+    line = _one_error_line(result.output)
+    assert result.exit_code == 2 and f"{folder / theirs} would overwrite the input" in line, result.output
+    assert (folder / theirs).read_bytes() == before
+    assert sorted(p.name for p in folder.iterdir()) == sorted(["a.mp4", theirs])  # nothing written at all
+
+
+# 2. a page vidm did not write is never replaced
+
+MINE = "<html><body>my own page</body></html>\n"
+
+
+def test_a_users_index_html_is_never_replaced(tiny_catalog: Path, folder: Path, tmp_path: Path) -> None:
+    (tmp_path / "index.html").write_text(MINE)
+    output = _ok("embed", folder, *EMBED, "--out", tmp_path / "feats.npy")  # the run's page has its own name
+    assert (tmp_path / "index.html").read_text() == MINE
+    assert f"report: {tmp_path / 'feats.html'}" in output
+    assert (
+        'content="vidmenagerie"' in (tmp_path / "feats.html").read_text()
+        and "Features: feats.npy" in (tmp_path / "feats.html").read_text()
+    )
+    out = tmp_path / "pictures"
+    out.mkdir()
+    (out / "index.html").write_text(MINE)
+    output = _ok("complete", folder / "a.mp4", "--model", "tiny_mae", *FAST, "--out", out)  # the run keeps its results
+    assert f"no report: {out / 'index.html'} was not written by vidm, so it is left as it is" in output
+    assert (out / "index.html").read_text() == MINE and (out / "a.complete.jpg").is_file()
+    result = invoke("report", out)
+    assert result.exit_code == 2 and "was not written by vidm" in _one_error_line(result.output)
+    assert (out / "index.html").read_text() == MINE
+    (out / "index.html").unlink()
+    _ok("report", out)  # a page of ours is rebuilt, again and again
+    _ok("report", out)
+    assert "a.complete.jpg" in (out / "index.html").read_text()
+    _ok("report", tmp_path / "feats.npy")
+    assert (tmp_path / "index.html").read_text() == MINE
+
+
+# 3. a full disk is one line, leaves no temporary file or lock, and resumes byte-identical
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 1 MB tmpfs of its own, unmounted afterwards (mounting needs root and a kernel that allows it)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs to fill needs root")
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode(errors='replace').strip()}")
+    try:
+        yield disk
+    finally:
+        if subprocess.run(["umount", str(disk)], capture_output=True).returncode != 0:
+            subprocess.run(["umount", "-l", str(disk)], check=True)  # still busy: detach it all the same
+
+
+def test_a_full_disk_is_one_line_and_resumes_byte_identical(
+    tiny_catalog: Path, tmp_path: Path, small_disk: Path
+) -> None:
+    root = tmp_path / "long"
+    root.mkdir()
+    write_video(root / "a.mp4", _frames(48, 1))
+    write_video(root / "b.mp4", _frames(48, 2))
+    args = (root, *EMBED, "--pool", "tokens", "--clips", "uniform:16", "--no-report")
+    _ok("embed", *args, "--out", tmp_path / "ref" / "feats.npy")
+    expected = (tmp_path / "ref" / "feats.npy").read_bytes()
+    size = len(expected)  # 256 KB: the parts of finished videos fit, the final file beside them does not
+    ballast = small_disk / "ballast"
+    ballast.write_bytes(b"\0" * (shutil.disk_usage(small_disk).free - size * 3 // 2 - 64_000))
+    out = small_disk / "feats.npy"
+    failed = run_vidm("embed", *args, "--out", out)
+    assert failed.returncode == 1, (failed.returncode, failed.stderr)  # not -7 (SIGBUS)
+    line = _one_error_line(failed.stderr)
+    assert line.startswith(f"Error: {out}: cannot write: No space left on device (it needs {size / 1000:.1f} kB")
+    left = sorted(p.name for p in small_disk.iterdir())
+    assert left == ["ballast", "feats.parts", "feats.run.json"], left  # no temporary file, no lock
+    ballast.unlink()
+    resumed = run_vidm("embed", *args, "--out", out)
+    assert resumed.returncode == 0 and "2 resumed" in resumed.stderr, resumed.stderr
+    assert out.read_bytes() == expected
+
+
+# 4. links are followed, but each real folder and file is taken once
+
+
+def test_symlink_loops_count_each_real_file_once(tiny_catalog: Path, tmp_path: Path) -> None:
+    classes = tmp_path / "d"
+    (classes / "one").mkdir(parents=True)
+    write_video(classes / "one" / "a.mp4", _frames(20, 1))
+    write_video(classes / "one" / "b.mp4", _frames(20, 2))
+    (classes / "one" / "sub").mkdir()
+    (classes / "one" / "sub" / "up").symlink_to("..")  # a loop: one/sub/up/sub/up/... is one/ again
+    output = _ok("embed", classes, *EMBED, "--out", tmp_path / "feats.npy")
+    assert "skipped 1 repeat: links to a folder or file already found" in output
+    assert [Path(r["video"]).name for r in _csv(tmp_path / "feats.videos.csv")] == ["a.mp4", "b.mp4"]
+    (classes / "one" / "sub" / "again").symlink_to("../sub")  # a second loop: it hung
+    (classes / "two").mkdir()
+    (classes / "two" / "c.mp4").symlink_to("../one/a.mp4")  # a real file reached twice counts once
+    result = run_vidm("evaluate", classes, "--model", "tiny_cls", *FAST, "--out", tmp_path / "e", timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "skipped 3 repeats: links to a folder or file already found" in result.stderr
+    record = json.loads((tmp_path / "e" / "eval.json").read_text())
+    assert record["scores"]["videos"] == 2 and "2 inputs scored;" in result.stderr
+
+
+# 6. an input listed twice is scored once; two labels for one input is one clear line
+
+
+def test_duplicate_rows_are_scored_once(tiny_catalog: Path, folder: Path, tmp_path: Path) -> None:
+    table = tmp_path / "l.csv"
+    table.write_text(f"path,label\n{folder / 'a.mp4'},one\n{folder / 'b.mp4'},two\n{folder / 'a.mp4'},one\n")
+    kinetics = tmp_path / "k.csv"  # two segments of one file
+    kinetics.write_text("label,youtube_id,time_start,time_end,split\none,a,0,10,val\none,a,10,20,val\ntwo,b,0,5,val\n")
+    ssv2 = tmp_path / "s.json"
+    ssv2.write_text(json.dumps([{"id": "a", "template": "one"}, {"id": "b", "template": "two"}] * 2))
+    for source, extra, twice in ((table, (), "1 row names"), (kinetics, ("--videos", folder), "1 row names"),
+                                 (ssv2, ("--videos", folder), "2 rows name")):  # fmt: skip
+        out = tmp_path / f"e-{source.stem}"
+        for _ in range(2):  # and again: the output is never "incomplete or damaged"
+            result = invoke("evaluate", source, *extra, "--model", "tiny_cls", *FAST, "--out", out)
+            assert result.exit_code == 0, result.output
+            assert f"{twice} an input already listed (with the same label): each input is scored once" in result.output
+        record = json.loads((out / "eval.json").read_text())
+        assert record["scores"]["videos"] == 2 and record["labels"]["duplicates"] == int(twice[0])
+        assert len(_csv(out / "eval.predictions.csv")) == 2
+    settings = EmbedSettings.for_model(vm.get_model_entry("tiny_vit"), sampling_rate=2)  # the library too
+    embed_videos([folder / "a.mp4", folder / "b.mp4", folder / "a.mp4"], tmp_path / "f.npy", settings, workers=0)
+    assert [Path(v.video).name for v in vm.load_features(tmp_path / "f.npy").videos] == ["a.mp4", "b.mp4"]
+    table.write_text(f"path,label\n{folder / 'a.mp4'},one\n{folder / 'b.mp4'},two\n{folder / 'a.mp4'},three\n")
+    result = invoke("evaluate", table, "--model", "tiny_cls", *FAST, "--out", tmp_path / "conflict")
+    line = _one_error_line(result.output)
+    assert (
+        result.exit_code == 1
+        and f"{folder / 'a.mp4'}: listed with two labels, 'one' (l.csv:2) and 'three' (l.csv:4)" in line
+    )
+    assert not (tmp_path / "conflict").exists()
+
+
+# 7. a file name that is not UTF-8 is recorded losslessly and stops nothing
+
+ODD_NAME = os.fsdecode(b"a\xff.mp4")  # "a\udcff.mp4": the undecodable byte, as Python holds it
+
+
+def test_a_non_utf8_name_is_recorded_and_stops_nothing(tiny_catalog: Path, tmp_path: Path) -> None:
+    root = tmp_path / "d"
+    (root / "one").mkdir(parents=True)
+    write_video(root / "one" / ODD_NAME, _frames(20, 1))
+    write_video(root / "one" / "b.mp4", _frames(20, 2))
+    odd = root / "one" / ODD_NAME
+    _ok("embed", root, *EMBED, "--out", tmp_path / "feats.npy")
+    escaped = str(odd).replace(ODD_NAME, "a\\xff.mp4")  # the manifests are UTF-8: the byte is written \xff
+    rows = _csv(tmp_path / "feats.videos.csv")  # (read as text, which fails on any byte that is not UTF-8)
+    assert [(r["video"], r["status"]) for r in rows] == [(escaped, "ok"), (str(root / "one" / "b.mp4"), "ok")]
+    assert vm.load_features(tmp_path / "feats.npy").videos[0].video == str(odd)  # read back as it was
+    assert "2 resumed" in _ok("embed", root, *EMBED, "--out", tmp_path / "feats.npy")
+    assert "a\\xff.mp4" in (tmp_path / "feats.html").read_text()
+    _ok("complete", root, "--model", "tiny_mae", *FAST, "--out", tmp_path / "c")
+    assert (tmp_path / "c" / os.fsdecode(b"a\xff.complete.jpg")).is_file()
+    _ok("classify", root, "--model", "tiny_cls", *FAST, "--out", tmp_path / "k")
+    assert [r["video"] for r in _csv(tmp_path / "k" / "classify.csv")] == [escaped, str(root / "one" / "b.mp4")]
+    _ok("evaluate", root, "--model", "tiny_cls", *FAST, "--out", tmp_path / "e")
+    assert json.loads((tmp_path / "e" / "eval.json").read_text())["scores"]["videos"] == 2
+    assert escaped in [r["video"] for r in _csv(tmp_path / "e" / "eval.predictions.csv")]
+    proc = run_vidm("embed", root, *EMBED, "--out", tmp_path / "again.npy")  # the real entry point, stdout too
+    assert proc.returncode == 0 and "a\\xff.mp4" in proc.stderr, proc.stderr
+
+
+# 8. a .txt list with a missing entry: the others go on, the missing one is listed as failed
+
+
+def test_a_missing_list_entry_fails_alone(tiny_catalog: Path, folder: Path, tmp_path: Path) -> None:
+    listing = tmp_path / "list.txt"
+    listing.write_text(f"{folder / 'a.mp4'}\n{folder / 'gone.mp4'}\n{folder / 'b.mp4'}\n")
+    result = invoke("embed", listing, *EMBED, "--out", tmp_path / "feats.npy")
+    assert result.exit_code == 1 and f"{folder / 'gone.mp4'}: no such file" in result.output, result.output
+    rows = {Path(r["video"]).name: r for r in _csv(tmp_path / "feats.videos.csv")}
+    assert [rows[n]["status"] for n in ("a.mp4", "gone.mp4", "b.mp4")] == ["ok", "failed", "ok"]
+    assert "no such file" in rows["gone.mp4"]["reason"] and np.load(tmp_path / "feats.npy").shape == (2, 64)
+    result = invoke("complete", listing, "--model", "tiny_mae", *FAST, "--out", tmp_path / "c")
+    assert result.exit_code == 1 and "2 of 3 inputs done, 1 failed" in result.output, result.output
+    assert sorted(p.name for p in (tmp_path / "c").glob("*.jpg")) == ["a.complete.jpg", "b.complete.jpg"]
+
+
+# 9. clear lines, not Python errors
+
+BROKEN_RECORDS = [  # hand edits: lists for objects, strings for numbers
+    ("eval.json", lambda r: []),
+    ("eval.json", lambda r: {**r, "scores": []}),
+    ("eval.json", lambda r: {**r, "scores": {**r["scores"], "acc1_video": "high"}}),
+    ("eval.json", lambda r: {**r, "labels": "a list", "excluded": []}),
+    ("run.json", lambda r: []),
+    ("run.json", lambda r: {**r, "clips": {"a": 1}}),
+    ("run.json", lambda r: {**r, "clips": [{**c, "mse": "low", "times": "0"} for c in r["clips"]]}),
+    ("run.json", lambda r: {**r, "settings": [], "seconds": "ten", "model": "tiny"}),
+]
+
+
+@pytest.mark.parametrize(("name", "edit"), BROKEN_RECORDS, ids=[f"{n}-{i}" for i, (n, _) in enumerate(BROKEN_RECORDS)])
+def test_a_hand_edited_record_gives_a_page_that_says_so(
+    tiny_catalog: Path, folder: Path, tmp_path: Path, name: str, edit: object
+) -> None:
+    out = tmp_path / "out"
+    if name == "eval.json":
+        table = tmp_path / "l.csv"
+        table.write_text(f"{folder / 'a.mp4'},one\n{folder / 'b.mp4'},two\n")
+        _ok("evaluate", table, "--model", "tiny_cls", *FAST, "--out", out)
+    else:
+        _ok("complete", folder, "--model", "tiny_mae", *FAST, "--out", out)
+    record = out / name
+    record.write_text(json.dumps(edit(json.loads(record.read_text()))))  # type: ignore[operator]
+    (out / "index.html").unlink()
+    result = invoke("report", out)
+    assert result.exit_code == 0, result.output
+    page = (out / "index.html").read_text()
+    assert ": could not be read</h2>" in page and f"{name}: " in page, page[-3000:]
+
+
+def test_unreadable_pictures_are_one_line_each(tiny_catalog: Path, folder: Path, tmp_path: Path) -> None:
+    from PIL import Image
+
+    Image.new("L", (200000, 1), 128).save(folder / "thin.png")
+    Image.new("L", (12000, 12000), 128).save(folder / "huge.png")  # over PIL's decompression-bomb limit
+    for model in ("tiny_vit", "tiny_img"):  # both recipes: area scaling and bicubic
+        result = run_vidm("embed", folder, "--model", model, *FAST, "--out", tmp_path / f"{model}.npy")
+        assert result.returncode == 1 and "Traceback" not in result.stderr and "Warning" not in result.stderr
+        reasons = {Path(r["video"]).name: r["reason"] for r in _csv(tmp_path / f"{model}.videos.csv")}
+        assert reasons["thin.png"].startswith("a 200000x1 picture is too thin to read"), reasons
+        assert "Image size (144000000 pixels) exceeds limit of" in reasons["huge.png"], reasons
+        assert reasons["a.mp4"] == reasons["b.mp4"] == ""  # the others went on
+    result = invoke("embed", "/dev/zero", *EMBED, "--out", tmp_path / "z.npy")
+    assert result.exit_code == 1 and "/dev/zero: a character device, not a video, image or folder" in _one_error_line(
+        result.output
+    )
+
+
+def test_ssv2_annotations_with_a_bom_or_deep_nesting(tiny_catalog: Path, folder: Path, tmp_path: Path) -> None:
+    ssv2 = tmp_path / "s.json"
+    ssv2.write_bytes(b"\xef\xbb\xbf" + json.dumps([{"id": "a", "template": "one"}]).encode())  # a BOM, as the CSVs
+    _ok("evaluate", ssv2, "--videos", folder, "--model", "tiny_cls", *FAST, "--out", tmp_path / "e")
+    ssv2.write_text("[" * 100_000 + "]" * 100_000)
+    result = invoke("evaluate", ssv2, "--videos", folder, "--model", "tiny_cls", *FAST, "--out", tmp_path / "e2")
+    line = _one_error_line(result.output)
+    assert result.exit_code == 1 and f"{ssv2}: cannot read the SSv2 annotations (nested too deeply)" in line
+
+
+def test_views_and_merges_are_named_as_evaluate_knows_them(tiny_catalog: Path, folder: Path, tmp_path: Path) -> None:
+    table = tmp_path / "l.csv"
+    table.write_text(f"{folder / 'a.mp4'},one\n{folder / 'b.mp4'},two\n")
+    result = invoke("evaluate", table, "--model", "tiny_cls", "--views", "100001x1", "--out", tmp_path / "e")
+    line = _one_error_line(result.output)
+    assert result.exit_code == 2 and line == "Error: --views: 100001x1: at most 100000 clips per video, got 100001"
+    out = tmp_path / "sharded"
+    for i in range(2):
+        _ok("evaluate", table, "--model", "tiny_cls", *FAST, "--out", out, "--shard", f"{i}/2")
+    other = tmp_path / "other.csv"
+    other.write_text(f"{folder / 'b.mp4'},two\n")
+    result = invoke("evaluate", other, "--model", "tiny_cls", "--merge", "--out", out)
+    line = _one_error_line(result.output)
+    assert result.exit_code == 2 and f"holds views of other inputs than {other}: 1 of its 2 inputs" in line, line
+    _ok("evaluate", table, "--model", "tiny_cls", "--merge", "--out", out)  # the source it was run on
+
+
+# 10. the evaluate page says a missing file is missing
+
+
+def test_the_evaluate_page_says_missing_files_are_missing(tiny_catalog: Path, folder: Path, tmp_path: Path) -> None:
+    table = tmp_path / "l.csv"
+    table.write_text(f"{folder / 'a.mp4'},one\n{folder / 'b.mp4'},two\n")
+    out = tmp_path / "e"
+    _ok("evaluate", table, "--model", "tiny_cls", *FAST, "--out", out)
+    for name in ("eval.predictions.csv", "eval.per_class.csv", "eval.confusion.png"):
+        (out / name).unlink()
+    _ok("report", out)
+    page = (out / "index.html").read_text()
+    assert "No input was misclassified" not in page and "No per-class table" not in page
+    for name in ("eval.predictions.csv", "eval.per_class.csv", "eval.confusion.png"):
+        assert f"{name} is missing, so this cannot be shown" in page
+    assert "<h3>Misclassified</h3>" in page  # no count it cannot know
+
+
+# 11. Ctrl-C: one line and 130, always
+
+
+def _interrupt(args: tuple[object, ...], *, after: float | None = None, when: Path | None = None) -> tuple[int, str]:
+    """Run ``vidm ARGS``, send its process group a Ctrl-C ``after`` seconds (or once ``when`` exists),
+    return its exit code and stderr."""
+    env = {**os.environ, "NO_COLOR": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "vidmenagerie", *map(str, args)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while when is not None and not list(when.parent.glob(when.name)):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.02)
+        time.sleep(after or 0)
+        os.killpg(proc.pid, signal.SIGINT)  # as a terminal does: the whole group, decoding workers too
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    return proc.returncode, stderr
+
+
+@pytest.mark.parametrize("after", [0.3, 1.0, 2.0])  # importing, loading the model, starting the workers
+def test_ctrl_c_in_the_first_seconds_is_one_line_and_130(
+    tiny_catalog: Path, folder: Path, tmp_path: Path, after: float
+) -> None:
+    write_video(folder / "c.mp4", _frames(20, 3))
+    code, stderr = _interrupt(("embed", folder, "--model", "tiny_vit", "--sampling-rate", "2", "--workers", "2",
+                               "--out", tmp_path / "f.npy"), after=after)  # fmt: skip
+    lines = [line for line in stderr.splitlines() if not line.startswith("done ")]
+    assert code == 130 and len(lines) == 1 and lines[0].startswith("interrupted"), (code, stderr)
+    assert "Traceback" not in stderr and "exited unexpectedly" not in stderr
+
+
+def test_ctrl_c_during_a_download_is_one_line_and_force_clears_what_killed_runs_left(
+    tiny_catalog: Path, hub_server
+) -> None:
+    from conftest import TINY_REPO
+
+    blobs = Path(os.environ["HF_HUB_CACHE"]) / "models--me--tiny-models" / "blobs"
+    hub_server.hang(TINY_REPO, "mae.pth", at=10_000, times=None)
+    code, stderr = _interrupt(("download", "tiny_mae"), after=0.2, when=blobs / "*.incomplete")
+    assert code == 130 and stderr.splitlines()[-1].startswith("interrupted"), (code, stderr)
+    assert "Traceback" not in stderr
+    env = {**os.environ, "NO_COLOR": "1"}
+    killed = subprocess.Popen([sys.executable, "-m", "vidmenagerie", "download", "tiny_mae"], env=env,
+                              stderr=subprocess.DEVNULL)  # fmt: skip
+    while len(list(blobs.glob("*.incomplete"))) < 1:
+        time.sleep(0.02)
+    killed.kill()  # a killed download leaves its partial file behind
+    killed.wait()
+    assert list(blobs.glob("*.incomplete")), "nothing to clear: the test proves nothing"
+    hub_server.clear_faults()
+    hub_server.release_hung()
+    assert invoke("download", "tiny_mae", "--force").exit_code == 0
+    assert not list(blobs.glob("*.incomplete")) and len(list(blobs.iterdir())) == 1

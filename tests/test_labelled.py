@@ -232,8 +232,9 @@ def test_csv_unknown_class_names_it_the_file_and_the_line(tmp_path: Path) -> Non
 def test_names_equal_but_for_case_need_the_exact_name(tmp_path: Path) -> None:
     classes = ("Cardigan", "cardigan", "tench")  # ImageNet has both (a dog and a sweater)
     touch(tmp_path / "a.jpg")
+    touch(tmp_path / "b.jpg")  # one input with two labels would be refused
     table = tmp_path / "val.csv"
-    table.write_text("a.jpg,cardigan\na.jpg,Cardigan\n", encoding="utf-8")
+    table.write_text("a.jpg,cardigan\nb.jpg,Cardigan\n", encoding="utf-8")
     assert [s.label for s in read_labelled(table, classes).samples] == [1, 0]
     table.write_text("a.jpg,CARDIGAN\n", encoding="utf-8")
     with pytest.raises(VideoError, match=r"'CARDIGAN' is ambiguous \(0 \('Cardigan'\), 1 \('cardigan'\)\)"):

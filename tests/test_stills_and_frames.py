@@ -149,3 +149,49 @@ def test_a_broken_frame_names_its_file(folder: Path) -> None:
     assert read_clip(folder, start=1.0, preprocessing=VIDEO_PRE).frames.shape == (3, 4, 32, 32)  # not needed
     with pytest.raises(VideoError, match=r"frame_00003.png: not a readable image"):
         read_clip(folder, start=0.0, preprocessing=VIDEO_PRE)
+
+
+def _flat(mode: str, value: object, size: tuple[int, int] = (60, 50)) -> Image.Image:
+    """A one-colour picture in PIL ``mode``."""
+    if mode == "I;16":
+        return Image.fromarray(np.full(size[::-1], value, np.uint16))
+    if mode == "I":
+        return Image.fromarray(np.full(size[::-1], value, np.int32))
+    if mode == "F":
+        return Image.fromarray(np.full(size[::-1], value, np.float32))
+    if mode == "P":  # palette entry 1 shown, entry 0 transparent
+        image = Image.new("P", size, 1)
+        image.putpalette([10, 20, 30, *value] + [0] * 762)  # type: ignore[misc]
+        image.info["transparency"] = 0
+        return image
+    return Image.new(mode, size, value)  # type: ignore[arg-type]
+
+
+# (mode, value, file, the 8-bit RGB every recipe must see)
+MODES = [
+    ("I;16", 32768, "png", (128, 128, 128)),  # 16-bit gray: value / 257 (PIL's convert made it 255, white)
+    ("I;16", 65535, "tiff", (255, 255, 255)),
+    ("I", 32768, "tiff", (128, 128, 128)),  # 32-bit integer: taken as 16-bit data
+    ("F", 128.6, "tiff", (128, 128, 128)),  # float: the 0-255 scale, as PIL converts it
+    ("LA", (100, 0), "png", (100, 100, 100)),  # alpha dropped, as torchvision's loader does
+    ("P", (200, 100, 50), "png", (200, 100, 50)),  # a palette with a transparent entry
+    ("CMYK", (0, 255, 255, 0), "tiff", (255, 0, 0)),
+    ("1", 1, "png", (255, 255, 255)),
+]
+
+
+@pytest.mark.parametrize(("mode", "value", "suffix", "rgb"), MODES, ids=[f"{m[0]}-{m[2]}-{m[1]}" for m in MODES])
+def test_every_pil_mode_is_read_at_its_true_level(
+    tmp_path: Path, mode: str, value: object, suffix: str, rgb: tuple[int, int, int]
+) -> None:
+    path = tmp_path / f"flat.{suffix}"
+    image = _flat(mode, value)
+    image.save(path, FORMATS[suffix], **({"transparency": 0} if mode == "P" else {}))
+    assert Image.open(path).mode == mode  # the file really holds that mode
+    for pre in (IMAGE_PRE, VIDEO_PRE):  # both recipes: ImageNet bicubic and the video models' area scaling
+        frames = read_clip(path, preprocessing=pre).frames
+        std = torch.tensor(pre.std).view(3, 1, 1, 1)
+        mean = torch.tensor(pre.mean).view(3, 1, 1, 1)
+        seen = ((frames * std + mean) * 255).flatten(1)
+        for channel, expected in enumerate(rgb):
+            assert seen[channel].min() >= expected - 0.6 and seen[channel].max() <= expected + 0.6, (pre, channel)

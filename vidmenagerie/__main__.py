@@ -1,5 +1,5 @@
 """``python -m vidmenagerie`` runs the ``vidm`` command line."""
 
-from .cli import main
+from .entry import main
 
 main()

@@ -47,7 +47,9 @@ class CheckpointError(VidmError):
 
     ``damaged``: the file is truncated or corrupt (fetching it again repairs it); ``model``: the
     catalogue name it was loaded for, when known; ``local``: the file is the user's own (a
-    catalogue ``local_path`` or ``--checkpoint``), so downloading cannot repair it.
+    catalogue ``local_path`` or ``--checkpoint``), so downloading cannot repair it. ``reason`` is
+    what went wrong; the message adds, for a damaged Hub file, the Python call that fetches it
+    again (the CLI gives its own command instead).
     """
 
     def __init__(
@@ -60,6 +62,9 @@ class CheckpointError(VidmError):
         local: bool = False,
     ):
         self.path, self.damaged, self.model, self.local = path, damaged, model, local
+        self.reason = message
+        if damaged and model and not local:
+            message += f"; fetch it again with vm.load_model({model!r}, force_download=True)"
         super().__init__(message)
 
 
@@ -99,6 +104,7 @@ OutputProblem = Literal[
     "mismatch",
     "locked",
     "input",
+    "not-ours",
 ]
 
 

@@ -111,7 +111,28 @@ def fetch_checkpoint(
         message, problem = describe_failure(source, exc)
         raise failed(message, problem) from exc
     check_download(Path(path), source, name=name)
+    _remove_stale_partials(Path(path))
     return Path(path)
+
+
+def _remove_stale_partials(path: Path) -> None:
+    """Remove what killed downloads of this file left in the cache: huggingface_hub writes each
+    download to its own ``blobs/<etag>.<id>.incomplete``, removes it on an error but not when the
+    process is killed, and never reuses it (``--force`` did not remove them either). Done under the
+    cache's lock for the file, so a download in progress elsewhere keeps its file."""
+    import glob
+
+    from huggingface_hub import constants
+    from huggingface_hub.utils._fixes import WeakFileLock
+
+    blob = path.resolve()  # the snapshot entry links to blobs/<etag>
+    lock = Path(constants.HF_HUB_CACHE) / ".locks" / blob.parent.parent.name / f"{blob.name}.lock"
+    try:
+        with WeakFileLock(lock, timeout=5):
+            for stale in blob.parent.glob(f"{glob.escape(blob.name)}*.incomplete"):
+                stale.unlink(missing_ok=True)
+    except (OSError, TimeoutError):  # another process holds the lock (or the cache is read-only): leave them
+        pass
 
 
 def check_download(path: Path, source: CheckpointSource, *, name: str | None = None) -> None:

@@ -25,7 +25,9 @@ def _builtin(name: str) -> tuple[str, ...]:
 
 def load_labels(spec: str | Path, *, num_classes: int | None = None) -> tuple[str, ...]:
     """Names of a built-in label set (``ssv2``, ``kinetics700``, ``imagenet``) or a JSON list file;
-    with ``num_classes``, refuse a set of another size (it would print wrong names)."""
+    with ``num_classes``, refuse a set of another size (it would print wrong names). A file giving
+    two classes the same name is refused (ImageNet's own two ``crane`` classes stay as torchvision
+    names them)."""
     if isinstance(spec, str) and spec in BUILTIN_LABEL_SETS:
         check_label_count(spec, num_classes)
         return _builtin(spec)
@@ -40,6 +42,12 @@ def load_labels(spec: str | Path, *, num_classes: int | None = None) -> tuple[st
         raise CatalogError(f"{path}: label file must be a JSON list of strings")
     if num_classes is not None and len(names) != num_classes:
         raise CatalogError(f"{path} holds {len(names)} names, the model has {num_classes} classes")
+    first: dict[str, int] = {}
+    for index, name in enumerate(names):
+        if first.setdefault(name, index) != index:  # two classes of one name: a prediction could not be told apart
+            raise CatalogError(
+                f"{path}: classes {first[name]} and {index} are both named {name!r}: give each class its own name"
+            )
     return tuple(names)
 
 

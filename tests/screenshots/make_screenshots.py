@@ -74,11 +74,11 @@ def main() -> None:
         env["VIDM_CATALOG"] = str(_tiny_catalog(work))
     else:
         models = Models("mae_s_none", "vit_s_none", "vit_s_ssv2-50shot")
-    folders = _runs(work, models, env)
+    pages = _runs(work, models, env)
     args.out.mkdir(parents=True, exist_ok=True)
     with Browser(browser, width=args.width, height=args.height) as page:
-        for kind, folder in folders.items():
-            page.open(folder / "index.html", settle=1.0)
+        for kind, where in pages.items():
+            page.open(where, settle=1.0)
             if page.errors():
                 sys.exit(f"{kind}: the page logged errors: {page.errors()}")
             shot = page.screenshot(work / f"{kind}.png", full_page=False)
@@ -90,7 +90,7 @@ def main() -> None:
 
 
 def _runs(work: Path, models: Models, env: dict[str, str]) -> dict[str, Path]:
-    """Run the four batch commands as a user would; each writes its ``index.html``."""
+    """Run the four batch commands as a user would; return each one's page (``index.html``, ``feats.html``)."""
     demo = demo_video_path()
     broken = work / "inputs" / "broken.mp4"
     broken.parent.mkdir(parents=True, exist_ok=True)
@@ -106,7 +106,7 @@ def _runs(work: Path, models: Models, env: dict[str, str]) -> dict[str, Path]:
     _vidm(env, "embed", labelled, "--model", models.classifier, "--clips", "uniform:4", "--top-k", "5",
           "--out", out["embed"] / "feats.npy")  # fmt: skip
     _vidm(env, "evaluate", table, "--model", models.classifier, "--views", "2x1", "--out", out["evaluate"])
-    return out
+    return {kind: folder / "index.html" for kind, folder in out.items()} | {"embed": out["embed"] / "feats.html"}
 
 
 def _vidm(env: dict[str, str], *args: object) -> None:

@@ -9,7 +9,10 @@ handed out, and a video that fails to decode is passed on as a failure as soon a
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -120,7 +123,9 @@ def iter_clip_batches(
                 del remaining[item.video]
         return batch
 
-    for items in clip_loader(videos, preprocessing, plan, workers=workers):
+    with _workers_deaf_to_ctrl_c():  # the loader's worker processes start here
+        loaded = iter(clip_loader(videos, preprocessing, plan, workers=workers))
+    for items in loaded:
         for item in items:
             video = by_name.get(item.source, Path(item.source))
             if isinstance(item, ClipFailure):
@@ -146,6 +151,25 @@ def iter_clip_batches(
             yield take(0)
     if pending or failures:
         yield take(len(pending))
+
+
+@contextmanager
+def _workers_deaf_to_ctrl_c() -> Iterator[None]:
+    """Start decoding processes that never see a Ctrl-C, even in their first instants (a terminal
+    sends it to the whole process group; a worker hit while starting printed a traceback and took
+    the run down with "worker exited unexpectedly"): while they fork, SIGINT only sets a flag, which
+    they inherit and keep; this process then raises the KeyboardInterrupt it was sent, once."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread handles signals
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: caught.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught and callable(previous):  # Python's own handler raises KeyboardInterrupt
+        previous(signal.SIGINT, None)
 
 
 def clip_output_name(stem: Path, item: LoadedClip) -> Path:

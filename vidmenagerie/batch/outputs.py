@@ -7,12 +7,16 @@ file, then rename), so an interrupted run never leaves a half-written result beh
 
 from __future__ import annotations
 
+import csv
+import errno
 import json
 import os
 import platform
 import random
+import re
+import shutil
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from importlib import metadata
@@ -86,6 +90,41 @@ def atomic_path(path: Path) -> Iterator[Path]:
             tmp_path.unlink()
 
 
+def reserve_space(path: Path) -> None:
+    """Give the (sparse) file at ``path`` real blocks for its whole length before anything is
+    written into it through a memory map: a full disk is then this one ``ENOSPC`` error, naming
+    the space needed, instead of a SIGBUS in the middle of the copy."""
+    size = path.stat().st_size
+    free = shutil.disk_usage(path.parent).free
+    short = OSError(
+        errno.ENOSPC, f"No space left on device (it needs {human_size(size)}, {human_size(free)} free)", str(path)
+    )
+    if size > free:
+        raise short
+    if not hasattr(os, "posix_fallocate"):  # not on macOS: the free-space check above is all there is
+        return
+    with path.open("rb+") as handle:
+        try:
+            os.posix_fallocate(handle.fileno(), 0, size)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):  # a quota, or another writer got there first
+                raise short from exc
+            if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL):  # a filesystem that cannot preallocate
+                raise
+
+
+def human_size(num_bytes: int | None) -> str:
+    """``1.2 GB`` style sizes (decimal units, as the Hub shows them)."""
+    if num_bytes is None:
+        return ""
+    size = float(num_bytes)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} TB"
+
+
 def check_writable(folder: Path) -> None:
     """Refuse, before any work, an output folder that cannot be made or written in."""
     probe = Path(os.path.abspath(folder))
@@ -109,6 +148,42 @@ def check_targets(targets: Iterable[Path], inputs: Iterable[str | Path]) -> None
             raise OutputError(
                 f"{target} would overwrite the input {hit}: choose another --out", path=str(target), problem="input"
             )
+
+
+# A file name's undecodable bytes, as Python holds them (os.fsdecode's surrogateescape), and backslashes.
+_TO_ESCAPE = re.compile(r"[\\\udc80-\udcff]")
+_ESCAPED = re.compile(r"\\(\\|x[89a-f][0-9a-f])")
+
+
+def to_text(name: str) -> str:
+    """``name`` as UTF-8-safe text, reversibly (``from_text`` undoes it): each byte of a file name
+    that is not UTF-8 becomes ``\\xNN`` and a backslash is doubled; anything else is unchanged."""
+    return _TO_ESCAPE.sub(lambda m: "\\\\" if m.group() == "\\" else f"\\x{ord(m.group()) - 0xDC00:02x}", name)
+
+
+def from_text(text: str) -> str:
+    """The name ``to_text`` wrote (text without escapes, as older manifests hold, reads as it is)."""
+    return _ESCAPED.sub(lambda m: "\\" if m.group(1) == "\\" else chr(0xDC00 + int(m.group(1)[1:], 16)), text)
+
+
+@contextmanager
+def write_csv(path: Path, header: Sequence[str]) -> Iterator[Callable[[Sequence[object]], None]]:
+    """Write a UTF-8 CSV atomically: ``header``, then each row passed to the function yielded; text
+    cells go through ``to_text``, so a file name that is not UTF-8 is kept, not fatal."""
+    with atomic_path(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+
+        def row(cells: Sequence[object]) -> None:
+            writer.writerow([to_text(c) if isinstance(c, str) else c for c in cells])
+
+        yield row
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    """The rows of a CSV ``write_csv`` wrote, by column name, text as it was given."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        return [{k: from_text(v) if isinstance(v, str) else v for k, v in r.items()} for r in csv.DictReader(handle)]
 
 
 def _umask() -> int:

@@ -8,7 +8,10 @@ from typing import Annotated, Optional
 import typer
 
 from .. import __version__
-from ._errors import report
+from ..entry import ctrl_c_pressed, exit_interrupted
+from ..errors import Interrupted
+from ._errors import format_error, report
+from ._output import clean
 from .attend_cmd import attend_cmd
 from .complete_cmd import complete_cmd
 from .download_cmd import download_cmd
@@ -53,10 +56,33 @@ def _root(
 
 
 def main() -> None:
-    """Console-script entry point: run the app, turning every error into one line on stderr."""
+    """Console-script entry point: run the app, turning every error into one line on stderr; a
+    Ctrl-C, whenever it came, into one line and exit code 130."""
     try:
         app()
-    except SystemExit:
+    except SystemExit as exc:
+        if exc.code not in (0, None) and (_after_ctrl_c(exc) or ctrl_c_pressed()):  # Typer: a silent 130
+            _interrupted(KeyboardInterrupt())
         raise
     except BaseException as exc:  # noqa: BLE001 - the one place errors become messages
+        if isinstance(exc, (KeyboardInterrupt, Interrupted)) or ctrl_c_pressed():
+            _interrupted(exc if isinstance(exc, Interrupted) else KeyboardInterrupt())
         sys.exit(report(exc))
+
+
+def _interrupted(exc: BaseException) -> None:
+    """The one line a Ctrl-C gets (what was kept, when a run says so), then exit code 130."""
+    message, _ = format_error(exc)
+    exit_interrupted(clean(message))
+
+
+def _after_ctrl_c(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised while handling a KeyboardInterrupt (its cause or context chain)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False

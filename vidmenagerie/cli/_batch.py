@@ -24,18 +24,24 @@ if TYPE_CHECKING:
     from ..runtime import Runtime
 
 
-def resolve_inputs(
-    videos: list[Path] | None, num_vids: int | None, seed: int, frame_folders: str = "auto"
-) -> list[Path]:
-    """The inputs to process: the demo clip when none are given, else found (videos, stills,
-    frame folders) and (optionally) sampled."""
+@dataclass(frozen=True)
+class Inputs:
+    """The inputs a run processes, and every input found: a file the run writes may be neither."""
+
+    selected: list[Path]
+    found: list[Path]
+
+
+def find_all(videos: list[Path] | None, frame_folders: str = "auto") -> list[Path]:
+    """Every input the arguments name (videos, stills, frame folders); the demo clip when none are given."""
     mode = check_frame_folders(frame_folders)
     if not videos:
         from ..video.demo import demo_video_path
 
         return [demo_video_path()]
     skipped: list[tuple[Path, str]] = []
-    found = find_inputs(videos, frame_folders=mode, skipped=skipped)
+    repeats: list[Path] = []
+    found = find_inputs(videos, frame_folders=mode, skipped=skipped, repeats=repeats)
     if skipped:
         first, why = skipped[0]
         many = f"{len(skipped)} unreadable folders" if len(skipped) > 1 else "an unreadable folder"
@@ -44,18 +50,39 @@ def resolve_inputs(
             + (", ..." if len(skipped) > 1 else "")
             + ")"
         )
-    return select_videos(found, num_vids, seed)
+    note_repeats(len(repeats), repeats[0] if repeats else None)
+    return found
+
+
+def note_repeats(count: int, first: Path | None = None) -> None:
+    """Say how many links led to a folder or file already found (each real input is taken once)."""
+    if count:
+        example = f" ({escape(str(first))}{', ...' if count > 1 else ''})" if first is not None else ""
+        err.print(
+            f"[yellow]note[/yellow] skipped {count} repeat{'s' if count > 1 else ''}: links to a folder or file "
+            f"already found{example}; each real input is taken once",
+            highlight=False,
+        )
+
+
+def resolve_inputs(
+    videos: list[Path] | None, num_vids: int | None, seed: int, frame_folders: str = "auto"
+) -> list[Path]:
+    """The inputs to process: the demo clip when none are given, else found (videos, stills,
+    frame folders) and (optionally) sampled."""
+    return select_videos(find_all(videos, frame_folders), num_vids, seed)
 
 
 def prepare(
     settings: BatchSettings, videos: list[Path] | None, num_vids: int | None, frame_folders: str
-) -> tuple[Runtime, list[Path]]:
+) -> tuple[Runtime, Inputs]:
     """Check every setting, the device and the precision, and find the inputs: all before any model is fetched."""
     from ..runtime import Runtime
 
     settings.check(settings.entry())
     runtime = Runtime.resolve(settings.device, settings.dtype)
-    return runtime, resolve_inputs(videos, num_vids, settings.seed, frame_folders)
+    found = find_all(videos, frame_folders)
+    return runtime, Inputs(select_videos(found, num_vids, settings.seed), found)
 
 
 def picture_format(name: str) -> str:
@@ -193,14 +220,15 @@ def interrupted(report: BatchReport, total: int, out: Path) -> Interrupted:
     return Interrupted(f"interrupted: {len(report.done)} of {total} inputs finished and kept in {out}")
 
 
-def write_report(folder: Path, enabled: bool = True) -> None:
-    """Build ``folder/index.html`` from what the run left there; a report never costs the run's results."""
+def write_report(where: Path, enabled: bool = True) -> None:
+    """Build the page of the run at ``where`` (``FOLDER/index.html``, or ``NAME.html`` beside an
+    embedding's ``NAME.npy``); a report never costs the run's results."""
     if not enabled:
         return
     from ..report import build_report
 
     try:
-        page = build_report(folder)
+        page = build_report(where)
     except Exception as exc:  # noqa: BLE001 - the results are written; the page is a view of them
         err.print(f"[yellow]note[/yellow] no report: {escape(str(exc))}", highlight=False)
         return

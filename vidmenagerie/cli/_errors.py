@@ -50,8 +50,8 @@ def _checkpoint(exc: CheckpointError) -> str:
     if exc.damaged and exc.local:  # the user's own file: downloading cannot repair it
         where = "" if exc.path and exc.path in str(exc) else f" at {exc.path}"
         return f"{exc}; replace the file{where} with a good copy (downloading cannot repair a local file)"
-    if exc.damaged and exc.model:
-        return f"{exc}; fetch it again with `vidm download {exc.model} --force`"
+    if exc.damaged and exc.model:  # the message's Python remedy, as a command
+        return f"{exc.reason}; fetch it again with `vidm download {exc.model} --force`"
     return str(exc)
 
 
@@ -120,7 +120,7 @@ def format_error(exc: BaseException) -> tuple[str, int]:
     if isinstance(exc, VidmError):
         return str(exc), exc.exit_code
     if isinstance(exc, KeyboardInterrupt):
-        return "interrupted; finished results were kept", 130
+        return "interrupted (Ctrl-C); finished results were kept", 130
     mismatch = _mismatched_pair(exc)
     if mismatch is not None:
         return mismatch, 1
@@ -140,6 +140,6 @@ def report(exc: BaseException) -> int:
     if os.environ.get(DEBUG_ENV):
         traceback.print_exception(exc)
     first = message.strip().splitlines()[0] if message.strip() else type(exc).__name__
-    prefix = "" if isinstance(exc, Interrupted) else "Error: "  # the user's own Ctrl-C is not an error
+    prefix = "" if isinstance(exc, (Interrupted, KeyboardInterrupt)) else "Error: "  # the user's Ctrl-C is no error
     print(f"{prefix}{clean(first)}", file=sys.stderr)
     return code

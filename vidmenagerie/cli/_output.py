@@ -12,14 +12,18 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from ..batch.outputs import human_size  # noqa: F401 - the commands' size format, shared with the library
+
 # C0 controls but newline and tab, DEL and C1 controls: ESC, OSC and CSI sequences in a file
-# name or catalogue text could otherwise retitle, recolour or rewrite the user's terminal.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# name or catalogue text could otherwise retitle, recolour or rewrite the user's terminal. And the
+# bytes of a file name that is not UTF-8 (os.fsdecode's surrogates), which no terminal can be sent.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\udc80-\udcff]")
 
 
 def clean(text: str) -> str:
-    """``text`` with every terminal control character shown as a visible ``\\xNN`` escape."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    """``text`` with every terminal control character, and every undecodable byte of a file name,
+    shown as a visible ``\\xNN`` escape."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()) & 0xFF:02x}", text)
 
 
 class SafeConsole(Console):
@@ -68,18 +72,6 @@ def print_columns(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None
     for row in cells:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
     sys.stdout.flush()
-
-
-def human_size(num_bytes: int | None) -> str:
-    """``1.2 GB`` style sizes (decimal units, as the Hub shows them)."""
-    if num_bytes is None:
-        return ""
-    size = float(num_bytes)
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if size < 1000 or unit == "TB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{size:.1f} TB"
 
 
 def human_count(n: int) -> str:

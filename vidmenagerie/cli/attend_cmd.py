@@ -139,13 +139,16 @@ def attend_cmd(
         save_maps=save_maps,
         checkpoint=str(checkpoint) if checkpoint else None,
     )
-    runtime, inputs = prepare(settings, videos, num_vids, frame_folders)
-    check_outputs(out_dir, inputs, "attend")  # every option and the output checked: nothing fetched yet
+    runtime, found = prepare(settings, videos, num_vids, frame_folders)
+    inputs = found.selected
+    check_outputs(out_dir, inputs, "attend", found.found)  # every option and the output checked: nothing fetched yet
     encoder = load_attention_model(settings, runtime)
     what = "rollout" if rollout else f"layer {layer}, heads {heads}"
     with video_progress(len(inputs), f"attend ({what})", settings.plan().clips_per_input) as progress:
         try:
-            result = run_attention(inputs, out_dir, settings, model=encoder, hooks=progress.hooks)
+            result = run_attention(
+                inputs, out_dir, settings, model=encoder, hooks=progress.hooks, protected=found.found
+            )
         except KeyboardInterrupt:
             raise interrupted(progress.report, len(inputs), out_dir) from None
     rows = [

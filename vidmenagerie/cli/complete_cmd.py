@@ -100,12 +100,13 @@ def complete_cmd(
         save_arrays=save_arrays,
         checkpoint=str(checkpoint) if checkpoint else None,
     )
-    runtime, inputs = prepare(settings, videos, num_vids, frame_folders)
-    check_outputs(out_dir, inputs, "complete")  # every option and the output checked: nothing fetched yet
+    runtime, found = prepare(settings, videos, num_vids, frame_folders)
+    inputs = found.selected
+    check_outputs(out_dir, inputs, "complete", found.found)  # every option and the output checked: nothing fetched yet
     mae = load_completion_model(settings, runtime)
     with video_progress(len(inputs), f"complete ({mask} {ratio:g})", settings.plan().clips_per_input) as progress:
         try:
-            result = run_completion(inputs, out_dir, settings, model=mae, hooks=progress.hooks)
+            result = run_completion(inputs, out_dir, settings, model=mae, hooks=progress.hooks, protected=found.found)
         except KeyboardInterrupt:
             raise interrupted(progress.report, len(inputs), out_dir) from None
     rows = [(str(v.picture), f"{v.score.mse:.5f}", _fmt_db(v.score.psnr), f"{v.score.loss:.4f}") for v in result.clips]

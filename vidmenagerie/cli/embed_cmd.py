@@ -152,7 +152,7 @@ def embed_cmd(
         if videos:
             raise InvalidSetting("merge", "joins the shards of an existing output: give no inputs")
         layout, assembly = merge_shards(merge, per_video=True if per_video else None)
-        write_report(layout.folder, report)
+        write_report(layout.out, report)  # feats.html beside feats.npy; DIR/index.html
         _finish(layout, assembly, f"merged {len(layout.shard_records())} shards into")
         return
     settings = EmbedSettings.for_model(
@@ -188,7 +188,7 @@ def embed_cmd(
     _print_topk(run)
     done = f"{run.resumed} resumed, " if run.resumed else ""
     speed = f" at {run.clips / run.seconds:.2f} clips/s" if run.clips and run.seconds else ""
-    write_report(run.layout.folder, report and part is None)  # a shard's page comes with --merge
+    write_report(run.layout.out, report and part is None)  # a shard's page comes with --merge
     _finish(run.layout, run.assembly, f"{done}{run.clips} clip{'' if run.clips == 1 else 's'}{speed}; written to")
 
 

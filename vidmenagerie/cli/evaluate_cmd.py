@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from ..catalog import default_catalog
 from ..errors import InvalidSetting
-from ._batch import resolve_inputs, video_progress, write_report
+from ._batch import note_repeats, resolve_inputs, video_progress, write_report
 from ._options import (
     BatchSizeOpt,
     CatalogOpt,
@@ -150,6 +150,14 @@ def evaluate_cmd(
     mode = check_frame_folders(frame_folders)
     labelled = read_labelled(source, class_names(entry), videos=videos, label_set=entry.labels, frame_folders=mode)
     err.print(f"{escape(labelled.description)}", highlight=False)
+    note_repeats(labelled.repeats)
+    if labelled.duplicates:
+        many = "rows name" if labelled.duplicates > 1 else "row names"
+        err.print(
+            f"[yellow]note[/yellow] {labelled.duplicates} {many} an input already listed (with the same label): "
+            "each input is scored once",
+            highlight=False,
+        )
     for item in labelled.missing[:5]:
         err.print(f"[yellow]missing[/yellow] {escape(f'{item.item} ({item.source}): {item.reason}')}", highlight=False)
     if len(labelled.missing) > 5:

@@ -11,15 +11,18 @@ from rich.markup import escape
 from ._options import epilog
 from ._output import err
 
-EXAMPLES = ("vidm report vidm-out/", "vidm report results/eval/")
+EXAMPLES = ("vidm report vidm-out/complete/", "vidm report results/eval/", "vidm report feats.npy")
 
 FolderArg = Annotated[
-    Path, typer.Argument(help="The output folder of a complete, attend, embed or evaluate run.", file_okay=False)
+    Path,
+    typer.Argument(
+        help="The output folder of a complete, attend, embed or evaluate run, or an embed run's NAME.npy.",
+    ),
 ]
 
 
 def report_cmd(folder: FolderArg) -> None:
-    """Write FOLDER/index.html: the run's pictures, animations, numbers and settings on one page."""
+    """Write FOLDER/index.html (NAME.html for NAME.npy): the run's pictures, animations, numbers and settings."""
     from ..report import build_report
 
     page = build_report(folder)

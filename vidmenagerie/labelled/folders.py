@@ -19,6 +19,7 @@ How a class folder gets its class index, first rule that applies:
 Hidden folders (``.ipynb_checkpoints``) are not classes (ImageFolder counts them: a known pitfall).
 Inside a class folder, videos and stills are samples, and subfolders are searched as ``find_inputs``
 does (frame folders are one sample each); the class folder itself is never taken for a frame folder.
+Links are followed, but each real folder and file is taken once (``repeats`` counts the others).
 Input files lying beside the class folders have no label: they are listed as missing.
 """
 
@@ -31,7 +32,7 @@ from vidmenagerie.errors import VideoError
 from vidmenagerie.labelled.imagenet import IMAGENET_CLASSES, is_wnid, wnid_index
 from vidmenagerie.labelled.match import ClassMatcher, parse_index
 from vidmenagerie.labelled.sample import LabelledSample, LabelledSet, Missing, Rule
-from vidmenagerie.video.find import FrameFolders, find_inputs
+from vidmenagerie.video.find import FrameFolders, Search
 from vidmenagerie.video.kinds import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 
 _INPUTS = VIDEO_EXTENSIONS | IMAGE_EXTENSIONS
@@ -60,11 +61,23 @@ def read_class_folders(
         for e in entries
         if e.is_file() and e.suffix.lower() in _INPUTS
     ]
-    for name in names:
-        found, skipped = _class_inputs(root / name, frame_folders)
+    search = Search(frame_folders)  # one for every class: links are followed, each real file is taken once
+    classes = [name for name in names if _first_visit(search, root / name)]  # a link to another class: a repeat
+    for name in classes:
+        found, skipped = _class_inputs(root / name, search)
         samples.extend(LabelledSample(path, labels[name], f"{name}/") for path in found)
         missing.extend(Missing(str(path), f"{name}/", reason) for path, reason in skipped)
-    return LabelledSet(root, tuple(samples), tuple(missing), tuple(class_names), rule, description)
+    return LabelledSet(
+        root, tuple(samples), tuple(missing), tuple(class_names), rule, description, repeats=len(search.repeats)
+    )
+
+
+def _first_visit(search: Search, folder: Path) -> bool:
+    """Whether ``folder`` is met for the first time by ``search``; an unreadable one is walked (and reported) anyway."""
+    try:
+        return search.first_visit(folder)
+    except OSError:
+        return True
 
 
 def folder_labels(
@@ -138,7 +151,7 @@ def _wnid_labels(
     return labels
 
 
-def _class_inputs(folder: Path, mode: FrameFolders) -> tuple[list[Path], list[tuple[Path, str]]]:
+def _class_inputs(folder: Path, search: Search) -> tuple[list[Path], list[tuple[Path, str]]]:
     """Inputs in one class folder (its own images are stills) and the subfolders skipped, with why."""
     found: list[Path] = []
     skipped: list[tuple[Path, str]] = []
@@ -149,9 +162,11 @@ def _class_inputs(folder: Path, mode: FrameFolders) -> tuple[list[Path], list[tu
     for entry in entries:
         if entry.is_dir():
             try:  # a frame folder is one input; any other subfolder is searched
-                found.extend(find_inputs(entry, frame_folders=mode, skipped=skipped))
+                found.extend(search.expand(entry))
             except VideoError as err:  # no inputs in it, or unreadable
                 skipped.append((entry, str(err).removeprefix(f"{entry}: ")))
-        elif entry.suffix.lower() in _INPUTS:
+        elif entry.suffix.lower() in _INPUTS and entry.is_file() and search.first_visit(entry):
             found.append(entry)
+    skipped.extend(search.skipped)
+    search.skipped.clear()
     return found, skipped

@@ -32,8 +32,21 @@ def read_labelled(
 
     Missing videos are listed in ``missing`` and left out; a source that cannot be read or a label that
     names no class raises VideoError naming the file (and line); a wrong combination of arguments raises
-    InvalidSetting.
+    InvalidSetting. Each input is listed once (``LabelledSet.once_each``): repeated rows with the same
+    label are counted in ``duplicates``, one input with two labels is a VideoError naming both rows.
     """
+    return _read(source, class_names, videos=videos, label_set=label_set, frame_folders=frame_folders).once_each()
+
+
+def _read(
+    source: str | Path,
+    class_names: Sequence[str],
+    *,
+    videos: str | Path | None,
+    label_set: str | None,
+    frame_folders: FrameFolders,
+) -> LabelledSet:
+    """The samples of ``source`` as its reader finds them (see ``read_labelled``)."""
     source = Path(source).expanduser()
     video_folder = Path(videos).expanduser() if videos is not None else None
     mode = check_frame_folders(frame_folders)

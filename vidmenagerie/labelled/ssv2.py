@@ -23,9 +23,11 @@ from vidmenagerie.labelled.sample import LabelledSample, LabelledSet, Missing
 def read_ssv2(json_file: Path, class_names: Sequence[str], *, videos: Path) -> LabelledSet:
     """The samples of an SSv2 annotation list whose videos are under ``videos``, labelled by template."""
     try:
-        entries = json.loads(json_file.read_text(encoding="utf-8"))
+        entries = json.loads(json_file.read_text(encoding="utf-8-sig"))  # a BOM is fine, as in the CSV readers
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise VideoError(f"{json_file}: cannot read the SSv2 annotations ({err})") from None
+    except RecursionError:
+        raise VideoError(f"{json_file}: cannot read the SSv2 annotations (nested too deeply)") from None
     if not isinstance(entries, list) or not entries:
         raise VideoError(f"{json_file}: SSv2 annotations must be a non-empty JSON list of {{id, template}} objects")
     matcher = ClassMatcher.of(class_names)

@@ -9,6 +9,7 @@ patches' own statistics (that would leak the answer).
 from __future__ import annotations
 
 import math
+import os
 import zlib
 from dataclasses import dataclass
 
@@ -127,4 +128,4 @@ def psnr(mse: float) -> float:
 
 def video_seed(seed: int, name: str) -> int:
     """A per-video mask seed: stable for a video whatever the batch or the other videos."""
-    return (seed * 1_000_003 + zlib.crc32(name.encode("utf-8"))) % (2**63)
+    return (seed * 1_000_003 + zlib.crc32(os.fsencode(name))) % (2**63)  # a name's bytes, UTF-8 or not

@@ -9,6 +9,7 @@ section. Shards' records are skipped: their page comes with ``--merge``.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -19,7 +20,8 @@ from typing import Any
 from ..batch.outputs import atomic_path
 from ..errors import OutputError, VidmError
 from .html import Html, tag
-from .page import page
+from .page import GENERATOR_MARK, page
+from .records import EVALUATION, PER_CLIP_RUN, misfit
 from .sections.attend import attend_section
 from .sections.complete import complete_section
 from .sections.evaluate import evaluate_section
@@ -30,19 +32,27 @@ KINDS = {"complete": "complete", "attend": "attend", "embed": "embed", "evaluate
 
 
 def build_report(out_dir: Path, *, title: str | None = None) -> Path:
-    """Write ``out_dir/index.html`` from the run(s) recorded in ``out_dir``; return its path.
+    """Write the page of the run(s) recorded at ``out_dir`` and return its path: ``out_dir/index.html``
+    for a folder, ``NAME.html`` beside ``NAME.npy`` for one embedding output (a ``--out feats.npy``
+    run's page, so a folder shared with other files keeps its own ``index.html``).
 
-    Raises ``OutputError`` when the folder holds no vidm output. A section whose files cannot be
-    read shows why, and the rest of the page is still written.
+    Raises ``OutputError`` when there is no vidm output there, or when the page's file exists and
+    vidm did not write it (a user's own ``index.html`` is never replaced). A section whose files
+    cannot be read shows why, and the rest of the page is still written.
     """
-    folder = Path(out_dir)
-    builders = _find(folder)
+    where = Path(out_dir)
+    single = where.suffix.lower() == ".npy" and not where.is_dir()
+    folder = where.parent if single else where
+    builders = _single(where) if single else _find(folder)
     if not builders:
+        wanted = "NAME.npy with its NAME.run.json" if single else "run.json, eval.json or NAME.run.json"
         raise OutputError(
-            f"{folder}: no vidm output here (run.json, eval.json or NAME.run.json); give the --out folder of a run",
-            path=str(folder),
+            f"{where}: no vidm output here ({wanted}); give the --out of a run",
+            path=str(where),
             problem="no-output",
         )
+    target = where.with_suffix(".html") if single else folder / PAGE
+    check_page(target)
     used: Counter[str] = Counter()
     sections = []
     kinds = []
@@ -54,12 +64,34 @@ def build_report(out_dir: Path, *, title: str | None = None) -> Path:
             sections.append(build(sid))
         except (VidmError, OSError, ValueError, KeyError) as exc:  # one damaged output does not cost the page
             sections.append(_broken(sid, kind, exc))
-    heading = title or f"vidm {', '.join(dict.fromkeys(kinds))}: {folder.resolve().name}"
+        except (TypeError, AttributeError, IndexError) as exc:  # a record of an unforeseen shape: the same
+            sections.append(_broken(sid, kind, f"a record here has an unexpected shape ({type(exc).__name__}: {exc})"))
+    name = where.name if single else folder.resolve().name
+    heading = title or f"vidm {', '.join(dict.fromkeys(kinds))}: {name}"
     intro = [tag("p", f"Results in {folder.resolve()}", class_="muted")]
-    target = folder / PAGE
     with atomic_path(target) as tmp:
         tmp.write_text(page(heading, intro, sections), encoding="utf-8")
     return target
+
+
+def written_by_vidm(path: Path) -> bool:
+    """Whether the page at ``path`` carries our generator mark (in its head, within the first 4 KB)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return False
+    return GENERATOR_MARK in head
+
+
+def check_page(target: Path) -> None:
+    """Refuse to replace a page that vidm did not write (a user's own ``index.html``)."""
+    if target.is_dir() or (os.path.lexists(target) and not written_by_vidm(target)):
+        raise OutputError(
+            f"{target} was not written by vidm, so it is left as it is: move it away to get the page",
+            path=str(target),
+            problem="not-ours",
+        )
 
 
 Builder = Callable[[str], Html]
@@ -68,14 +100,23 @@ Builder = Callable[[str], Html]
 def _find(folder: Path) -> list[tuple[str, Builder]]:
     """A builder for every run recorded in ``folder``, in a fixed order."""
     found: list[tuple[str, Builder]] = []
-    run = _record(folder / "run.json")
+    run_path, eval_path = folder / "run.json", folder / "eval.json"
+    run = _record(run_path)
     command = str(run.get("command", "")).removeprefix("vidm ") if run else ""
-    if run and command in ("complete", "attend"):
+    if run_path.exists() and not run:
+        found.append(("run", partial(_unreadable, run_path, "not a JSON object")))
+    elif command in ("complete", "attend"):
         section = complete_section if command == "complete" else attend_section
-        found.append((command, lambda sid: section(sid, folder, run, folder / "run.json")))
-    evaluation = _record(folder / "eval.json")
-    if evaluation:
-        found.append(("evaluate", lambda sid: evaluate_section(sid, folder, evaluation, folder / "eval.json")))
+        problem = misfit(run, PER_CLIP_RUN)
+        found.append((command, partial(_unreadable, run_path, problem) if problem
+                      else lambda sid: section(sid, folder, run, run_path)))  # fmt: skip
+    evaluation = _record(eval_path)
+    if eval_path.exists() and not evaluation:
+        found.append(("evaluate", partial(_unreadable, eval_path, "not a JSON object")))
+    elif evaluation:
+        problem = misfit(evaluation, EVALUATION)
+        found.append(("evaluate", partial(_unreadable, eval_path, problem) if problem
+                      else lambda sid: evaluate_section(sid, folder, evaluation, eval_path)))  # fmt: skip
     if run and command == "embed":
         found.append(("embed", partial(_per_video_output, folder)))
     views = str(evaluation.get("views_output", "views.npy")) if evaluation else None
@@ -86,6 +127,23 @@ def _find(folder: Path) -> list[tuple[str, Builder]]:
         if str(_record(path).get("command", "")) == "vidm embed":
             found.append(("embed", partial(_single_output, features)))
     return found
+
+
+def _unreadable(record: Path, problem: str, sid: str) -> Html:
+    """The builder of a section whose record is not what vidm wrote: its failure says why."""
+    raise OutputError(
+        f"{record.name}: {problem} (edited by hand?); rerun the command to write it again",
+        path=str(record),
+        problem="unreadable",
+    )
+
+
+def _single(features: Path) -> list[tuple[str, Builder]]:
+    """The builder of one embedding output ``NAME.npy``, when its ``NAME.run.json`` records a finished embed."""
+    record = _record(features.with_name(features.name[: -len(".npy")] + ".run.json"))
+    if not features.is_file() or str(record.get("command", "")) != "vidm embed":
+        return []
+    return [("embed", partial(_single_output, features))]
 
 
 def _single_output(features: Path, sid: str) -> Html:
@@ -109,7 +167,7 @@ def _record(path: Path) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _broken(sid: str, kind: str, exc: Exception) -> Html:
+def _broken(sid: str, kind: str, exc: Exception | str) -> Html:
     """The section of an output that could not be read: what went wrong."""
     return tag(
         "section",

@@ -8,6 +8,10 @@ from .html import Html, join, tag, void
 from .script import SCRIPT
 from .svg import PALETTE
 
+GENERATOR = "vidmenagerie"
+# How every page we write starts its head, so a page vidm did not write is never replaced.
+GENERATOR_MARK = f'<meta name="generator" content="{GENERATOR}">'.encode()
+
 CSS = """
 :root { --ink: #1d232b; --muted: #5d6875; --line: #d6dbe1; --soft: #f3f5f8; --accent: #2f62c0; --bad: #b3261e; }
 * { box-sizing: border-box; }
@@ -67,7 +71,7 @@ def page(title: str, intro: Sequence[Html], sections: Sequence[Html]) -> str:
         [
             void("meta", charset="utf-8"),
             void("meta", name="viewport", content="width=device-width, initial-scale=1"),
-            void("meta", name="generator", content="vidmenagerie"),
+            void("meta", name="generator", content=GENERATOR),
             tag("title", title),
             tag("style", Html(CSS + palette_css())),
         ]

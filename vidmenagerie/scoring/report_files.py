@@ -5,14 +5,13 @@ Probabilities and accuracies are written with 6 decimals; class names exactly as
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..batch.outputs import atomic_path, write_json
+from ..batch.outputs import write_csv, write_json
 from .metrics import ranked
 from .per_class import ClassScore
 from .scores import TOP_K, EvalScores
@@ -39,11 +38,9 @@ def write_predictions(
     best = ranked(values, k)
     header = ["video", "true", "true_label", "correct"]
     header += [f"top{n}" for n in range(1, k + 1)] + [f"p{n}" for n in range(1, k + 1)]
-    with atomic_path(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
+    with write_csv(path, header) as write:
         for video, true, row, order in zip(videos, labels, values, best):
-            writer.writerow(
+            write(
                 [video, int(true), class_names[true], int(order[0] == true)]
                 + [class_names[i] for i in order]
                 + [f"{row[i]:.6f}" for i in order]
@@ -59,12 +56,10 @@ def write_per_class(path: Path, rows: Sequence[ClassScore]) -> Path:
     (count 0) for a class whose videos are all right.
     """
     header = ["class", "label", "videos", "correct", "accuracy", "confused_with", "confused_label", "confused_count"]
-    with atomic_path(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
+    with write_csv(path, header) as write:
         for r in rows:
             other = "" if r.confused_with is None else r.confused_with
-            writer.writerow(
+            write(
                 [
                     r.index,
                     r.name,

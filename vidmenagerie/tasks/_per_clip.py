@@ -136,16 +136,17 @@ def output_base(out_dir: Path, name: Path, command: str) -> Path:
     return out_dir / name.with_name(f"{name.name}.{command}")
 
 
-def check_outputs(out_dir: Path, videos: Sequence[Path], command: str) -> None:
+def check_outputs(out_dir: Path, videos: Sequence[Path], command: str, protected: Sequence[Path] = ()) -> None:
     """Before any work: the output folder can be written, is not inside a frame-folder input, and no
-    single-clip output of any input is an input itself."""
+    single-clip output of any input is an input itself, or one of ``protected`` (inputs found but
+    not selected: ``--num-vids`` must not make a user's ``a.complete.mp4`` fair game)."""
     check_writable(out_dir)
     stems = output_stems(list(videos))
     targets = [out_dir / "run.json"]
     for video in videos:
         base = output_base(out_dir, stems[video], command)
         targets += [base.with_name(base.name + suffix) for suffix in OUTPUT_SUFFIXES]
-    check_targets(targets, videos)
+    check_targets(targets, [*videos, *protected])
 
 
 class PerClipTask(Generic[S, C, M]):
@@ -153,13 +154,16 @@ class PerClipTask(Generic[S, C, M]):
 
     command = "clip"  # the word in every output name (``complete``, ``attend``)
 
-    def __init__(self, run: PerClipRun[S, C], model: M, videos: Sequence[Path], out_dir: Path) -> None:
+    def __init__(
+        self, run: PerClipRun[S, C], model: M, videos: Sequence[Path], out_dir: Path, protected: Sequence[Path] = ()
+    ) -> None:
+        """A task over ``videos``; no file it writes may be one of them or one of ``protected``."""
         self.run, self.model, self.out_dir = run, model, out_dir
         self.preprocessing = run.preprocessing
         self.plan = run.settings.plan()
         self.record_path = out_dir / "run.json"
         self._stems = output_stems(list(videos))
-        self._inputs = list(videos)
+        self._inputs = [*videos, *protected]
 
     def output_name(self, item: LoadedClip) -> Path:
         """A clip's name relative to the output folder: the input's mirrored path (``_clipK`` for several clips)."""
@@ -206,20 +210,22 @@ def run_per_clip(
     settings: S,
     videos: Sequence[Path],
     out_dir: Path,
-    task: Callable[[Any, M, Sequence[Path], Path], PerClipTask[S, Any, M]],
+    task: Callable[[Any, M, Sequence[Path], Path, Sequence[Path]], PerClipTask[S, Any, M]],
     load: Callable[[S, Runtime], M],
     *,
     run_type: type[R],
     model: M | None = None,
     hooks: Hooks | None = None,
+    protected: Sequence[Path] = (),
 ) -> R:
     """Check every setting, resolve the runtime, load the model (unless given), run the task on
-    every input through the driver, and return the run's results."""
+    every input through the driver, and return the run's results. No output may overwrite an
+    input or a file in ``protected`` (the inputs a caller found but did not select)."""
     started, clock = datetime.now(timezone.utc), time.perf_counter()  # the model's loading counts too
     entry = settings.entry()
     settings.check(entry)
     runtime = Runtime.resolve(settings.device, settings.dtype)
-    check_outputs(out_dir, videos, task.command)  # type: ignore[attr-defined]
+    check_outputs(out_dir, videos, task.command, protected)  # type: ignore[attr-defined]
     model = model if model is not None else load(settings, runtime)
     note = upcast_note(model)
     if note and hooks is not None:
@@ -227,6 +233,6 @@ def run_per_clip(
     run = run_type(settings, entry, started=started, clock=clock)
     run.checkpoint_dtype = stored_dtype(model)
     out_dir.mkdir(parents=True, exist_ok=True)
-    run_batches(task(run, model, videos, out_dir), videos, runtime, batch_size=settings.batch_size,
+    run_batches(task(run, model, videos, out_dir, protected), videos, runtime, batch_size=settings.batch_size,
                 workers=settings.workers, hooks=hooks, accelerated_batch=ACCELERATED_BATCH)  # fmt: skip
     return run

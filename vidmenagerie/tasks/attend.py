@@ -132,14 +132,24 @@ def run_attention(
     *,
     hooks: Hooks | None = None,
     model: VideoEncoder | None = None,
+    protected: Sequence[Path] = (),
 ) -> AttendRun:
     """Attention maps of one clip (or more, per ``settings.clip``) of each input, written as files.
 
     Every setting is checked before the model is loaded; ``model`` skips loading when the
-    caller already holds the settings' model.
+    caller already holds the settings' model. No file written may be one of ``protected``
+    (inputs found beside ``videos`` but not selected), nor one of ``videos``.
     """
     return run_per_clip(
-        settings, videos, out_dir, AttendTask, load_attention_model, run_type=AttendRun, model=model, hooks=hooks
+        settings,
+        videos,
+        out_dir,
+        AttendTask,
+        load_attention_model,
+        run_type=AttendRun,
+        model=model,
+        hooks=hooks,
+        protected=protected,
     )
 
 

@@ -119,14 +119,24 @@ def run_completion(
     *,
     hooks: Hooks | None = None,
     model: MaskedAutoencoder | None = None,
+    protected: Sequence[Path] = (),
 ) -> CompletionRun:
     """Complete one clip (or more, per ``settings.clip``) of each input and write the results.
 
     Every setting is checked before the model is loaded; ``model`` skips loading when the
-    caller already holds the settings' model.
+    caller already holds the settings' model. No file written may be one of ``protected``
+    (inputs found beside ``videos`` but not selected), nor one of ``videos``.
     """
     return run_per_clip(
-        settings, videos, out_dir, CompleteTask, load_completion_model, run_type=CompletionRun, model=model, hooks=hooks
+        settings,
+        videos,
+        out_dir,
+        CompleteTask,
+        load_completion_model,
+        run_type=CompletionRun,
+        model=model,
+        hooks=hooks,
+        protected=protected,
     )
 
 

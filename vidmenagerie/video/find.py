@@ -17,16 +17,19 @@ from __future__ import annotations
 
 import os
 import re
+from collections import deque
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, get_args
 
 from vidmenagerie.errors import InvalidSetting, VideoError
-from vidmenagerie.video.kinds import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+from vidmenagerie.video.kinds import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, special_file
 
 LIST_EXTENSIONS: frozenset[str] = frozenset({".txt", ".lst"})
 FrameFolders = Literal["auto", "always", "never"]
 FRAME_FOLDER_MODES: tuple[str, ...] = get_args(FrameFolders)
+INPUT_EXTENSIONS: frozenset[str] = VIDEO_EXTENSIONS | IMAGE_EXTENSIONS
 _LAST_NUMBER = re.compile(r"(\d+)(?!.*\d)")
 
 
@@ -43,6 +46,7 @@ def find_inputs(
     *,
     frame_folders: FrameFolders = "auto",
     skipped: list[tuple[Path, str]] | None = None,
+    repeats: list[Path] | None = None,
 ) -> list[Path]:
     """Expand paths into inputs (video files, still images, frame folders), deterministically,
     without duplicates.
@@ -50,21 +54,33 @@ def find_inputs(
     - a folder: a frame folder itself (see the module doc), else its videos, stills and frame
       folders, recursively, sorted by relative path; names starting with '.' are skipped;
     - a ``.txt`` / ``.lst`` file: the paths it lists, one per line, relative to the list's
-      folder; blank lines and ``#`` comments are skipped; entries may be files or folders;
+      folder; blank lines and ``#`` comments are skipped; entries may be files or folders; an
+      entry that is not there (or a folder without inputs) is kept as it is, so that a run
+      reports it as failed and the others go on;
     - any other file: kept as given, whatever its extension.
 
+    Links are followed, but each real folder and file is visited once: a link back to a folder
+    above it (``sub/up -> ..``), or to anything already found, is a repeat, skipped and, when
+    ``repeats`` is a list, added to it. Real paths win over links to them.
+
     Results keep the order of the arguments. A missing path, a folder without inputs or a list
-    naming nothing raises VideoError naming it. A subfolder that cannot be read is skipped and,
+    naming nothing (given as arguments) raises VideoError naming it. A subfolder that cannot be read is skipped and,
     when ``skipped`` is a list, added to it with the reason (so a caller can say how many).
     """
     mode = check_frame_folders(frame_folders)
     if isinstance(paths, (str, Path)):
         paths = [paths]
+    search = Search(mode)
     found: dict[Path, None] = {}
-    unreadable = skipped if skipped is not None else []
-    for path in map(Path, paths):
-        for item in _expand(path, None, mode, unreadable):
-            found.setdefault(item, None)
+    try:
+        for path in map(Path, paths):
+            for item in search.expand(path):
+                found.setdefault(item, None)
+    finally:
+        if skipped is not None:
+            skipped.extend(search.skipped)
+        if repeats is not None:
+            repeats.extend(search.repeats)
     return list(found)
 
 
@@ -98,59 +114,104 @@ def is_frame_folder(folder: Path, mode: FrameFolders = "auto") -> bool:
     return len(steps) == 1 and steps != {0}
 
 
-def _expand(path: Path, listed_in: str | None, mode: FrameFolders, skipped: list[tuple[Path, str]]) -> list[Path]:
-    """The inputs one argument (or list entry, ``listed_in`` saying where) stands for."""
-    where = f" (listed in {listed_in})" if listed_in else ""
-    if path.is_dir():
-        try:
-            if is_frame_folder(path, mode):
-                return [path]
-            found = _walk(path, path, mode, skipped)
-        except OSError as err:
-            raise VideoError(f"{path}{where}: cannot read the folder ({err.strerror or err})") from None
-        if not found:
-            known = ", ".join(sorted(VIDEO_EXTENSIONS | IMAGE_EXTENSIONS))
-            raise VideoError(f"{path}{where}: folder holds no videos or images (looked for {known})")
-        return found
-    if not path.exists():
-        raise VideoError(f"{path}{where}: no such file or folder")
-    if path.suffix.lower() in LIST_EXTENSIONS and listed_in is None:
-        return _read_list(path, mode, skipped)
-    return [path]
+@dataclass
+class Search:
+    """One search for inputs: what it skipped, and the real folders and files it has met (by device
+    and inode), so that links are followed but nothing is visited twice (a loop such as
+    ``sub/up -> ..`` would otherwise count the same files 40 times, or never end)."""
 
+    mode: FrameFolders = "auto"
+    skipped: list[tuple[Path, str]] = field(default_factory=list)  # unreadable folders, with why
+    repeats: list[Path] = field(default_factory=list)  # paths whose real file or folder was already met
+    _met: set[tuple[int, int]] = field(default_factory=set, init=False, repr=False)
 
-def _walk(folder: Path, root: Path, mode: FrameFolders, skipped: list[tuple[Path, str]]) -> list[Path]:
-    """Videos, stills and frame folders below ``folder``, sorted by path relative to ``root``;
-    subfolders that cannot be read are added to ``skipped``."""
-    found: list[Path] = []
-    for entry in folder.iterdir():
-        if entry.name.startswith("."):
-            continue
-        if entry.is_dir():
+    def first_visit(self, path: Path) -> bool:
+        """Whether the real file or folder behind ``path`` is met for the first time (else it is a repeat)."""
+        info = path.stat()
+        key = (info.st_dev, info.st_ino)
+        if key in self._met:
+            self.repeats.append(path)
+            return False
+        self._met.add(key)
+        return True
+
+    def expand(self, path: Path, listed_in: str | None = None) -> list[Path]:
+        """The inputs one argument (or list entry, ``listed_in`` saying where) stands for."""
+        where = f" (listed in {listed_in})" if listed_in else ""
+        if path.is_dir():
+            repeats = len(self.repeats)
             try:
-                found.extend([entry] if is_frame_folder(entry, mode) else _walk(entry, root, mode, skipped))
+                if not self.first_visit(path):
+                    return []
+                if is_frame_folder(path, self.mode):
+                    return [path]
+                found = self._walk(path)
             except OSError as err:
-                skipped.append((entry, err.strerror or str(err)))
-        elif entry.is_file() and entry.suffix.lower() in VIDEO_EXTENSIONS | IMAGE_EXTENSIONS:
-            found.append(entry)
-    return sorted(found, key=lambda p: p.relative_to(root).as_posix())
+                raise VideoError(f"{path}{where}: cannot read the folder ({err.strerror or err})") from None
+            if not found and len(self.repeats) == repeats:
+                known = ", ".join(sorted(VIDEO_EXTENSIONS | IMAGE_EXTENSIONS))
+                raise VideoError(f"{path}{where}: folder holds no videos or images (looked for {known})")
+            return found
+        if not path.exists():
+            raise VideoError(f"{path}{where}: no such file or folder")
+        special = special_file(path)
+        if special:
+            raise VideoError(f"{path}{where}: {special}, not a video, image or folder")
+        if path.suffix.lower() in LIST_EXTENSIONS and listed_in is None:
+            return self._read_list(path)
+        return [path] if self.first_visit(path) else []
 
+    def _walk(self, root: Path) -> list[Path]:
+        """Videos, stills and frame folders below ``root``, sorted by path relative to it. Every real
+        entry is visited before any link is followed (so a real path wins over a link to it);
+        subfolders that cannot be read are added to ``skipped``."""
+        found: list[Path] = []
+        real: deque[Path] = deque()
+        links: deque[Path] = deque()
+        self._enter(root, real, links)
+        while real or links:
+            entry = real.popleft() if real else links.popleft()
+            try:
+                if entry.is_dir():
+                    if not self.first_visit(entry):
+                        continue
+                    if is_frame_folder(entry, self.mode):
+                        found.append(entry)
+                    else:
+                        self._enter(entry, real, links)
+                elif entry.is_file() and entry.suffix.lower() in INPUT_EXTENSIONS and self.first_visit(entry):
+                    found.append(entry)
+            except OSError as err:
+                self.skipped.append((entry, err.strerror or str(err)))
+        return sorted(found, key=lambda p: p.relative_to(root).as_posix())
 
-def _read_list(list_file: Path, mode: FrameFolders, skipped: list[tuple[Path, str]]) -> list[Path]:
-    """The inputs named by a list file's entries (lists inside lists are taken as files)."""
-    try:
-        lines = list_file.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as err:
-        raise VideoError(f"{list_file}: cannot read the list ({err})") from err
-    found: list[Path] = []
-    for number, line in enumerate(lines, start=1):
-        entry = line.strip()
-        if not entry or entry.startswith("#"):
-            continue
-        path = Path(entry).expanduser()
-        if not path.is_absolute():
-            path = Path(os.path.normpath(list_file.parent / path))  # "lists/../a.mp4" -> "a.mp4"
-        found.extend(_expand(path, f"{list_file}:{number}", mode, skipped))
-    if not found:
-        raise VideoError(f"{list_file}: list names no videos")
-    return found
+    @staticmethod
+    def _enter(folder: Path, real: deque[Path], links: deque[Path]) -> None:
+        """Queue the visible entries of ``folder`` by name: links apart, to be followed last."""
+        for entry in sorted(folder.iterdir()):
+            if not entry.name.startswith("."):
+                (links if entry.is_symlink() else real).append(entry)
+
+    def _read_list(self, list_file: Path) -> list[Path]:
+        """The inputs named by a list file's entries (lists inside lists are taken as files)."""
+        try:
+            lines = list_file.read_text(encoding="utf-8", errors="surrogateescape").splitlines()  # any name
+        except (OSError, UnicodeDecodeError) as err:
+            raise VideoError(f"{list_file}: cannot read the list ({err})") from err
+        found: list[Path] = []
+        for number, line in enumerate(lines, start=1):
+            entry = line.strip()
+            if not entry or entry.startswith("#"):
+                continue
+            path = Path(entry).expanduser()
+            if not path.is_absolute():
+                path = Path(os.path.normpath(list_file.parent / path))  # "lists/../a.mp4" -> "a.mp4"
+            try:
+                found.extend(self.expand(path, f"{list_file}:{number}"))
+            except (
+                VideoError
+            ):  # not there, or holds nothing: kept, so the run lists it as failed (with why) and goes on
+                found.append(path)
+        if not found:
+            raise VideoError(f"{list_file}: list names no videos")
+        return found

@@ -6,7 +6,9 @@ neither torch nor PyAV.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Literal
 
@@ -28,3 +30,17 @@ def input_kind(path: str | Path) -> InputKind:
 def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
     """Sort key that orders numbers by value: frame2 before frame10."""
     return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", name) if part)
+
+
+_SPECIAL = ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a named pipe"),
+            (stat.S_ISSOCK, "a socket"))  # fmt: skip
+
+
+def special_file(path: str | Path) -> str | None:
+    """What ``path`` is when it exists but is neither a regular file nor a folder (``/dev/zero``:
+    "a character device"), so that it is named as such, not as missing or empty; else None."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    return next((what for test, what in _SPECIAL if test(mode)), None)

@@ -20,7 +20,7 @@ from vidmenagerie.errors import VideoError
 from vidmenagerie.video.decode import NoFramesError, Picked, pick_frames
 from vidmenagerie.video.frame_rule import LoaderMeta
 from vidmenagerie.video.frame_table import FrameTable
-from vidmenagerie.video.kinds import IMAGE_EXTENSIONS, InputKind, input_kind, natural_key
+from vidmenagerie.video.kinds import IMAGE_EXTENSIONS, InputKind, input_kind, natural_key, special_file
 from vidmenagerie.video.probe import (
     DURATION_TOLERANCE,
     StreamClock,
@@ -142,26 +142,59 @@ class VideoSource:
 
 
 def read_image(path: Path) -> Image:
-    """A still as RGB, EXIF orientation applied (a GIF: its first frame); a VideoError if unreadable."""
+    """A still as RGB, EXIF orientation applied (a GIF: its first frame); a VideoError if unreadable
+    (a device or pipe named like an image, or a picture over PIL's decompression-bomb limit, too)."""
+    import warnings
+
     from PIL import Image as PILImage
     from PIL import ImageOps, UnidentifiedImageError
 
     if not path.exists():
         raise VideoError(f"{path}: no such file")
+    special = special_file(path)
+    if special:
+        raise VideoError(f"{path}: {special}, not an image file")
     if path.stat().st_size == 0:
         raise VideoError(f"{path}: empty file (0 bytes)")
     try:
-        with PILImage.open(path) as opened:
-            opened.load()
-            image: Image = opened
-            if opened.getexif().get(_ORIENTATION, 1) != 1:
-                image = ImageOps.exif_transpose(opened)
-            return image if image.mode == "RGB" else image.convert("RGB")
+        with warnings.catch_warnings():  # PIL's own warning would reach the terminal raw
+            warnings.simplefilter("error", PILImage.DecompressionBombWarning)
+            with PILImage.open(path) as opened:
+                opened.load()
+                image: Image = opened
+                if opened.getexif().get(_ORIENTATION, 1) != 1:
+                    image = ImageOps.exif_transpose(opened)
+                return _to_rgb(image)
     except PermissionError as err:
         raise VideoError(f"{path}: cannot read the file (permission denied)") from err
+    except (PILImage.DecompressionBombWarning, PILImage.DecompressionBombError) as err:
+        size = str(err).split(", could be")[0].rstrip(".")
+        raise VideoError(
+            f"{path}: not read: {size}, PIL's guard against decompression bombs (downscale it, or raise "
+            "PIL.Image.MAX_IMAGE_PIXELS in Python)"
+        ) from err
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as err:
         reason = str(err).replace(str(path), "").strip(" :'\"") or type(err).__name__
         raise VideoError(f"{path}: not a readable image, damaged or of another kind ({reason})") from err
+
+
+# Integer gray modes wider than 8 bits: PIL's convert("RGB") clips their values at 255 (mid-gray
+# 32768 turns white), so they are scaled as 16-bit data: value / 257 maps 0..65535 onto 0..255.
+_WIDE_GRAY = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I"})
+
+
+def _to_rgb(image: Image) -> Image:
+    """``image`` as 8-bit RGB: 16-bit gray (and 32-bit ``I``, taken as 16-bit data) scaled by 1/257
+    and rounded; every other mode through PIL's own convert (``F`` on the 0-255 scale, alpha
+    dropped, palettes and CMYK resolved, 1-bit as 0/255)."""
+    if image.mode in _WIDE_GRAY:
+        import numpy as np
+        from PIL import Image as PILImage
+
+        values = np.asarray(image, dtype=np.float64)
+        eight = np.clip(np.rint(values / 257), 0, 255).astype(np.uint8)
+        return PILImage.fromarray(eight).convert("RGB")
+    return image if image.mode == "RGB" else image.convert("RGB")
 
 
 class StillSource:

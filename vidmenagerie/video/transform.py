@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import torch
 
+from vidmenagerie.errors import VideoError
 from vidmenagerie.preprocess import Preprocessing
 from vidmenagerie.video.probe import import_av
 
@@ -74,6 +75,23 @@ def scaled_size(height: int, width: int, short_side: int, resize: str = "area") 
     if width > height:
         return short_side, (2 * width * short_side + height) // (2 * height)
     return (2 * height * short_side + width) // (2 * width), short_side
+
+
+# The longest side a picture may have once scaled: far beyond any real frame or photo (64:1 at a
+# short side of 256), and short of what swscale refuses with a bare EINVAL or PIL allocates gigabytes for.
+MAX_SCALED_SIDE = 16384
+
+
+def checked_size(height: int, width: int, short_side: int, resize: str = "area") -> tuple[int, int]:
+    """``scaled_size``, refused in one line (a VideoError) when the scaled picture would be absurdly
+    long (a 1x200000 strip), instead of failing inside the scaler."""
+    scaled = scaled_size(height, width, short_side, resize)
+    if max(scaled) > MAX_SCALED_SIDE:
+        raise VideoError(
+            f"a {width}x{height} picture is too thin to read: with its short side scaled to {short_side} it would "
+            f"be {scaled[1]}x{scaled[0]} pixels (at most {MAX_SCALED_SIDE} a side)"
+        )
+    return scaled
 
 
 def crop_offsets(height: int, width: int, size: int, crops: Crops = 1, resize: str = "area") -> list[tuple[int, int]]:
@@ -160,7 +178,7 @@ class FramePixels:
         turned = round(rotation / 90) % 2 == 1
         display = (frame.width, frame.height) if turned else (frame.height, frame.width)
         if pre.resize == "area":
-            height, width = scaled_size(frame.height, frame.width, self.short_side)
+            height, width = checked_size(frame.height, frame.width, self.short_side)
             rgb = rotate(swscale_rgb(frame, height, width), rotation)
             return Shown(self._crops(rgb), display[0], display[1], rotation)
         full = rotate(swscale_rgb(frame, frame.height, frame.width), rotation)
@@ -172,7 +190,7 @@ class FramePixels:
             from PIL import Image
 
             return self.image(Image.fromarray(rgb))
-        height, width = scaled_size(rgb.shape[0], rgb.shape[1], self.short_side)
+        height, width = checked_size(rgb.shape[0], rgb.shape[1], self.short_side)
         av = import_av()
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
         return self._crops(swscale_rgb(frame, height, width, decoded=False))
@@ -185,7 +203,7 @@ class FramePixels:
 
         if image.mode != "RGB":  # torchvision's pil_loader converts before the transforms
             image = image.convert("RGB")
-        height, width = scaled_size(image.height, image.width, self.short_side, "bicubic")
+        height, width = checked_size(image.height, image.width, self.short_side, "bicubic")
         if (height, width) != (image.height, image.width):
             image = image.resize((width, height), PILImage.Resampling.BICUBIC)
         return self._crops(np.asarray(image))

@@ -3,12 +3,12 @@ the most confused pairs, the confusion picture, and the misclassified inputs wit
 
 from __future__ import annotations
 
-import csv
 import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from ...batch.outputs import read_csv
 from ..header import RunInfo
 from ..html import Html, join, tag, visible, void
 from ..lists import Blob, Column, number, table
@@ -25,13 +25,13 @@ PAIRS = 25  # most confused pairs listed
 def evaluate_section(sid: str, folder: Path, record: dict[str, Any], path: Path) -> Html:
     """The section of the evaluation recorded in ``path`` (``folder/eval.json``)."""
     scores = record.get("scores") or {}
-    predictions = _csv(folder / FILES["predictions"])
-    per_class = _csv(folder / FILES["per_class"])
+    predictions_file, per_class_file = folder / FILES["predictions"], folder / FILES["per_class"]
+    predictions, per_class = _csv(predictions_file), _csv(per_class_file)  # None: the file is missing
     excluded = record.get("excluded") or {}
     left_out = [(str(m.get("input", "")), str(m.get("reason", "missing"))) for m in excluded.get("missing", [])]
     left_out += [(str(f.get("input", "")), str(f.get("reason", ""))) for f in excluded.get("failed", [])]
     left_out += [(str(p), "not reached: the run was interrupted") for p in excluded.get("pending", [])]
-    names = Names.of([r["video"] for r in predictions] + [v for v, _ in left_out])
+    names = Names.of([r["video"] for r in predictions or []] + [v for v, _ in left_out])
     confusion = Linker(folder).link(str(folder / FILES["confusion"]))
     labels = record.get("labels") or {}
     return section(
@@ -43,15 +43,16 @@ def evaluate_section(sid: str, folder: Path, record: dict[str, Any], path: Path)
         tag("h3", "Accuracy"),
         accuracy_table(f"{sid}-accuracy", scores),
         tag("h3", "Per class"),
-        _per_class(sid, per_class),
+        _per_class(sid, per_class) if per_class is not None else _missing(per_class_file),
         tag("h3", "Most confused pairs"),
-        _pairs(sid, predictions, per_class),
+        _pairs(sid, predictions) if predictions is not None else _missing(predictions_file),
         tag("h3", "Confusion"),
         void("img", src=confusion, alt="confusion picture", loading="lazy", class_="confusion") if confusion
-        else tag("p", "No confusion picture was written.", class_="note"),
-        tag("h3", f"Misclassified ({sum(r.get('correct') == '0' for r in predictions)} of {len(predictions)})"),
+        else _missing(folder / FILES["confusion"]),
+        tag("h3", "Misclassified" if predictions is None else
+            f"Misclassified ({sum(r.get('correct') == '0' for r in predictions)} of {len(predictions)})"),
         tag("p", f"inputs under {names.root}", class_="note") if names.root else None,
-        _misclassified(sid, predictions, names),
+        _misclassified(sid, predictions, names) if predictions is not None else _missing(predictions_file),
         failures(sid, [(names.short(v), r) for v, r in left_out]),
     )  # fmt: skip
 
@@ -109,7 +110,13 @@ def _per_class(sid: str, per_class: list[dict[str, str]]) -> Html:
     return join([bars(f"{sid}-bars", items), table(f"{sid}-per-class", blob, columns), blob.markup()])
 
 
-def _pairs(sid: str, predictions: list[dict[str, str]], per_class: list[dict[str, str]]) -> Html:
+def _missing(path: Path) -> Html:
+    """What stands where a file of the evaluation is gone: it is said to be missing, not taken for empty."""
+    return tag("p", f"{path.name} is missing, so this cannot be shown: run the evaluation again to write it.",
+               class_="bad")  # fmt: skip
+
+
+def _pairs(sid: str, predictions: list[dict[str, str]]) -> Html:
     """The (true, predicted) pairs most often wrong, with their share of the true class's inputs."""
     counts = Counter((r["true_label"], r["top1"]) for r in predictions if r.get("correct") == "0")
     if not counts:
@@ -173,11 +180,11 @@ def _json(path: Path) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _csv(path: Path) -> list[dict[str, str]]:
+def _csv(path: Path) -> list[dict[str, str]] | None:
+    """The rows of one of the evaluation's tables; None when the file is not there."""
     if not path.is_file():
-        return []
-    with path.open(newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
+        return None
+    return read_csv(path)
 
 
 def _cell(value: object) -> Html:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...batch.outputs import atomic_path
+from ...batch.outputs import atomic_path, reserve_space
 from .layout import OutputLayout
 from .manifest import RowInfo, VideoStatus, write_index, write_videos
 from .parts import Finished, Rows, save_npy
@@ -88,12 +88,14 @@ def _index_rows(statuses: list[VideoStatus], done: list[Finished]) -> list[tuple
 
 
 def _stack(path: Path, sources: Sequence[Rows | None], shape: tuple[int, ...]) -> None:
-    """One ``.npy`` of ``shape`` from the sources' rows, in order, through a memory map."""
+    """One ``.npy`` of ``shape`` from the sources' rows, in order, through a memory map (its blocks
+    reserved first, so a full disk is one error line that leaves no temporary file)."""
     if shape[0] == 0:
         save_npy(path, np.zeros(shape, np.float32))
         return
     with atomic_path(path) as tmp:
         target = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=shape)
+        reserve_space(tmp)  # a full disk is an error here, not a SIGBUS in the copy
         row = 0
         for source in sources:
             assert source is not None

@@ -15,13 +15,12 @@ time when it was embedded (``size:mtime_ns``), so a resumed run redoes a replace
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from ...batch.outputs import atomic_path
+from ...batch.outputs import read_csv, write_csv
 
 Status = Literal["ok", "failed", "pending"]
 
@@ -67,57 +66,50 @@ def write_index(
     """Write ``index.csv`` atomically from ``(video, file, row number, RowInfo)`` tuples."""
     clip, crop = _clip_columns(reduced)
     header = ["row", "video", *(["file"] if per_video else []), clip, crop, "start", "end"]
-    with atomic_path(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
+    with write_csv(path, header) as write:
         for video, file, number, info in rows:
             where = [video, file] if per_video else [video]
-            writer.writerow([number, *where, info.clip, info.crop, _seconds(info.start), _seconds(info.end)])
+            write([number, *where, info.clip, info.crop, _seconds(info.start), _seconds(info.end)])
 
 
 def write_videos(path: Path, statuses: Sequence[VideoStatus], *, per_video: bool) -> None:
     """Write ``videos.csv`` atomically, one line per input video, in input order."""
     where = "file" if per_video else "first_row"
-    with atomic_path(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["video", "status", where, "rows", "reason", "fingerprint"])
+    with write_csv(path, ["video", "status", where, "rows", "reason", "fingerprint"]) as write:
         for s in statuses:
             place = s.file if per_video else s.first_row
-            writer.writerow([s.video, s.status, "" if place is None else place, s.rows, s.reason, s.fingerprint])
+            write([s.video, s.status, "" if place is None else place, s.rows, s.reason, s.fingerprint])
 
 
 def read_index(path: Path) -> list[tuple[str, str | None, int, RowInfo]]:
     """``index.csv`` back as ``(video, file, row number, RowInfo)`` tuples."""
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        names = reader.fieldnames or []
-        clip, crop = _clip_columns("clips" in names)
-        return [
-            (
-                r["video"],
-                r.get("file"),
-                int(r["row"]),
-                RowInfo(int(r[clip]), int(r[crop]), float(r["start"]), float(r["end"])),
-            )
-            for r in reader
-        ]
+    rows = read_csv(path)
+    clip, crop = _clip_columns(bool(rows) and "clips" in rows[0])
+    return [
+        (
+            r["video"],
+            r.get("file"),
+            int(r["row"]),
+            RowInfo(int(r[clip]), int(r[crop]), float(r["start"]), float(r["end"])),
+        )
+        for r in rows
+    ]
 
 
 def read_videos(path: Path) -> list[VideoStatus]:
     """``videos.csv`` back, in its order."""
-    with path.open(newline="", encoding="utf-8") as handle:
-        result = []
-        for r in csv.DictReader(handle):
-            first = r.get("first_row")
-            result.append(
-                VideoStatus(
-                    video=r["video"],
-                    status=r["status"],  # type: ignore[arg-type]
-                    rows=int(r["rows"]),
-                    first_row=int(first) if first else None,
-                    file=r.get("file") or None,
-                    reason=r["reason"],
-                    fingerprint=r.get("fingerprint") or "",
-                )
+    result = []
+    for r in read_csv(path):
+        first = r.get("first_row")
+        result.append(
+            VideoStatus(
+                video=r["video"],
+                status=r["status"],  # type: ignore[arg-type]
+                rows=int(r["rows"]),
+                first_row=int(first) if first else None,
+                file=r.get("file") or None,
+                reason=r["reason"],
+                fingerprint=r.get("fingerprint") or "",
             )
-        return result
+        )
+    return result

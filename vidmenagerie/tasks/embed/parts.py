@@ -58,7 +58,7 @@ def settings_tag(settings: EmbedSettings) -> str:
 
 def video_key(video: str) -> str:
     """A file-name-safe key for a video: readable name plus a hash of its absolute path."""
-    digest = hashlib.sha1(os.path.abspath(video).encode()).hexdigest()[:12]
+    digest = hashlib.sha1(os.fsencode(os.path.abspath(video))).hexdigest()[:12]  # the name's bytes, UTF-8 or not
     name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(video).stem)[:40]
     return f"{name}-{digest}"
 

@@ -41,7 +41,7 @@ def record_settings(record: dict[str, Any]) -> EmbedSettings:
 
 def inputs_digest(videos: Sequence[str | Path]) -> str:
     """SHA-256 of the input list (absolute paths, in order): two runs over other inputs never mix."""
-    return hashlib.sha256("\n".join(os.path.abspath(v) for v in videos).encode()).hexdigest()
+    return hashlib.sha256(b"\n".join(os.fsencode(os.path.abspath(v)) for v in videos)).hexdigest()  # any name
 
 
 def check_resumable(

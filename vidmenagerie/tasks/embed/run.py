@@ -192,15 +192,15 @@ def embed_videos(
     ``resume`` (default) keeps finished inputs of an existing output made with the same
     settings, checkpoint and input list, and refuses anything else; ``resume=False`` starts
     over. A finished input whose file changed since (size or modification time) is embedded
-    again. ``model`` skips loading. Every setting, the device and the output are checked before
-    the model is fetched, and the output is locked while the run writes it (a second writer is
-    refused; shards lock their own files).
+    again; an input named twice is embedded once. ``model`` skips loading. Every setting, the
+    device and the output are checked before the model is fetched, and the output is locked
+    while the run writes it (a second writer is refused; shards lock their own files).
     """
     started = datetime.now(timezone.utc)
     hooks = hooks or Hooks()
     layout = OutputLayout(Path(out), per_video, shard)
     runtime = Runtime.resolve(device, settings.dtype)
-    every = [str(v) for v in videos]
+    every = list(dict.fromkeys(str(v) for v in videos))  # an input named twice is embedded once
     stems = {str(v): s for v, s in output_stems([Path(v) for v in every]).items()} if per_video else None
     layout.check(every, stems)
     with OutputLock(layout.lock, layout.out) as lock:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ...batch.outputs import atomic_path
+from ...batch.outputs import write_csv
 from ...scoring.views import softmax
 
 
@@ -36,9 +35,7 @@ def top_labels(logits: np.ndarray, labels: Sequence[str] | None, k: int) -> list
 
 def write_topk(path: Path, best: Mapping[str, Sequence[TopK]]) -> None:
     """``topk.csv``: ``video, rank, class, label, score`` (probability), best first."""
-    with atomic_path(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["video", "rank", "class", "label", "score"])
+    with write_csv(path, ["video", "rank", "class", "label", "score"]) as write:
         for video, items in best.items():
             for item in items:
-                writer.writerow([video, item.rank, item.index, item.label, f"{item.score:.6f}"])
+                write([video, item.rank, item.index, item.label, f"{item.score:.6f}"])

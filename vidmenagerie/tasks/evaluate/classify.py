@@ -8,7 +8,6 @@ their probabilities are written to ``OUT/classify.csv`` and ``OUT/classify.json`
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 import torch
 
 from ...batch.driver import Hooks
-from ...batch.outputs import atomic_path, versions, write_json
+from ...batch.outputs import versions, write_csv, write_json
 from ...catalog import get_model_entry
 from ...models.video_vit import VideoEncoder
 from ...scoring import ranked
@@ -82,8 +81,6 @@ def classify_videos(
 def _write_csv(path: Path, labels: dict[str, list[Label]], views: Sequence[int], k: int) -> None:
     """``video, views, label1..labelK, p1..pK``, one row per finished input."""
     header = ["video", "views", *(f"label{n}" for n in range(1, k + 1)), *(f"p{n}" for n in range(1, k + 1))]
-    with atomic_path(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
+    with write_csv(path, header) as write:
         for (video, top), count in zip(labels.items(), views):
-            writer.writerow([video, count, *(n for n, _ in top), *(f"{p:.6f}" for _, p in top)])
+            write([video, count, *(n for n, _ in top), *(f"{p:.6f}" for _, p in top)])

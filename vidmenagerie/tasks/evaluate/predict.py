@@ -78,16 +78,21 @@ def view_settings(
         )  # fmt: skip
     if seed != 0:
         raise InvalidSetting("seed", "only applies to the seed protocol")
-    return EmbedSettings.for_model(
-        entry,
-        checkpoint=checkpoint,
-        clips="center" if clips == 1 else f"uniform:{clips}",
-        crops=crops,
-        sampling_rate=sampling_rate,
-        folder_fps=folder_fps,
-        logits=True,
-        dtype=dtype,
-    )
+    try:
+        return EmbedSettings.for_model(
+            entry,
+            checkpoint=checkpoint,
+            clips="center" if clips == 1 else f"uniform:{clips}",
+            crops=crops,
+            sampling_rate=sampling_rate,
+            folder_fps=folder_fps,
+            logits=True,
+            dtype=dtype,
+        )
+    except InvalidSetting as exc:  # the clip count comes from --views: say so, not embed's --clips
+        if exc.setting != "clips":
+            raise
+        raise InvalidSetting("views", f"{views}: {exc.message.split(': ', 1)[-1]}") from None
 
 
 def protocol_dtype(protocol: str, dtype: str | None, device: str | torch.device | None = "auto") -> str:

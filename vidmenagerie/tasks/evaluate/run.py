@@ -18,6 +18,7 @@ import torch
 
 from ...batch.driver import Hooks
 from ...batch.outputs import versions
+from ...errors import OutputError
 from ...labelled import LabelledSet
 from ...models.video_vit import VideoEncoder
 from ...scoring import EvalScores, accuracy, score, write_eval_json, write_per_class, write_predictions
@@ -90,6 +91,8 @@ def score_evaluation(labelled: LabelledSet, out: str | Path) -> EvalRun:
     names = labelled.class_names
     found = predictions(output, k=min(5, len(names)))
     truth_of = {str(s.path): s.label for s in labelled.samples}
+    _check_same_inputs(folder / VIEWS_FILE, [*found.videos, *(v for v, _ in found.failed), *found.pending], truth_of,
+                       labelled)  # fmt: skip
     files = {"views": folder / VIEWS_FILE}
     if not found.videos:
         return EvalRun(folder, labelled, None, found.failed, found.pending, files)
@@ -103,6 +106,18 @@ def score_evaluation(labelled: LabelledSet, out: str | Path) -> EvalRun:
     write_confusion_picture(files["confusion"], truth, found.probs.argmax(axis=1), names)
     write_eval_json(files["eval"], scores, _record(output.record, labelled, found))
     return EvalRun(folder, labelled, scores, found.failed, found.pending, files)
+
+
+def _check_same_inputs(views: Path, videos: list[str], truth_of: dict[str, int], labelled: LabelledSet) -> None:
+    """Refuse to score views of inputs ``labelled`` does not list (shards run from another source)."""
+    other = [v for v in videos if v not in truth_of]
+    if other:
+        raise OutputError(
+            f"{views} holds views of other inputs than {labelled.source}: {len(other)} of its {len(videos)} inputs "
+            f"are not listed there (e.g. {other[0]}); give the source its shards were run on",
+            path=str(views),
+            problem="mismatch",
+        )
 
 
 def _with_clips(scores: EvalScores, found: Predictions, truth: np.ndarray) -> EvalScores:
@@ -129,6 +144,7 @@ def _record(views: dict[str, Any], labelled: LabelledSet, found: Predictions) ->
             "rule": labelled.rule,
             "description": labelled.description,
             "inputs": len(labelled.samples) + len(labelled.missing),
+            "duplicates": labelled.duplicates,  # rows naming an input already listed: scored once
         },
         "excluded": {
             "missing": [{"input": m.item, "where": m.source, "reason": m.reason} for m in labelled.missing],
