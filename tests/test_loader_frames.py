@@ -175,3 +175,22 @@ def test_packets_name_the_frames_the_decoder_gives(
     loader = loaders[name]
     assert every == [p for p, us in zip(loader.pts, loader.us) if us >= 0]
     assert table.meta.fps == loader.fps and table.meta.duration == loader.duration
+
+
+def test_far_apart_windows_read_only_their_own_packets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    video = write_gray_video(tmp_path / "long.mp4", 250, fps=5)  # 50 s: windows 10+ s apart
+    reads: list[tuple[int | None, int | None]] = []  # tick spans demuxed
+    real_read = FrameTable._read
+
+    def recording(self: FrameTable, low: int | None, high: int | None) -> list[int]:
+        reads.append((low, high))
+        return real_read(self, low, high)
+
+    monkeypatch.setattr(FrameTable, "_read", recording)
+    clips = read_clips(video, "sliding:15", num_frames=8, sampling_rate=3, img_size=32)  # 0.8 s clips
+    assert len(clips) == 5 and len(reads) == 4  # 0, 15, 30 s alone; 45 and 49 s close enough for one read
+    ticks = 1 / Fraction(1, 10240)  # the MP4's ticks per second at 5 fps
+    assert all(low is not None and high is not None and high - low < 5 * ticks for low, high in reads)
+    loader = TrainingLoader(video)
+    starts = [0, 75, 150, 225, 246]  # every 15 s at 5 fps, and the last start frame (250 - 4)
+    assert [clip_indices(c.frames) for c in clips] == [loader.clip(8, 3, start_frame=s) for s in starts]
