@@ -7,7 +7,7 @@ decode order), on files that exercise each branch of that code:
 - AVI with time base 1/fps and a missing timestamp (mae_st's ``demo.avi`` has no frame at pts 1);
 - WebM and MKV, which state no stream duration: the whole video is read and counted;
 - an MP4 whose frames start 10 s in: the window at pts 0 holds nothing, the loader reads it all;
-- a video shorter than a clip, and one with a variable frame rate.
+- a video shorter than a clip, one with a variable frame rate, and an MPEG-TS with one keyframe.
 """
 
 from __future__ import annotations
@@ -61,6 +61,8 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "mkv": write_gray_video(d / "a.mkv", 180, fps=25),
         "late_mp4": _late_mp4(d / "late.mp4"),
         "short": write_gray_video(d / "short.mp4", 20, fps=30),
+        # MPEG-TS with one keyframe: its seeks land between keyframes, where nothing decodes
+        "ts": write_gray_video(d / "a.ts", 150, fps=25, codec="libx264", options={"qp": "0", "preset": "ultrafast"}),
         "vfr": write_gray_video(d / "vfr.mp4", len(VFR_TIMES), times=VFR_TIMES),
     }
 
@@ -102,7 +104,7 @@ def _expected(loader: TrainingLoader, spec: str, frames: int, rate: int) -> list
     return [loader.clip(frames, rate, start_frame=s) for s in _sliding_starts(loader, frames, rate, float(arg))]
 
 
-NAMES = ["mp4_25", "mp4_30", "mp4_ntsc", "avi_gap", "webm", "mkv", "late_mp4", "short", "vfr"]
+NAMES = ["mp4_25", "mp4_30", "mp4_ntsc", "avi_gap", "webm", "mkv", "late_mp4", "short", "vfr", "ts"]
 
 
 @pytest.mark.parametrize("name", NAMES)
