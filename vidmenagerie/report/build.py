@@ -25,6 +25,7 @@ from .records import EVALUATION, PER_CLIP_RUN, misfit
 from .sections.attend import attend_section
 from .sections.complete import complete_section
 from .sections.evaluate import evaluate_section
+from .titles import page_title
 
 PAGE = "index.html"
 SHARD = re.compile(r"(^|\.)shard-\d+-of-\d+\.run\.json$")
@@ -67,7 +68,8 @@ def build_report(out_dir: Path, *, title: str | None = None) -> Path:
         except (TypeError, AttributeError, IndexError) as exc:  # a record of an unforeseen shape: the same
             sections.append(_broken(sid, kind, f"a record here has an unexpected shape ({type(exc).__name__}: {exc})"))
     name = where.name if single else folder.resolve().name
-    heading = title or f"vidm {', '.join(dict.fromkeys(kinds))}: {name}"
+    heading = title or page_title(kinds, folder, where if single else None)
+    heading = heading or f"vidm {', '.join(dict.fromkeys(kinds))}: {name}"
     intro = [tag("p", f"Results in {folder.resolve()}", class_="muted")]
     with atomic_path(target) as tmp:
         tmp.write_text(page(heading, intro, sections), encoding="utf-8")
