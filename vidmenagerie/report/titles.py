@@ -3,9 +3,10 @@ command's name twice, as "vidm complete: complete" said). None where a record ca
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
+
+from .records import read_record
 
 
 def page_title(kinds: list[str], folder: Path, features: Path | None = None) -> str | None:
@@ -19,17 +20,17 @@ def page_title(kinds: list[str], folder: Path, features: Path | None = None) -> 
 def _phrase(kind: str, folder: Path, features: Path | None) -> str | None:
     """What one output shows, with its model and the settings that define it."""
     if kind == "evaluate":
-        record = _read(folder / "eval.json")
+        record = read_record(folder / "eval.json")
         source = Path(str(_get(record, "labels", "source") or "")).name
         model = _get(record, "model", "name")
         return f"Accuracy of {model} on {source}" if model and source else None
     if features is not None:
-        record = _read(features.with_name(features.name.removesuffix(".npy") + ".run.json"))
+        record = read_record(features.with_name(features.name.removesuffix(".npy") + ".run.json"))
     elif kind == "embed":  # a per-video output's run.json, else the first NAME.run.json of an embed
-        found = (_read(p) for p in [folder / "run.json", *sorted(folder.glob("*.run.json"))])
+        found = (read_record(p) for p in [folder / "run.json", *sorted(folder.glob("*.run.json"))])
         record = next((r for r in found if r.get("command") == "vidm embed"), {})
     else:
-        record = _read(folder / "run.json")
+        record = read_record(folder / "run.json")
     settings = _get(record, "settings")
     if not isinstance(settings, dict) or not settings.get("model"):
         return None
@@ -43,15 +44,6 @@ def _phrase(kind: str, folder: Path, features: Path | None) -> str | None:
         clips = f", {settings.get('clips')} clips" if settings.get("clips") not in (None, "center") else ""
         return f"Features from {model} ({settings.get('pool')} of layer {settings.get('layer')}{clips})"
     return None
-
-
-def _read(path: Path) -> dict[str, Any]:
-    """A JSON object, or empty when absent or not one."""
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def _get(record: Any, *keys: str) -> Any:
