@@ -7,7 +7,7 @@ decode order), on files that exercise each branch of that code:
 - AVI with time base 1/fps and a missing timestamp (mae_st's ``demo.avi`` has no frame at pts 1);
 - WebM and MKV, which state no stream duration: the whole video is read and counted;
 - an MP4 whose frames start 10 s in: the window at pts 0 holds nothing, the loader reads it all;
-- a video shorter than a clip, and one with a variable frame rate.
+- a video shorter than a clip, one with a variable frame rate, and an MPEG-TS with one keyframe.
 """
 
 from __future__ import annotations
@@ -61,6 +61,8 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "mkv": write_gray_video(d / "a.mkv", 180, fps=25),
         "late_mp4": _late_mp4(d / "late.mp4"),
         "short": write_gray_video(d / "short.mp4", 20, fps=30),
+        # MPEG-TS with one keyframe: its seeks land between keyframes, where nothing decodes
+        "ts": write_gray_video(d / "a.ts", 150, fps=25, codec="libx264", options={"qp": "0", "preset": "ultrafast"}),
         "vfr": write_gray_video(d / "vfr.mp4", len(VFR_TIMES), times=VFR_TIMES),
     }
 
@@ -102,7 +104,7 @@ def _expected(loader: TrainingLoader, spec: str, frames: int, rate: int) -> list
     return [loader.clip(frames, rate, start_frame=s) for s in _sliding_starts(loader, frames, rate, float(arg))]
 
 
-NAMES = ["mp4_25", "mp4_30", "mp4_ntsc", "avi_gap", "webm", "mkv", "late_mp4", "short", "vfr"]
+NAMES = ["mp4_25", "mp4_30", "mp4_ntsc", "avi_gap", "webm", "mkv", "late_mp4", "short", "vfr", "ts"]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -175,3 +177,22 @@ def test_packets_name_the_frames_the_decoder_gives(
     loader = loaders[name]
     assert every == [p for p, us in zip(loader.pts, loader.us) if us >= 0]
     assert table.meta.fps == loader.fps and table.meta.duration == loader.duration
+
+
+def test_far_apart_windows_read_only_their_own_packets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    video = write_gray_video(tmp_path / "long.mp4", 250, fps=5)  # 50 s: windows 10+ s apart
+    reads: list[tuple[int | None, int | None]] = []  # tick spans demuxed
+    real_read = FrameTable._read
+
+    def recording(self: FrameTable, low: int | None, high: int | None) -> list[int]:
+        reads.append((low, high))
+        return real_read(self, low, high)
+
+    monkeypatch.setattr(FrameTable, "_read", recording)
+    clips = read_clips(video, "sliding:15", num_frames=8, sampling_rate=3, img_size=32)  # 0.8 s clips
+    assert len(clips) == 5 and len(reads) == 4  # 0, 15, 30 s alone; 45 and 49 s close enough for one read
+    ticks = 1 / Fraction(1, 10240)  # the MP4's ticks per second at 5 fps
+    assert all(low is not None and high is not None and high - low < 5 * ticks for low, high in reads)
+    loader = TrainingLoader(video)
+    starts = [0, 75, 150, 225, 246]  # every 15 s at 5 fps, and the last start frame (250 - 4)
+    assert [clip_indices(c.frames) for c in clips] == [loader.clip(8, 3, start_frame=s) for s in starts]

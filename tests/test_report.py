@@ -243,6 +243,7 @@ def test_complete_page(tiny_catalog: Path, videos: Path, tmp_path: Path) -> None
     _check_failures(page, "complete")
     _check_head(text, page, record, "tiny_mae")
     assert page.one("section", id="complete")["data-kind"] == "complete"
+    assert "<title>MAE completions by tiny_mae (center mask, ratio 0.25)</title>" in text  # what it shows
 
 
 def test_attend_page_folds_the_per_head_rows(tiny_catalog: Path, videos: Path, tmp_path: Path) -> None:
@@ -266,6 +267,7 @@ def test_attend_page_folds_the_per_head_rows(tiny_catalog: Path, videos: Path, t
     _check_odd_name(text, page, [r[card["title"]] for r in rows])
     _check_failures(page, "attend")
     _check_head(text, page, record, "tiny_vit")
+    assert "<title>Attention maps of tiny_vit (layer -1, heads all)</title>" in text
 
 
 def test_embed_page_maps_every_row_and_names_neighbours(tiny_catalog: Path, videos: Path, tmp_path: Path) -> None:
@@ -294,6 +296,7 @@ def test_embed_page_maps_every_row_and_names_neighbours(tiny_catalog: Path, vide
     _check_failures(page, "embed")
     _check_head(text, page, record, "tiny_cls")
     assert page.one("select", class_="colour-by")["data-for"] == "embed-mapbox"
+    assert "<title>Features from tiny_cls (cls of layer -1, uniform:2 clips)</title>" in text
 
 
 def test_per_video_embed_output_gets_a_page(tiny_catalog: Path, videos: Path, tmp_path: Path) -> None:
@@ -325,6 +328,7 @@ def test_evaluate_page(tiny_catalog: Path, labelled: Path, tmp_path: Path) -> No
     _run("evaluate", labelled, "--model", "tiny_cls", *FAST, "--out", out)  # writes index.html itself
     text, page = _read(out)
     record = json.loads((out / "eval.json").read_text())
+    assert f"<title>Accuracy of tiny_cls on {labelled.name}</title>" in text
     scores = record["scores"]
     accuracy = text[text.index('id="evaluate-accuracy"') :]
     for key in ("acc1_video", "acc5_video", "acc1_clip", "acc5_clip"):

@@ -53,7 +53,7 @@ per video and per clip with 95% Wilson intervals, mean per-class accuracy, loss,
 eval.predictions.csv (per input: truth and the top 5 with probabilities), eval.per_class.csv,
 eval.confusion.png, and views.npy with its manifests (the logits of every view: a rerun
 resumes, --shard/--merge scale out as in vidm embed). Views are combined as the mean of their
-softmax probabilities. Missing or unreadable inputs are listed and not scored.
+softmax probabilities. Missing or unreadable inputs are listed and not scored; either makes the exit code 1.
 
 --protocol seed reproduces the seed scripts' val mode (hvm-1 test_video_recognition.py): one
 random clip per input, frames at short side 256, a random short side in [256, 320] (448 for the

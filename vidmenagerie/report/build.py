@@ -10,23 +10,22 @@ section. Shards' records are skipped: their page comes with ``--merge``. One emb
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections import Counter
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 from ..batch.outputs import atomic_path
 from ..errors import OutputError, VidmError
 from .html import Html, tag
 from .page import GENERATOR_MARK, page
-from .records import EVALUATION, PER_CLIP_RUN, misfit
+from .records import EVALUATION, PER_CLIP_RUN, misfit, read_record
 from .sections.attend import attend_section
 from .sections.complete import complete_section
 from .sections.evaluate import evaluate_section
+from .titles import page_title
 
 PAGE = "index.html"
 SHARD = re.compile(r"(^|\.)shard-\d+-of-\d+\.run\.json$")
@@ -69,7 +68,8 @@ def build_report(out_dir: Path, *, title: str | None = None) -> Path:
         except (TypeError, AttributeError, IndexError) as exc:  # a record of an unforeseen shape: the same
             sections.append(_broken(sid, kind, f"a record here has an unexpected shape ({type(exc).__name__}: {exc})"))
     name = where.name if single else folder.resolve().name
-    heading = title or f"vidm {', '.join(dict.fromkeys(kinds))}: {name}"
+    heading = title or page_title(kinds, folder, where if single else None)
+    heading = heading or f"vidm {', '.join(dict.fromkeys(kinds))}: {name}"
     intro = [tag("p", f"Results in {folder.resolve()}", class_="muted")]
     with atomic_path(target) as tmp:
         tmp.write_text(page(heading, intro, sections), encoding="utf-8")
@@ -103,7 +103,7 @@ def _find(folder: Path) -> list[tuple[str, Builder]]:
     """A builder for every run recorded in ``folder``, in a fixed order."""
     found: list[tuple[str, Builder]] = []
     run_path, eval_path = folder / "run.json", folder / "eval.json"
-    run = _record(run_path)
+    run = read_record(run_path)
     command = str(run.get("command", "")).removeprefix("vidm ") if run else ""
     if run_path.exists() and not run:
         found.append(("run", partial(_unreadable, run_path, "not a JSON object")))
@@ -112,7 +112,7 @@ def _find(folder: Path) -> list[tuple[str, Builder]]:
         problem = misfit(run, PER_CLIP_RUN)
         found.append((command, partial(_unreadable, run_path, problem) if problem
                       else lambda sid: section(sid, folder, run, run_path)))  # fmt: skip
-    evaluation = _record(eval_path)
+    evaluation = read_record(eval_path)
     if eval_path.exists() and not evaluation:
         found.append(("evaluate", partial(_unreadable, eval_path, "not a JSON object")))
     elif evaluation:
@@ -126,7 +126,7 @@ def _find(folder: Path) -> list[tuple[str, Builder]]:
         features = path.with_name(path.name.removesuffix(".run.json") + ".npy")
         if SHARD.search(path.name) or features.name == views or not features.is_file():
             continue
-        if str(_record(path).get("command", "")) == "vidm embed":
+        if str(read_record(path).get("command", "")) == "vidm embed":
             found.append(("embed", partial(_single_output, features)))
     return found
 
@@ -142,7 +142,7 @@ def _unreadable(record: Path, problem: str, sid: str) -> Html:
 
 def _single(features: Path) -> list[tuple[str, Builder]]:
     """The builder of one embedding output ``NAME.npy``, when its ``NAME.run.json`` records a finished embed."""
-    record = _record(features.with_name(features.name[: -len(".npy")] + ".run.json"))
+    record = read_record(features.with_name(features.name[: -len(".npy")] + ".run.json"))
     if not features.is_file() or str(record.get("command", "")) != "vidm embed":
         return []
     return [("embed", partial(_single_output, features))]
@@ -158,15 +158,6 @@ def _per_video_output(folder: Path, sid: str) -> Html:
     from .sections.embed import embed_section
 
     return embed_section(sid, folder, per_video=True)
-
-
-def _record(path: Path) -> dict[str, Any]:
-    """A JSON object from ``path``; empty when the file is absent or not one."""
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def _broken(sid: str, kind: str, exc: Exception | str) -> Html:

@@ -8,6 +8,8 @@ are fine (older runs recorded fewer); fields not listed here are not looked at.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any, TypeAlias
 
 Shape: TypeAlias = "type | tuple[type, ...] | dict[str, Shape] | list[Shape]"
@@ -97,3 +99,12 @@ def _wrong(value: Any, wanted: type, where: str) -> str:
     found = "null" if value is None else _NAMES.get(type(value), type(value).__name__)
     place = f"{where}: " if where else ""
     return f"{place}{found} where {_NAMES.get(wanted, wanted.__name__)} belongs"
+
+
+def read_record(path: Path) -> dict[str, Any]:
+    """A JSON object from ``path``; empty when the file is absent, unreadable or not an object."""
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}

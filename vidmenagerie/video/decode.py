@@ -6,7 +6,8 @@ after the end of the video show its last frame. Measured levers (see the module 
 
 - frame threading (``thread_type="AUTO"``, set by ``open_video``);
 - seek to the keyframe before the first wanted instant, and seek earlier again when the first
-  decoded frame is later than wanted (MPEG-TS seeks land one GOP late);
+  decoded frame is later than wanted, or when no frame decodes at all (MPEG-TS seeks land one
+  GOP late, or between keyframes);
 - packets are demuxed here, ``LOOKAHEAD`` ahead of the decoder, and a packet is sent with
   ``skip_frame="NONREF"`` only when the timestamps already demuxed *prove* its frame is not
   wanted (another frame starts after it and no later than the next wanted instant), and only
@@ -199,6 +200,8 @@ def _decode_pass(
             if packets.all_sent_through(picker.wanted[last]):
                 if not give(codec.decode(None)):
                     return False
+                if picker.held is None:  # nothing decodable after the seek (it landed past the keyframe)
+                    return _from_earlier(late_after, packets)
                 picker.settle(lambda t: t <= picker.wanted[last])
                 break
             packet = packets.pop()
@@ -206,7 +209,7 @@ def _decode_pass(
                 if not give(codec.decode(None)):
                     return False
                 if picker.held is None:
-                    raise NoFramesError(packets.damage)
+                    return _from_earlier(late_after, packets)
                 picker.settle(lambda t: True, past_end=packets.end_pts)
                 break
             if may_skip:
@@ -217,6 +220,14 @@ def _decode_pass(
         return True
     finally:
         _absorb(state, packets)
+
+
+def _from_earlier(late_after: Fraction | None, packets: _Packets) -> bool:
+    """No frame came out of a pass: False (seek earlier and try again) unless it began at the
+    start of the stream, where no frame can be decoded at all."""
+    if late_after is None:
+        raise NoFramesError(packets.damage)
+    return False
 
 
 class NoFramesError(Exception):

@@ -44,6 +44,7 @@ from vidmenagerie.video.sampling import Position
 
 MICROSECOND = Fraction(1, 1_000_000)  # AV_TIME_BASE_Q, the unit the reader compares frame times in
 END_JITTER_US = 100  # video_reader.cpp timeBaseJitterUs: added to the window's end
+READ_GAP_US = 10_000_000  # windows further apart than this have their frames read separately
 
 
 def rescale(value: int, source: Fraction, target: Fraction) -> int:
@@ -175,14 +176,37 @@ class FrameRule:
         return tuple(temporal_sampling(every, start, start + self.clip_size - 1, self.num_frames)[0])
 
     def frames(self, positions: Sequence[Position]) -> list[ClipFrames]:
-        """The frames of each clip, the windows' frames read in one pass."""
+        """The frames of each clip (positions in increasing order). Windows that overlap or lie
+        close together have their frames read in one pass; far-apart ones (sparse windows over a
+        long video) each in their own, so no stretch between them is read."""
         windows = [self.window(p) for p in positions]
-        spans = [w for w in windows if w is not None]
+        chosen: list[ClipFrames] = []
+        group: list[int] = []  # indices of the windows read together
+        for index, window in enumerate(windows):
+            if group and not self._near(windows[group[-1]], window):
+                chosen += self._read_group(positions, windows, group)
+                group = []
+            group.append(index)
+        return chosen + self._read_group(positions, windows, group)
+
+    @staticmethod
+    def _near(before: tuple[int, int | None] | None, window: tuple[int, int | None] | None) -> bool:
+        """Whether ``window`` starts within ``READ_GAP_US`` of the end of the window ``before`` it."""
+        if before is None or window is None:
+            return before is window
+        end = before[1]
+        return end is None or window[0] - end <= READ_GAP_US
+
+    def _read_group(
+        self, positions: Sequence[Position], windows: list[tuple[int, int | None] | None], group: list[int]
+    ) -> list[ClipFrames]:
+        """The clips of one group of windows, their frames read in one pass."""
+        spans = [w for w in (windows[i] for i in group) if w is not None]
         if spans:
             ends = [end for _, end in spans]
             last = None if any(end is None for end in ends) else max(end for end in ends if end is not None)
             self.timeline.load(min(start for start, _ in spans), last)
-        return [self._clip(p, w) for p, w in zip(positions, windows)]
+        return [self._clip(positions[i], windows[i]) for i in group]
 
     def _clip(self, position: Position, window: tuple[int, int | None] | None) -> ClipFrames:
         """One clip: the centre clip of its window's frames, or placed on the whole video."""

@@ -3,7 +3,6 @@ the most confused pairs, the confusion picture, and the misclassified inputs wit
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from ..header import RunInfo
 from ..html import Html, join, tag, visible, void
 from ..lists import Blob, Column, number, table
 from ..paths import Linker, Names
+from ..records import read_record
 from ..svg import Bar, bars
 from .common import failures, section
 
@@ -152,7 +152,7 @@ def _misclassified(sid: str, predictions: list[dict[str, str]], names: Names) ->
 def _info(folder: Path, record: dict[str, Any], path: Path) -> RunInfo:
     """Head of the evaluation; its start and duration are those of the views' embedding run."""
     stem = str(record.get("views_output", "views.npy")).removesuffix(".npy")
-    views = _json(folder / f"{stem}.run.json")
+    views = read_record(folder / f"{stem}.run.json")
     labels = record.get("labels") or {}
     settings = {
         "protocol": record.get("protocol"),
@@ -170,14 +170,6 @@ def _info(folder: Path, record: dict[str, Any], path: Path) -> RunInfo:
         seconds=views.get("seconds"),
         written=path.stat().st_mtime,
     )
-
-
-def _json(path: Path) -> dict[str, Any]:
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def _csv(path: Path) -> list[dict[str, str]] | None:
