@@ -742,3 +742,27 @@ def test_ctrl_c_during_a_download_is_one_line_and_force_clears_what_killed_runs_
     hub_server.release_hung()
     assert invoke("download", "tiny_mae", "--force").exit_code == 0
     assert not list(blobs.glob("*.incomplete")) and len(list(blobs.iterdir())) == 1
+
+
+def test_a_decoding_worker_hit_by_ctrl_c_goes_on_quietly(
+    folder: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A terminal's Ctrl-C reaches the workers too; one hit while starting printed a traceback and failed
+    the run ("worker exited unexpectedly"). Here each worker sends itself a SIGINT as it starts reading."""
+    from vidmenagerie.batch.clips import ClipPlan, iter_clip_batches
+    from vidmenagerie.preprocess import Preprocessing
+    from vidmenagerie.video import dataset
+
+    real = dataset._decoder_threads
+
+    def interrupted_worker() -> int:
+        if dataset.get_worker_info() is not None:
+            os.kill(os.getpid(), signal.SIGINT)
+        return real()
+
+    monkeypatch.setattr(dataset, "_decoder_threads", interrupted_worker)
+    pre = Preprocessing(img_size=56, short_side=64, num_frames=4, sampling_rate=2)
+    batches = list(iter_clip_batches([folder / "a.mp4", folder / "b.mp4"], pre, ClipPlan(), batch_size=1, workers=2))
+    assert sorted(v.name for b in batches for v in b.finished) == ["a.mp4", "b.mp4"]
+    assert not any(b.failures for b in batches)
+    assert "Traceback" not in capfd.readouterr().err

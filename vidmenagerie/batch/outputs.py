@@ -175,6 +175,7 @@ def write_csv(path: Path, header: Sequence[str]) -> Iterator[Callable[[Sequence[
         writer.writerow(header)
 
         def row(cells: Sequence[object]) -> None:
+            """Write one row, its text cells escaped."""
             writer.writerow([to_text(c) if isinstance(c, str) else c for c in cells])
 
         yield row

@@ -97,5 +97,9 @@ FormatOpt = Annotated[str, typer.Option("--format", help="Picture format: jpg or
 AnimateOpt = Annotated[bool, typer.Option("--animate", help="Also write an MP4 animation (and a GIF with --gif).")]
 GifOpt = Annotated[bool, typer.Option("--gif", help="Write the animation as GIF too.")]
 ReportOpt = Annotated[
-    bool, typer.Option("--report/--no-report", help="Write index.html, a page of every result, into the output folder.")
+    bool,
+    typer.Option(
+        "--report/--no-report",
+        help="Write a page of every result: index.html in the output folder (NAME.html beside NAME.npy).",
+    ),
 ]

@@ -3,7 +3,9 @@
 A folder may hold a ``complete`` or ``attend`` run (``run.json``), an evaluation (``eval.json``,
 whose ``views.*`` embedding is part of it), embedding outputs (``NAME.run.json`` beside
 ``NAME.npy``, or a ``--per-video`` folder's ``run.json``), or several of these: each becomes a
-section. Shards' records are skipped: their page comes with ``--merge``.
+section. Shards' records are skipped: their page comes with ``--merge``. One embedding output
+``NAME.npy`` may also get a page of its own, ``NAME.html``. A record edited into another shape
+(``report.records``) gives a section that says which field is unreadable.
 """
 
 from __future__ import annotations
