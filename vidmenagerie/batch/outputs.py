@@ -29,8 +29,11 @@ _PACKAGES = ("vidmenagerie", "torch", "torchvision", "timm", "av", "huggingface_
 
 
 def versions() -> dict[str, str]:
-    """Versions of Python and every package that shapes the numbers, for ``run.json``."""
-    found = {"python": platform.python_version()}
+    """Versions of Python and every package that shapes the numbers, and the CPU (its name and
+    whether it computes bfloat16 in hardware, which decides what ``--dtype bfloat16`` gains), for ``run.json``."""
+    from ..cpu import this_cpu
+
+    found = {"python": platform.python_version(), "cpu": this_cpu().describe()}
     for name in _PACKAGES:
         try:
             found[name] = metadata.version(name)

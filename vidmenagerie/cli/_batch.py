@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -83,6 +84,24 @@ def prepare(
     runtime = Runtime.resolve(settings.device, settings.dtype)
     found = find_all(videos, frame_folders)
     return runtime, Inputs(select_videos(found, num_vids, settings.seed), found)
+
+
+def bf16_hint(runtime: Runtime, dtype: str | None) -> None:
+    """Once, before any work: when ``--dtype`` was not given, the run is on a CPU and that CPU
+    computes bfloat16 in hardware, say what ``--dtype bfloat16`` gains there (float32 stays the
+    default: it is exact). ``VIDM_NO_HINTS=1`` hides it."""
+    if dtype is not None or runtime.device.type != "cpu" or os.environ.get("VIDM_NO_HINTS"):
+        return
+    from ..cpu import BF16_GAIN, this_cpu
+
+    cpu = this_cpu()
+    if not cpu.bf16:
+        return
+    err.print(
+        f"[yellow]hint[/yellow] this CPU computes bfloat16 in hardware ({escape(cpu.name)}): {BF16_GAIN}; "
+        "float32 stays the default (VIDM_NO_HINTS=1 hides this)",
+        highlight=False,
+    )
 
 
 def picture_format(name: str) -> str:

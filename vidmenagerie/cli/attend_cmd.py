@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ._batch import finish, interrupted, picture_format, prepare, video_progress, write_report
+from ._batch import bf16_hint, finish, interrupted, picture_format, prepare, video_progress, write_report
 from ._options import (
     AnimateOpt,
     BatchSizeOpt,
@@ -96,7 +96,7 @@ def attend_cmd(
     frame_folders: FrameFoldersOpt = "auto",
     fps: FpsOpt = 30.0,
     device: DeviceOpt = "auto",
-    dtype: DtypeOpt = "float32",
+    dtype: DtypeOpt = None,
     batch_size: BatchSizeOpt = None,
     workers: WorkersOpt = 2,
     out_dir: Annotated[Path, Opt("--out", help="Output folder.")] = Path("vidm-out/attend"),
@@ -130,7 +130,7 @@ def attend_cmd(
         sampling_rate=sampling_rate,
         folder_fps=fps,
         device=device,
-        dtype=dtype,
+        dtype=dtype or "float32",
         batch_size=batch_size,
         workers=workers,
         image_format=picture_format(image_format),
@@ -140,6 +140,7 @@ def attend_cmd(
         checkpoint=str(checkpoint) if checkpoint else None,
     )
     runtime, found = prepare(settings, videos, num_vids, frame_folders)
+    bf16_hint(runtime, dtype)
     inputs = found.selected
     check_outputs(out_dir, inputs, "attend", found.found)  # every option and the output checked: nothing fetched yet
     encoder = load_attention_model(settings, runtime)

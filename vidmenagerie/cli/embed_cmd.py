@@ -11,7 +11,7 @@ from rich.markup import escape
 from ..batch.workers import default_workers
 from ..catalog import default_catalog
 from ..errors import InvalidSetting
-from ._batch import resolve_inputs, video_progress, write_report
+from ._batch import bf16_hint, resolve_inputs, video_progress, write_report
 from ._options import (
     BatchSizeOpt,
     CatalogOpt,
@@ -132,7 +132,7 @@ def embed_cmd(
     logits: LogitsOpt = False,
     top_k: TopKOpt = 0,
     device: DeviceOpt = "auto",
-    dtype: DtypeOpt = "float32",
+    dtype: DtypeOpt = None,
     batch_size: BatchSizeOpt = None,
     workers: WorkersOpt = DEFAULT_WORKERS,
     shard: ShardOpt = None,
@@ -167,13 +167,13 @@ def embed_cmd(
         crops=crops,
         reduce=reduce,
         logits=logits or top_k > 0,
-        dtype=dtype,
+        dtype=dtype or "float32",
     )
     part = Shard.parse(shard) if shard else shard_from_env()
     part = part if part is not None and part.count > 1 else None
     target = out_path or Path("vidm-out/feats" if per_video else "vidm-out/feats.npy")
     layout = OutputLayout(target, per_video, part)
-    Runtime.resolve(device, settings.dtype)
+    bf16_hint(Runtime.resolve(device, settings.dtype), dtype)
     inputs = resolve_inputs(videos, None, 0, frame_folders)
     layout.check([str(v) for v in inputs])
     check_output(layout, settings, resume=resume, inputs=[str(v) for v in inputs])  # all checked: nothing fetched

@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from ..catalog import default_catalog
 from ..errors import InvalidSetting
-from ._batch import note_repeats, resolve_inputs, video_progress, write_report
+from ._batch import bf16_hint, note_repeats, resolve_inputs, video_progress, write_report
 from ._options import (
     BatchSizeOpt,
     CatalogOpt,
@@ -145,7 +145,7 @@ def evaluate_cmd(
         entry, views, checkpoint=checkpoint, sampling_rate=sampling_rate, folder_fps=fps,
         dtype=protocol_dtype(protocol, dtype, device), protocol=protocol, seed=seed or 0,
     )  # fmt: skip
-    Runtime.resolve(device, settings.dtype)
+    bf16_hint(Runtime.resolve(device, settings.dtype), dtype)
     folder = out_path or Path("vidm-out/eval")
     mode = check_frame_folders(frame_folders)
     labelled = read_labelled(source, class_names(entry), videos=videos, label_set=entry.labels, frame_folders=mode)
@@ -226,7 +226,7 @@ def classify_cmd(
     frame_folders: FrameFoldersOpt = "auto",
     fps: FpsOpt = 30.0,
     device: DeviceOpt = "auto",
-    dtype: DtypeOpt = "float32",
+    dtype: DtypeOpt = None,
     batch_size: BatchSizeOpt = None,
     workers: WorkersOpt = 2,
     resume: ResumeOpt = True,
@@ -240,9 +240,9 @@ def classify_cmd(
     use_catalog(catalog)
     entry = default_catalog().get(model)
     settings = view_settings(
-        entry, views, checkpoint=checkpoint, sampling_rate=sampling_rate, folder_fps=fps, dtype=dtype
+        entry, views, checkpoint=checkpoint, sampling_rate=sampling_rate, folder_fps=fps, dtype=dtype or "float32"
     )
-    Runtime.resolve(device, settings.dtype)
+    bf16_hint(Runtime.resolve(device, settings.dtype), dtype)
     inputs = resolve_inputs(videos, None, 0, frame_folders)
     folder = out_path or Path("vidm-out/classify")
     with video_progress(len(inputs), f"classify ({model}, {views})", settings.plan().clips_per_input) as progress:
