@@ -25,6 +25,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setenv("TERM", "dumb")
+    monkeypatch.setenv("VIDM_NO_HINTS", "1")  # the bfloat16 hint depends on the CPU: tests that want it unset this
     monkeypatch.delenv("VIDM_CATALOG", raising=False)
     monkeypatch.delenv("VIDM_DEBUG", raising=False)
     monkeypatch.setenv("VIDM_CACHE_DIR", str(tmp_path / "vidm-cache"))  # checkpoints verified once, per test
