@@ -98,8 +98,8 @@ def bf16_hint(runtime: Runtime, dtype: str | None) -> None:
     if not cpu.bf16:
         return
     err.print(
-        f"[yellow]hint[/yellow] this CPU computes bfloat16 in hardware ({escape(cpu.name)}): {BF16_GAIN}; "
-        "float32 stays the default (VIDM_NO_HINTS=1 hides this)",
+        f"[yellow]hint[/yellow] this CPU computes bfloat16 in hardware ({escape(cpu.name)}): {BF16_GAIN} "
+        "(README: Performance); float32 stays the default, VIDM_NO_HINTS=1 hides this",
         highlight=False,
     )
 
