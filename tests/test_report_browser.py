@@ -32,6 +32,7 @@ from cli import invoke
 from videos import moving_frames, write_video
 
 WIDTH, HEIGHT = 1280, 1600  # the browser window
+NARROW = 400  # a phone held upright
 FAST = ("--sampling-rate", "2", "--workers", "0")
 ODD = "a<b>&\"c'.mp4"  # a name that breaks a page that does not escape it
 
@@ -173,6 +174,52 @@ def _check_head(browser: Browser, section: str, model: str) -> None:
     assert head[0] == section and model in head[1] and head[2] and head[3], head
 
 
+# A page's layout as the script measures it: the page's overflow, each table's columns (can the
+# last heading be scrolled into view inside its box, is the box inside the window), number cells
+# drawn on more than one line, and the cards' left edges.
+LAYOUT = """(() => {
+  const page = document.documentElement, width = page.clientWidth;
+  const tables = [...document.querySelectorAll('table')].filter(t => t.offsetParent !== null).map(t => {
+    const box = t.closest('.scroll'), last = [...t.querySelectorAll('tr:first-child > *')].pop();
+    if (box) box.scrollLeft = box.scrollWidth;
+    const edge = last ? last.getBoundingClientRect().right : 0;
+    const frame = (box || t).getBoundingClientRect();
+    const shown = edge <= Math.min(frame.right, width) + 1;
+    if (box) box.scrollLeft = 0;
+    return [t.id || t.className, !!box, shown, Math.round(frame.right), !!box && box.scrollWidth > box.clientWidth];
+  });
+  const wrapped = [...document.querySelectorAll('td.num, dd.num, ol.ranked li')].filter(c => {
+    const range = document.createRange(); range.selectNodeContents(c);
+    return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size > 1;
+  }).map(c => c.textContent);
+  const cards = [...document.querySelectorAll('div.cards')].map(d =>
+    [...d.children].map(c => Math.round(c.getBoundingClientRect().left)));
+  return {scroll: page.scrollWidth, width, tables, wrapped, cards};
+})()"""
+
+
+def _check_layout(browser: Browser, page: Path) -> dict[str, Any]:
+    """The page at 1280 and at 400 px: never wider than the window, every table's last column
+    reachable (scrolled inside its box, the box inside the window), no number broken across
+    lines; at 400 px the cards stack in one column. Returns the layout at 1280 px; the window is
+    wide again afterwards."""
+    layouts = {}
+    for width in (NARROW, WIDTH):
+        browser.resize(width, HEIGHT)
+        browser.open(page)
+        layout = browser.evaluate(LAYOUT)
+        assert layout["scroll"] <= layout["width"], (width, layout)
+        tables = layout["tables"]
+        assert tables and all(shown and right <= layout["width"] for _, _, shown, right, _ in tables), (width, tables)
+        assert layout["wrapped"] == [], (width, layout["wrapped"])
+        assert browser.errors() == []
+        layouts[width] = layout
+    narrow = layouts[NARROW]
+    assert all(len(set(lefts)) == 1 for lefts in narrow["cards"]), narrow["cards"]  # one column
+    assert any(scrolls for *_, scrolls in narrow["tables"]), narrow["tables"]  # some table is wider than 400 px
+    return layouts[WIDTH]
+
+
 # --------------------------------------------------------------------------- inputs
 @pytest.fixture
 def videos(tmp_path: Path) -> Path:
@@ -211,6 +258,7 @@ def test_complete_page(browser: Browser, tiny_catalog: Path, videos: Path, tmp_p
     _check_sorts(browser, "complete-clips", "PSNR (dB)", numeric=True)
     _check_sorts(browser, "complete-clips", "video", numeric=False)
     assert browser.errors() == []
+    _check_layout(browser, page)
 
 
 def test_attend_page(browser: Browser, tiny_catalog: Path, videos: Path, tmp_path: Path) -> None:
@@ -233,6 +281,7 @@ def test_attend_page(browser: Browser, tiny_catalog: Path, videos: Path, tmp_pat
     _check_sorts(browser, "attend-clips", "its weight", numeric=True)
     _check_sorts(browser, "attend-clips", "video", numeric=False)
     assert browser.errors() == []
+    _check_layout(browser, page)
 
 
 def _fills(browser: Browser) -> list[list[str]]:
@@ -290,6 +339,7 @@ def test_embed_page_map_and_colouring(browser: Browser, tiny_catalog: Path, vide
     assert _click(browser, "embed-videos", "status") == "ascending"
     assert _cells(browser, "embed-videos", "status") == ["failed", "ok", "ok", "ok"]
     assert browser.errors() == []
+    _check_layout(browser, page)
 
 
 def _long_embed(out: Path, videos: int) -> list[int]:
@@ -431,3 +481,4 @@ def test_evaluate_page(browser: Browser, labelled_table: Path, tmp_path: Path) -
     _check_sorts(browser, "evaluate-per-class", "label", numeric=False)
     _check_sorts(browser, "evaluate-misclassified", "input", numeric=False)
     assert browser.errors() == []
+    _check_layout(browser, page)

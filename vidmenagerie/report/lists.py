@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .html import Html, join, json_blob, tag
+from .html import Html, join, json_blob, scrolling, tag
 
 PAGE = 100  # rows or cards per page
 
@@ -69,9 +69,10 @@ class Blob:
 
 
 def table(table_id: str, blob: Blob, columns: Sequence[Column], *, css: str = "", page: int = PAGE) -> Html:
-    """A sortable, paginated table of ``blob``'s rows (the blob is written once, by the caller)."""
+    """A sortable, paginated table of ``blob``'s rows (the blob is written once, by the caller), in a
+    box that scrolls sideways."""
     head = tag("thead", tag("tr", join(c.heading_cell() for c in columns)))
-    return tag(
+    return scrolling(tag(
         "table",
         head,
         tag("tbody"),
@@ -80,7 +81,7 @@ def table(table_id: str, blob: Blob, columns: Sequence[Column], *, css: str = ""
         data_rows=blob.id,
         data_page=page,
         data_count=len(blob.rows),
-    )
+    ))  # fmt: skip
 
 
 @dataclass(frozen=True)

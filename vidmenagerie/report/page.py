@@ -19,23 +19,26 @@ a { color: var(--accent); } .muted, .note { color: var(--muted); } .note { max-w
 section.run { border-top: 3px solid var(--line); margin-top: 2rem; }
 details.settings summary { cursor: pointer; color: var(--accent); } p.keys { margin: .25rem 0; }
 p.when span.part { white-space: nowrap; }
-.run-head { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: .5rem 2rem; }
+.run-head { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(320px, 100%), 1fr)); gap: .5rem 2rem; }
+.scroll { max-width: 100%; overflow-x: auto; }
 table { border-collapse: collapse; margin: .5rem 0; }
 th, td { border-bottom: 1px solid var(--line); padding: .25rem .6rem; text-align: left; vertical-align: top; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-table.sortable th { cursor: pointer; user-select: none; background: var(--soft); position: sticky; top: 0; }
+.num, td.num, th.num, ol.ranked .score { white-space: nowrap; }
+table.sortable th { white-space: nowrap; cursor: pointer; user-select: none; background: var(--soft); }
 table.sortable th::after { content: " \\2195"; color: var(--muted); }
 table.sortable th[aria-sort=ascending]::after { content: " \\2191"; color: var(--ink); }
 table.sortable th[aria-sort=descending]::after { content: " \\2193"; color: var(--ink); }
 table.kv th { font-weight: normal; color: var(--muted); }
-td { word-break: break-word; max-width: 40em; }
-ol.ranked { margin: 0; padding-left: 1.2em; }
+td { overflow-wrap: break-word; max-width: 40em; }
+table.kv td { overflow-wrap: anywhere; }
+ol.ranked { margin: 0; padding-left: 1.6em; } ol.ranked li { white-space: nowrap; }
 .pager { margin: .5rem 0; display: flex; gap: .75rem; align-items: center; }
 .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr)); gap: 1rem; }
 .card { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: .5rem; background: #fff; }
 .card img, .card video { width: 100%; height: auto; display: block; margin-bottom: .35rem; background: var(--soft); }
 .card img { min-height: 60px; }
-.card figcaption { font-weight: 600; word-break: break-all; }
+.card figcaption { font-weight: 600; overflow-wrap: anywhere; }
 .card dl { display: grid; grid-template-columns: auto 1fr; gap: 0 .75rem; margin: .35rem 0; }
 .card dt { color: var(--muted); } .card dd { margin: 0; text-align: left; }
 table.failures td:last-child, .bad { color: var(--bad); }
@@ -44,11 +47,13 @@ svg { max-width: 100%; height: auto; font: 11px system-ui, sans-serif; }
 svg.map { border: 1px solid var(--line); background: #fff; }
 svg.map circle { fill: #888; fill-opacity: .75; }
 svg.map circle:hover { stroke: #000; stroke-width: 1.5; fill-opacity: 1; }
+.scroll > svg.bars { min-width: 560px; }
 svg.bars rect.bar { fill: var(--accent); } svg.bars rect.back { fill: var(--soft); }
 .legend { display: flex; flex-wrap: wrap; gap: .25rem 1rem; margin: .25rem 0; padding: 0; list-style: none; }
 .legend i { display: inline-block; width: .8em; height: .8em; border-radius: 50%; margin-right: .3em; }
 [data-by=label] .legend-folder, [data-by=folder] .legend-label { display: none; }
 noscript p { color: var(--bad); }
+@media (max-width: 600px) { body { padding: .5rem .75rem 3rem; } }
 """
 
 

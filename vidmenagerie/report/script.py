@@ -42,7 +42,9 @@ SCRIPT = r"""
     } else if (kind === "ranked") {
       const ol = el("ol", "ranked");
       for (let i = 0; v && i + 1 < v.length; i += 2) {
-        ol.append(el("li", "", name(th, data, v[i]) + " \u00b7 " + num(v[i + 1], 3)));
+        const li = el("li", "", name(th, data, v[i]) + " \u00b7 ");
+        li.append(el("span", "score", num(v[i + 1], 3)));
+        ol.append(li);
       }
       td.append(ol);
     } else td.textContent = v === null || v === undefined ? "" : String(v);
@@ -59,7 +61,7 @@ SCRIPT = r"""
     const n = +list.dataset.count, size = +list.dataset.page || 100, pages = Math.max(1, Math.ceil(n / size));
     const nav = el("div", "pager"), prev = el("button", "prev", "\u2039 previous");
     const next = el("button", "next", "next \u203a"), where = el("span", "where");
-    nav.dataset.for = list.id, nav.append(prev, where, next), list.before(nav);
+    nav.dataset.for = list.id, nav.append(prev, where, next), (list.closest(".scroll") || list).before(nav);
     let page = 0;
     function show(p) {
       page = Math.max(0, Math.min(p, pages - 1));

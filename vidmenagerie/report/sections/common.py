@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..header import RunInfo, run_head
-from ..html import Html, join, tag, visible
+from ..html import Html, join, scrolling, tag, visible
 from ..lists import Blob, Column, table
 
 
@@ -28,4 +28,4 @@ def plain_table(rows: Sequence[Sequence[object]], header: Sequence[str], **attrs
     """A small static table (a few rows: no sorting, no pages)."""
     head = tag("thead", tag("tr", join(tag("th", h) for h in header)))
     body = tag("tbody", join(tag("tr", join(tag("td", c) for c in row)) for row in rows))
-    return tag("table", head, body, **attrs)
+    return scrolling(tag("table", head, body, **attrs))
