@@ -122,6 +122,12 @@ def test_complete_animation_and_arrays(tiny_catalog: Path, clips: Path, tmp_path
     assert len(decoded) == FRAMES
     assert decoded[0].width == 3 * SIZE + 2 * PAD
     assert Image.open(out / "clip.complete.gif").n_frames == FRAMES
+    # the poster frame the page's player shows before it plays: the MP4's first frame
+    poster = np.asarray(Image.open(out / "clip.complete.poster.jpg").convert("RGB"), dtype=np.float32)
+    first = decoded[0].to_ndarray(format="rgb24").astype(np.float32)
+    assert poster.shape == first.shape
+    assert np.abs(poster - first).mean() < 6
+    assert json.loads((out / "run.json").read_text())["clips"][0]["poster"] == str(out / "clip.complete.poster.jpg")
     arrays = np.load(out / "clip.complete.npz")
     assert arrays["original"].shape == arrays["prediction"].shape == (FRAMES, SIZE, SIZE, 3)
     assert arrays["mask"].shape == (FRAMES, SIZE, SIZE) and arrays["token_mask"].shape == (2, 4, 4)

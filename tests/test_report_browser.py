@@ -150,6 +150,20 @@ def _check_media(browser: Browser, section: str) -> None:
     )
     assert videos and all(ready >= 1 and width > 0 and error is None for _, ready, width, error in videos), videos
     assert all(browser.evaluate(f"[...document.querySelectorAll('#{section} figure.card video')].map(v => v.controls)"))
+    posters = browser.evaluate(  # a player shows its poster frame (the MP4's first frame) before it plays
+        f"Promise.all([...document.querySelectorAll('#{section} figure.card video')].map(v => {{"
+        " const img = new Image(); img.src = v.poster;"
+        " return img.decode().then(() => [v.getAttribute('poster'), img.naturalWidth, v.videoWidth],"
+        " () => [v.getAttribute('poster'), 0, v.videoWidth]); }))"
+    )
+    assert all(p.endswith(".poster.jpg") and width == video for p, width, video in posters), posters
+
+
+def _picture_widths(browser: Browser, section: str) -> list[float]:
+    """The rendered widths of the card pictures, in CSS pixels."""
+    return browser.evaluate(
+        f"[...document.querySelectorAll('#{section} figure.card img')].map(i => i.getBoundingClientRect().width)"
+    )
 
 
 def _check_cards(browser: Browser, section: str, count: int) -> None:
@@ -253,6 +267,7 @@ def test_complete_page(browser: Browser, tiny_catalog: Path, videos: Path, tmp_p
     assert _failures(browser, "complete") == ["broken.mp4"]
     _check_cards(browser, "complete", 3)
     _check_media(browser, "complete")
+    assert all(width >= 800 for width in _picture_widths(browser, "complete")), _picture_widths(browser, "complete")
     _check_screenshot(browser, tmp_path / "complete.png")
     _check_sorts(browser, "complete-clips", "MSE", numeric=True)
     _check_sorts(browser, "complete-clips", "PSNR (dB)", numeric=True)

@@ -88,25 +88,30 @@ def table(table_id: str, blob: Blob, columns: Sequence[Column], *, css: str = ""
 class Card:
     """What a card shows of a row: ``title`` field, picture, animation, numbers ``(label, field,
     digits, kind)`` (kind ``num`` or ``pct``) and a collapsed ``details`` list ``(summary, field,
-    kind)`` whose field holds ``[name, value]`` pairs."""
+    kind)`` whose field holds ``[name, value]`` pairs; ``poster``: the animation's poster frame.
+    ``wide`` cards take the list's whole width,
+    one per line, so a picture of many frames is shown large enough to read."""
 
     title: int
     img: int | None = None
     video: int | None = None
     fields: tuple[tuple[str, int, int, str], ...] = ()
     details: tuple[str, int, str] | None = None
+    wide: bool = False
+    poster: int | None = None
 
     def spec(self) -> str:
         return json.dumps(
-            {"title": self.title, "img": self.img, "video": self.video, "fields": self.fields, "details": self.details}
-        )
+            {"title": self.title, "img": self.img, "video": self.video, "fields": self.fields, "details": self.details,
+             "poster": self.poster}
+        )  # fmt: skip
 
 
 def cards(cards_id: str, blob: Blob, card: Card, *, page: int = PAGE) -> Html:
     """A paginated list of cards, one per row of ``blob``."""
     return tag(
-        "div", id=cards_id, class_="cards", data_rows=blob.id, data_page=page, data_count=len(blob.rows),
-        data_card=card.spec(),
+        "div", id=cards_id, class_="cards wide" if card.wide else "cards", data_rows=blob.id, data_page=page,
+        data_count=len(blob.rows), data_card=card.spec(),
     )  # fmt: skip
 
 

@@ -38,6 +38,9 @@ ol.ranked { margin: 0; padding-left: 1.6em; } ol.ranked li { white-space: nowrap
 .card { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: .5rem; background: #fff; }
 .card img, .card video { width: 100%; height: auto; display: block; margin-bottom: .35rem; background: var(--soft); }
 .card img { min-height: 60px; }
+.card video { object-fit: contain; }
+.cards.wide { grid-template-columns: minmax(0, 1fr); }
+.cards.wide .card video { width: min(100%, 960px); }
 .card figcaption { font-weight: 600; overflow-wrap: anywhere; }
 .card dl { display: grid; grid-template-columns: auto 1fr; gap: 0 .75rem; margin: .35rem 0; }
 .card dt { color: var(--muted); } .card dd { margin: 0; text-align: left; }

@@ -121,6 +121,7 @@ SCRIPT = r"""
       const video = el("video");
       video.controls = true;
       video.preload = "metadata";
+      if (spec.poster !== null && row[spec.poster]) video.setAttribute("poster", row[spec.poster]);
       video.setAttribute("src", row[spec.video]);
       fig.append(video);
     }

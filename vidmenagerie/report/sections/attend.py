@@ -11,7 +11,7 @@ from ..lists import Blob, Card, Column, cards, number, table
 from .common import failures, section
 from .per_clip import read_per_clip
 
-NAME, PICTURE, VIDEO, PEAK, WEIGHT, CLS_SELF, HEADS, START, MAPS = range(9)
+NAME, PICTURE, VIDEO, PEAK, WEIGHT, CLS_SELF, HEADS, START, MAPS, POSTER = range(10)
 
 
 def attend_section(sid: str, folder: Path, record: dict[str, Any], path: Path) -> Html:
@@ -26,7 +26,7 @@ def attend_section(sid: str, folder: Path, record: dict[str, Any], path: Path) -
         heads = [[label, v] for label, v in zip(row_labels(settings, len(own)), own)]
         mean = number(sum(own) / len(own), 4) if own else None
         rows.append([c.name, c.picture, c.animation, where, number(peak.get("weight"), 4), mean, heads,
-                     number(c.record.get("start"), 4), c.arrays])  # fmt: skip
+                     number(c.record.get("start"), 4), c.arrays, c.poster])  # fmt: skip
     blob = Blob(f"{sid}-data", rows)
     columns = [
         Column("video", NAME),
@@ -40,7 +40,7 @@ def attend_section(sid: str, folder: Path, record: dict[str, Any], path: Path) -
         columns.append(Column("maps", MAPS, "path"))
     card = Card(
         NAME, PICTURE, VIDEO, (("strongest patch weight", WEIGHT, 3, "pct"), ("CLS itself", CLS_SELF, 3, "pct")),
-        details=("CLS-to-CLS weight per row", HEADS, "pct"),
+        details=("CLS-to-CLS weight per row", HEADS, "pct"), poster=POSTER,
     )  # fmt: skip
     return section(
         sid,
