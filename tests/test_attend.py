@@ -320,3 +320,54 @@ def test_the_help_lists_every_built_in_colormap() -> None:
     from vidmenagerie.cli.attend_cmd import COLORMAP_NAMES
 
     assert COLORMAP_NAMES == COLORMAPS
+
+
+def _boxes(frame: np.ndarray, colours: list[tuple[int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """The bounding box (top, left, bottom, right) of the pixels of each colour."""
+    boxes = []
+    for colour in colours:
+        ys, xs = np.nonzero((frame == colour).all(axis=-1))
+        boxes.append((int(ys.min()), int(xs.min()), int(ys.max()) + 1, int(xs.max()) + 1))
+    return boxes
+
+
+def test_panel_grid_lays_many_panels_out_in_labelled_rows() -> None:
+    from vidmenagerie.render import panel_grid
+
+    colours = [(15 * i, 255 - 10 * i, 100) for i in range(17)]  # the frames and 16 heads of a ViT-H
+    panels = [np.broadcast_to(np.array(c, np.uint8), (3, 224, 224, 3)) for c in colours]
+    labels = ["frames", *(f"head {h}" for h in range(16))]
+    grid = panel_grid(panels, labels)
+    assert grid.shape[0] == 3 and grid.shape[1] % 2 == 0 == grid.shape[2] % 2  # even sides for H.264
+    assert grid.shape[2] < 2 * grid.shape[1]  # a grid, not a 3840 x 224 strip
+    boxes = _boxes(grid[0], colours)
+    assert all(bottom - top == 224 and right - left == 224 for top, left, bottom, right in boxes), boxes
+    columns = len({left for _, left, _, _ in boxes})
+    assert columns == 6 and len({top for top, _, _, _ in boxes}) == 3  # 6 x 3 cells, 17 used, in order
+    assert [b[1] for b in boxes[:columns]] == sorted(b[1] for b in boxes[:columns])
+    for top, left, _, right in boxes:  # each panel's label: dark text in the white band above it
+        band = grid[0, max(0, top - 16) : top, left:right].astype(int)
+        assert (band.sum(axis=-1) < 200).sum() > 20, (top, left)
+    assert (grid[0] == grid[2]).all()  # the labels sit on every frame
+
+
+def test_all_heads_animation_is_a_grid_with_a_label_per_panel(tiny_catalog: Path, clips: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ["attend", clips / "a" / "clip.mp4", "--model", "tiny_vit", "--animate", "--heads", "all"]
+    assert invoke(*args, "--out", out, "--workers", "0").exit_code == 0
+    with av.open(str(out / "clip.attend.mp4")) as container:
+        first = next(container.decode(video=0)).to_ndarray(format="rgb24").astype(int)
+    poster = np.asarray(Image.open(out / "clip.attend.poster.jpg").convert("RGB"), dtype=int)
+    assert first.shape == poster.shape
+    # frames and 4 heads: 3 columns, 2 rows of 56 px panels, each under a label band
+    assert first.shape[1] == 3 * SIZE + 2 * PAD and 2 * SIZE < first.shape[0] < 2 * (SIZE + 24)
+    band = first.shape[0] // 2 - SIZE  # a label band's height (about, the rows share the picture)
+    for row in range(2):
+        top = row * (first.shape[0] // 2)
+        for col in range(3):
+            left = col * (SIZE + PAD)
+            text = (first[top : top + band - 2, left : left + SIZE].sum(axis=-1) < 300).sum()
+            if row == 1 and col == 2:
+                assert text == 0  # the empty sixth cell
+            else:
+                assert text > 10, (row, col)

@@ -121,6 +121,10 @@ def test_complete_animation_and_arrays(tiny_catalog: Path, clips: Path, tmp_path
         decoded = list(container.decode(video=0))
     assert len(decoded) == FRAMES
     assert decoded[0].width == 3 * SIZE + 2 * PAD
+    band = decoded[0].height - SIZE  # the panels' labels (original, masked, completion) above them
+    assert 10 <= band <= 24
+    text = decoded[0].to_ndarray(format="rgb24")[: band - 2].astype(int).sum(axis=-1) < 300
+    assert all(text[:, k * (SIZE + PAD) : k * (SIZE + PAD) + SIZE].sum() > 10 for k in range(3))
     assert Image.open(out / "clip.complete.gif").n_frames == FRAMES
     # the poster frame the page's player shows before it plays: the MP4's first frame
     poster = np.asarray(Image.open(out / "clip.complete.poster.jpg").convert("RGB"), dtype=np.float32)

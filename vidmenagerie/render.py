@@ -6,6 +6,7 @@ entry's own mean and std and values are clamped, never stretched per frame.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -81,16 +82,44 @@ def save_image(image: Image.Image, path: Path) -> Path:
     return path
 
 
-def side_by_side(panels: Sequence[np.ndarray], pad: int = PAD) -> np.ndarray:
-    """Join ``[T, H, W, 3]`` panels horizontally with white gaps: ``[T, H, W', 3]``."""
-    frames, height = panels[0].shape[:2]
-    gap = np.full((frames, height, pad, 3), 255, dtype=np.uint8)
-    parts: list[np.ndarray] = []
+def panel_grid(
+    panels: Sequence[np.ndarray], labels: Sequence[str], *, columns: int | None = None, pad: int = PAD
+) -> np.ndarray:
+    """``[T, H, W, 3]`` panels laid out in a grid, each under its label: ``[T, H', W', 3]`` uint8.
+
+    An animation of many panels (the frames and 16 heads) reads as a grid, not as a strip 17
+    panels wide; ``columns`` defaults to a grid about 16:9. Both sides come out even (H.264's
+    yuv420p needs that), padded with white. The labels are drawn once and shared by every frame.
+    """
+    count = len(panels)
+    frames, height, width = panels[0].shape[:3]
+    if columns is None:
+        columns = min(count, max(1, math.ceil(math.sqrt(count * 16 / 9 * height / width))))
+    rows = math.ceil(count / columns)
+    font = _fitting_font(labels, width)
+    band = int(getattr(font, "size", 11)) + 2 * pad
+    cell_w, cell_h = width + pad, band + height + pad
+    total_w, total_h = columns * cell_w - pad, rows * cell_h - pad
+    canvas = Image.new("RGB", (total_w + total_w % 2, total_h + total_h % 2), BACKGROUND)
+    draw = ImageDraw.Draw(canvas)
+    for i, label in enumerate(labels[:count]):
+        x, y = (i % columns) * cell_w, (i // columns) * cell_h
+        draw.text((x + width // 2, y + band // 2), label, fill=(0, 0, 0), font=font, anchor="mm")
+    out = np.repeat(np.asarray(canvas)[None], frames, axis=0)
     for i, panel in enumerate(panels):
-        if i:
-            parts.append(gap)
-        parts.append(panel)
-    return np.concatenate(parts, axis=2)
+        x, y = (i % columns) * cell_w, (i // columns) * cell_h + band
+        out[:, y : y + height, x : x + width] = panel
+    return out
+
+
+def _fitting_font(labels: Sequence[str], width: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    """The default font at the largest size up to 14 px at which every label fits ``width`` (at least 7 px)."""
+    size = 14
+    font = _font(size)
+    while size > 7 and max((font.getlength(s) for s in labels), default=0) > width - 2:
+        size -= 1
+        font = _font(size)
+    return font
 
 
 def write_animation(frames: np.ndarray, path: Path, fps: float) -> Path:

@@ -40,6 +40,7 @@ ol.ranked { margin: 0; padding-left: 1.6em; } ol.ranked li { white-space: nowrap
 .card img { min-height: 60px; }
 .card video { object-fit: contain; }
 .cards.wide { grid-template-columns: minmax(0, 1fr); }
+.cards.wide .card img { max-height: 90vh; object-fit: contain; object-position: left top; background: none; }
 .cards.wide .card video { width: min(100%, 960px); }
 .card figcaption { font-weight: 600; overflow-wrap: anywhere; }
 .card dl { display: grid; grid-template-columns: auto 1fr; gap: 0 .75rem; margin: .35rem 0; }

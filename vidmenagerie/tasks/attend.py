@@ -25,7 +25,7 @@ from ..heatmap import STYLES, THRESHOLD_STYLES, colormap_table, render_rows
 from ..models.video_vit import VideoEncoder, resolve_layer
 from ..ops.attention import cls_row, head_rows, parse_heads, threshold_mask
 from ..preprocess import Preprocessing
-from ..render import denormalize, grid_image, save_image, side_by_side
+from ..render import denormalize, grid_image, panel_grid, save_image
 from ..runtime import Runtime
 from ._per_clip import ClipFiles, PerClipRun, PerClipTask, clip_facts, run_per_clip, write_animations
 from ._per_clip import run_record as per_clip_record
@@ -185,10 +185,11 @@ def _write_clip(
         "threshold_style": settings.threshold_style,
     }
     strips = render_rows(frames[::t_patch], shown, masks=masks, **draw)
+    labels = row_labels(heads, settings, model.arch.num_heads)
     picture = save_image(
         grid_image(
             [frames[::t_patch], *strips],
-            row_labels=row_labels(heads, settings, model.arch.num_heads),
+            row_labels=labels,
             column_labels=slot_labels(item.clip.times, t_patch, frames.shape[2]),
         ),
         base.with_name(f"{base.name}.{settings.image_format}"),
@@ -197,7 +198,7 @@ def _write_clip(
     if settings.animate:
         held = np.repeat(shown, t_patch, axis=1)[:, : frames.shape[0]]
         held_masks = None if masks is None else np.repeat(masks, t_patch, axis=1)[:, : frames.shape[0]]
-        panels = side_by_side([frames, *render_rows(frames, held, masks=held_masks, **draw)])
+        panels = panel_grid([frames, *render_rows(frames, held, masks=held_masks, **draw)], labels)
         animations = write_animations(panels, base, settings, pre)
     maps = None
     if settings.save_maps:

@@ -25,7 +25,7 @@ from ..models.video_vit import MaskedAutoencoder
 from ..ops.complete import Completion, CompletionScore, complete, psnr, scores, video_seed
 from ..ops.masking import MASK_TYPES, make_mask
 from ..preprocess import Preprocessing
-from ..render import denormalize, grid_image, save_image, side_by_side
+from ..render import denormalize, grid_image, panel_grid, save_image
 from ..runtime import Runtime
 from ._per_clip import ClipFiles, PerClipRun, PerClipTask, clip_facts, run_per_clip, write_animations
 from ._per_clip import run_record as per_clip_record
@@ -150,7 +150,7 @@ def _write_clip(
         grid_image([original, masked, completion], row_labels=ROWS, column_labels=labels),
         base.with_name(f"{base.name}.{settings.image_format}"),
     )
-    animations = write_animations(side_by_side([original, masked, completion]), base, settings, pre)
+    animations = write_animations(panel_grid([original, masked, completion], ROWS), base, settings, pre)
     arrays = None
     if settings.save_arrays:
         arrays = _save_arrays(result, i, base.with_name(f"{base.name}.npz"), pre)

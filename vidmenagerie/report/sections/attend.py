@@ -40,7 +40,7 @@ def attend_section(sid: str, folder: Path, record: dict[str, Any], path: Path) -
         columns.append(Column("maps", MAPS, "path"))
     card = Card(
         NAME, PICTURE, VIDEO, (("strongest patch weight", WEIGHT, 3, "pct"), ("CLS itself", CLS_SELF, 3, "pct")),
-        details=("CLS-to-CLS weight per row", HEADS, "pct"), poster=POSTER,
+        details=("CLS-to-CLS weight per row", HEADS, "pct"), poster=POSTER, wide=True,
     )  # fmt: skip
     return section(
         sid,
