@@ -9,11 +9,13 @@ import av
 import numpy as np
 import pytest
 import torch
+from pictures import colour_ramps
 from PIL import Image
 
 import vidmenagerie as vm
 from vidmenagerie.heatmap import ALPHA, COLORMAPS, DIM, colormap_table
 from vidmenagerie.ops.attention import cls_row
+from vidmenagerie.render import colour_bar
 
 from attention_reference import full_attention
 from cli import invoke
@@ -54,9 +56,12 @@ def _reference_model(reference: Path, ref: dict, file: str, **extra: int) -> vm.
 
 
 def _layout(image: np.ndarray, rows: int) -> tuple[int, int]:
-    """Top and left offsets of the tiles (column labels above, row labels to the left)."""
-    top = image.shape[0] - rows * (SIZE + PAD) - PAD
-    left = image.shape[1] - SLOTS * (SIZE + PAD) - PAD
+    """Top and left offsets of the tiles (column labels above, row labels to the left, the colour
+    bar below: the tiles' right edge is the last column with ink in their rows)."""
+    bar = colour_bar(np.zeros((2, 3), np.uint8), title="", low="", high="").height  # the same for any text
+    top = image.shape[0] - bar - rows * (SIZE + PAD) - PAD
+    ink = np.nonzero((image[top + PAD : top + rows * (SIZE + PAD)] < 235).any(axis=(0, 2)))[0]
+    left = int(ink.max()) + 1 - SLOTS * (SIZE + PAD)
     assert 0 < top < 40 and 0 < left < 120, image.shape  # labels take some room, not a whole tile
     return top, left
 
@@ -371,3 +376,46 @@ def test_all_heads_animation_is_a_grid_with_a_label_per_panel(tiny_catalog: Path
                 assert text == 0  # the empty sixth cell
             else:
                 assert text > 10, (row, col)
+
+
+def _tile_runs(image: np.ndarray, y: int) -> list[int]:
+    """The lengths of the runs of ink (not white) along row ``y``, left to right."""
+    ink = (image[y] < 235).any(axis=1).astype(int)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], ink, [0]])))
+    return [int(b - a) for a, b in zip(edges[::2], edges[1::2])]
+
+
+def test_picture_scale_and_a_still_in_one_column(tiny_catalog: Path, clips: Path, tmp_path: Path) -> None:
+    still = clips / "still.png"
+    Image.fromarray(moving_frames(1, 64, 64, seed=4)[0]).save(still)
+    out = tmp_path / "out"
+    args = ["attend", clips / "a" / "clip.mp4", still, "--model", "tiny_vit", "--colormap", "viridis"]
+    assert invoke(*args, "--out", out, "--workers", "0").exit_code == 0
+    record = json.loads((out / "run.json").read_text())
+    assert "maps_note" not in record and "one column" in record["pictures_note"]  # no .npy was asked for
+    video = np.asarray(Image.open(out / "a" / "clip.attend.jpg").convert("RGB"))
+    picture = np.asarray(Image.open(out / "still.attend.jpg").convert("RGB"))
+    for image in (video, picture):  # the colour bar of the run's colormap, under the tiles
+        ramps = colour_ramps(Image.fromarray(image), colormap_table("viridis"), length=100)
+        assert ramps and min(ramps) > image.shape[0] - 50, ramps
+        assert not colour_ramps(Image.fromarray(image), colormap_table("inferno"), length=100)
+    top, _ = _layout(video, rows=2)
+    runs = _tile_runs(video, top + PAD + SIZE - 2)
+    assert len(runs) >= SLOTS and all(abs(n - SIZE) <= 2 for n in runs[-SLOTS:]), runs  # a column per slot
+    assert (video[:top] < 128).any()
+    # a still: one column (its slots all show the same picture), no times above it
+    bar = colour_bar(np.zeros((2, 3), np.uint8), title="", low="", high="").height
+    rows = picture[: picture.shape[0] - bar]
+    runs = _tile_runs(rows, PAD + SIZE - 2)
+    assert abs(runs[-1] - SIZE) <= 2 and len(runs) <= 2, runs  # the row's label (if it reaches), one tile
+    assert rows.shape[0] == 2 * (SIZE + PAD) + PAD  # no line of times above the tiles
+    ranges = (rows[SIZE + 2 * PAD :, :30] < 128).any(axis=(1, 2))  # the map row's label
+    assert np.count_nonzero(np.diff(ranges.astype(int)) == 1) >= 2  # two lines: its name and its range
+
+
+def test_maps_note_only_with_saved_maps(tiny_catalog: Path, clips: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ["attend", clips / "a" / "clip.mp4", "--model", "tiny_vit", "--save-maps", "--workers", "0"]
+    assert invoke(*args, "--out", out).exit_code == 0
+    record = json.loads((out / "run.json").read_text())
+    assert ".npy" in record["maps_note"] and ".npy" not in record["pictures_note"]

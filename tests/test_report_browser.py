@@ -20,11 +20,14 @@ import numpy as np
 import pytest
 from browser import Browser, find_chromium
 from coloured import CLASSES, use_catalog, write_coloured_set
+from pictures import colour_ramps
 from PIL import Image
 
 from vidmenagerie.catalog import default_catalog
+from vidmenagerie.heatmap import colormap_table
 from vidmenagerie.report import build_report
 from vidmenagerie.report.svg import PALETTE
+from vidmenagerie.scoring.confusion_picture import BAR
 from vidmenagerie.tasks.embed import EmbedSettings
 from vidmenagerie.tasks.embed.manifest import RowInfo, VideoStatus, write_index, write_videos
 
@@ -292,6 +295,17 @@ def test_attend_page(browser: Browser, tiny_catalog: Path, videos: Path, tmp_pat
     )
     assert [h.split()[:2] for h in heads] == [["head", str(i)] for i in range(4)], heads
     assert all(0 <= _number(h.split()[2]) <= 100 for h in heads), heads
+    scale = browser.evaluate(  # the colour bar: the run's colormap (inferno) from dark to light, and its ends
+        "(() => { const f = document.querySelector('#attend figure.colourbar'), r = f.querySelector('.ramp');"
+        " return [getComputedStyle(r).backgroundImage, r.getBoundingClientRect().width,"
+        " [...f.querySelectorAll('.ends span')].map(s => s.textContent), f.querySelector('figcaption').textContent];"
+        " })()"
+    )
+    table = colormap_table("inferno")
+    assert scale[0].startswith(f"linear-gradient(to right, {_rgb_of(table[0])}") and _rgb_of(table[-1]) in scale[0]
+    assert scale[1] > 200 and scale[2] == ["row min", "row max"] and "CLS attention" in scale[3], scale
+    notes = browser.evaluate("[...document.querySelectorAll('#attend p.note')].map(p => p.textContent).join(' ')")
+    assert ".npy" not in notes and "min to its max" in notes  # no maps were saved: none described
     _check_screenshot(browser, tmp_path / "attend.png")
     _check_sorts(browser, "attend-clips", "its weight", numeric=True)
     _check_sorts(browser, "attend-clips", "video", numeric=False)
@@ -309,6 +323,11 @@ def _fills(browser: Browser) -> list[list[str]]:
 
 def _rgb(colour: str) -> str:
     r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgb({r}, {g}, {b})"
+
+
+def _rgb_of(colour: np.ndarray) -> str:
+    r, g, b = (int(v) for v in colour)
     return f"rgb({r}, {g}, {b})"
 
 
@@ -491,6 +510,9 @@ def test_evaluate_page(browser: Browser, labelled_table: Path, tmp_path: Path) -
         " return img.decode().then(() => img.naturalWidth, () => 0); })()"
     )
     assert confusion > 0
+    with Image.open(out / "eval.confusion.png") as picture:  # the grid's colour bar: white to full blue
+        shades = np.round(255 + np.linspace(0, 1, 64)[:, None] * (np.array(BAR) - 255))
+        assert colour_ramps(picture, shades)
     _check_screenshot(browser, tmp_path / "evaluate.png")
     _check_sorts(browser, "evaluate-per-class", "accuracy", numeric=True)
     _check_sorts(browser, "evaluate-per-class", "label", numeric=False)

@@ -46,6 +46,10 @@ ol.ranked { margin: 0; padding-left: 1.6em; } ol.ranked li { white-space: nowrap
 .card dl { display: grid; grid-template-columns: auto 1fr; gap: 0 .75rem; margin: .35rem 0; }
 .card dt { color: var(--muted); } .card dd { margin: 0; text-align: left; }
 table.failures td:last-child, .bad { color: var(--bad); }
+figure.colourbar { margin: .5rem 0 1rem; max-width: 24rem; }
+figure.colourbar figcaption { color: var(--muted); }
+figure.colourbar .ramp { height: 14px; border: 1px solid var(--ink); margin: .2rem 0; }
+figure.colourbar .ends { display: flex; justify-content: space-between; color: var(--muted); }
 img.confusion { max-width: 100%; height: auto; border: 1px solid var(--line); }
 svg { max-width: 100%; height: auto; font: 11px system-ui, sans-serif; }
 svg.map { border: 1px solid var(--line); background: #fff; }

@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ...heatmap import colormap_table
 from ..html import Html, tag
 from ..lists import Blob, Card, Column, cards, number, table
-from .common import failures, section
+from .common import colour_scale, failures, section
 from .per_clip import read_per_clip
 
 NAME, PICTURE, VIDEO, PEAK, WEIGHT, CLS_SELF, HEADS, START, MAPS, POSTER = range(10)
@@ -47,7 +48,9 @@ def attend_section(sid: str, folder: Path, record: dict[str, Any], path: Path) -
         "attend",
         "Attention",
         run.info,
-        tag("p", str(record.get("maps_note", "")), class_="note"),
+        tag("p", str(record.get("pictures_note", "")), class_="note") if record.get("pictures_note") else None,
+        _scale(settings),
+        tag("p", str(record.get("maps_note", "")), class_="note") if any(c.arrays for c in run.clips) else None,
         tag("p", f"inputs under {run.root}", class_="note") if run.root else None,
         tag("h3", "Clips, sortable"),
         table(f"{sid}-clips", blob, columns),
@@ -56,6 +59,16 @@ def attend_section(sid: str, folder: Path, record: dict[str, Any], path: Path) -
         blob.markup(),
         failures(sid, run.failed),
     )
+
+
+def _scale(settings: dict[str, Any]) -> Html | None:
+    """The pictures' colour bar: the run's colormap from a row's minimum to its maximum."""
+    try:
+        table = colormap_table(str(settings.get("colormap", "inferno")))
+    except ValueError:  # a matplotlib colormap, and matplotlib is gone
+        return None
+    blend = " (50% over the frame)" if settings.get("style", "overlay") == "overlay" else ""
+    return colour_scale(table, f"Colour: CLS attention, from each row's min to its max{blend}", "row min", "row max")
 
 
 def row_labels(settings: dict[str, Any], count: int) -> list[str]:
