@@ -302,7 +302,7 @@ def test_attend_page(browser: Browser, tiny_catalog: Path, videos: Path, tmp_pat
         " })()"
     )
     table = colormap_table("inferno")
-    assert scale[0].startswith(f"linear-gradient(to right, {_rgb_of(table[0])}") and _rgb_of(table[-1]) in scale[0]
+    assert scale[0].startswith(f"linear-gradient(to right, {_rgb(table[0])}") and _rgb(table[-1]) in scale[0]
     assert scale[1] > 200 and scale[2] == ["row min", "row max"] and "CLS attention" in scale[3], scale
     notes = browser.evaluate("[...document.querySelectorAll('#attend p.note')].map(p => p.textContent).join(' ')")
     assert ".npy" not in notes and "min to its max" in notes  # no maps were saved: none described
@@ -321,13 +321,9 @@ def _fills(browser: Browser) -> list[list[str]]:
     )
 
 
-def _rgb(colour: str) -> str:
-    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
-    return f"rgb({r}, {g}, {b})"
-
-
-def _rgb_of(colour: np.ndarray) -> str:
-    r, g, b = (int(v) for v in colour)
+def _rgb(colour: str | np.ndarray) -> str:
+    """A colour (``#1f77b4``, or ``[r, g, b]``) as computed styles write it."""
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5)) if isinstance(colour, str) else map(int, colour)
     return f"rgb({r}, {g}, {b})"
 
 
@@ -368,6 +364,33 @@ def test_embed_page_map_and_colouring(browser: Browser, tiny_catalog: Path, vide
     assert [fill for _, fill in by_label] == [_expected_fill(c, "p") for c, _ in by_label]
     assert browser.evaluate(legends) == ["none", "flex"]
     assert all(t.split(" \u00b7 ")[2] in ("zero", "one", "two", "three", "four") for t in titles)
+    # the axes: their PC numbers and the share of the variance each holds, as numpy's SVD finds them
+    rows = np.load(out / "feats.npy").astype(np.float64)
+    centred = rows - rows.mean(axis=0)
+    ratio = np.linalg.svd(centred, compute_uv=False) ** 2 / (centred**2).sum()
+    axes = browser.evaluate("[...document.querySelectorAll('svg#embed-map text.axis')].map(t => t.textContent)")
+    assert axes == [f"PC {k + 1} ({100 * ratio[k]:.1f}% of the variance)" for k in range(2)], (axes, ratio)
+    # every point in the table too: its video as its tooltip says, further right for a larger PC 1, higher for PC 2
+    circles = browser.evaluate(
+        "Object.fromEntries([...document.querySelectorAll('svg#embed-map circle')].map((c, i) => [i,"
+        " [+c.getAttribute('cx'), +c.getAttribute('cy'), c.querySelector('title').textContent]]))"
+    )
+    ids, shown = _row_ids(browser, "embed-points"), _cells(browser, "embed-points", "video")
+    assert sorted(ids) == list(range(6)) and len(circles) == 6
+    assert all(circles[str(i)][2].startswith(name + " \u00b7 ") for i, name in zip(ids, shown))
+    for heading, k, sign in (("PC 1", 0, 1), ("PC 2", 1, -1)):
+        values = [float(v) for v in _cells(browser, "embed-points", heading)]
+        at = [sign * circles[str(i)][k] for i in ids]
+        assert [ids[j] for j in np.argsort(values, kind="stable")] == [ids[j] for j in np.argsort(at, kind="stable")]
+    lit = browser.evaluate(  # pointing at a row of the table lights its point up
+        "(() => { const tr = document.querySelectorAll('#embed-points tbody tr')[2];"
+        " tr.cells[0].dispatchEvent(new MouseEvent('mouseover', {bubbles: true}));"
+        " const all = [...document.querySelectorAll('svg#embed-map circle')];"
+        " return [+tr.dataset.row, all.flatMap((c, i) => c.classList.contains('hot') ? [i] : [])]; })()"
+    )
+    assert lit[1] == [lit[0]], lit
+    legend = browser.evaluate("[...document.querySelectorAll('ul.legend-folder li')].map(li => li.textContent)")
+    assert legend == ["colour = folder:", "videos/ (4)", "sub (2)"], legend  # top-level inputs: the folder's name
     _check_screenshot(browser, tmp_path / "embed.png")
     _check_sorts(browser, "embed-videos", "video", numeric=False)
     assert _click(browser, "embed-videos", "status") == "ascending"

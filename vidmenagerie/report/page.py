@@ -53,12 +53,19 @@ figure.colourbar .ends { display: flex; justify-content: space-between; color: v
 img.confusion { max-width: 100%; height: auto; border: 1px solid var(--line); }
 svg { max-width: 100%; height: auto; font: 11px system-ui, sans-serif; }
 svg.map { border: 1px solid var(--line); background: #fff; }
-svg.map circle { fill: #888; fill-opacity: .75; }
-svg.map circle:hover { stroke: #000; stroke-width: 1.5; fill-opacity: 1; }
+svg.map circle { fill: #888; fill-opacity: .8; }
+svg.map rect.frame { fill: none; stroke: var(--line); } svg.map line.grid { stroke: var(--soft); }
+svg.map text { fill: var(--muted); } svg.map text.axis { fill: var(--ink); font-size: 13px; }
+.scroll > svg.map { min-width: 560px; }
+svg.map circle:hover, svg.map circle.hot { stroke: #000; stroke-width: 1.5; fill-opacity: 1; }
+svg.map circle.hot { r: 6px; }
 .scroll > svg.bars { min-width: 560px; }
 svg.bars rect.bar { fill: var(--accent); } svg.bars rect.back { fill: var(--soft); }
-.legend { display: flex; flex-wrap: wrap; gap: .25rem 1rem; margin: .25rem 0; padding: 0; list-style: none; }
-.legend i { display: inline-block; width: .8em; height: .8em; border-radius: 50%; margin-right: .3em; }
+.legend { display: flex; flex-wrap: wrap; gap: .25rem 1.25rem; margin: .5rem 0; padding: 0; list-style: none;
+  font-size: 15px; }
+.legend li.what { color: var(--muted); }
+.legend i { display: inline-block; width: 1em; height: 1em; border-radius: 50%; margin-right: .35em;
+  vertical-align: -.15em; }
 [data-by=label] .legend-folder, [data-by=folder] .legend-label { display: none; }
 noscript p { color: var(--bad); }
 @media (max-width: 600px) { body { padding: .5rem .75rem 3rem; } }

@@ -152,6 +152,17 @@ SCRIPT = r"""
       box.replaceChildren(cards);
     })(0);
   });
+  document.querySelectorAll("svg.map").forEach(svg => {  // a row of the points table lights its point up
+    const points = document.getElementById(svg.id.replace(/-map$/, "-points"));
+    if (!points) return;
+    let hot = null;
+    points.addEventListener("mouseover", e => {
+      const tr = e.target.closest("tbody tr");
+      if (hot) hot.classList.remove("hot");
+      hot = tr ? svg.querySelectorAll("circle")[+tr.dataset.row] : null;
+      if (hot) hot.classList.add("hot");
+    });
+  });
   document.querySelectorAll("select.colour-by").forEach(select => {
     const box = document.getElementById(select.dataset.for);
     select.onchange = () => { box.dataset.by = select.value; };
