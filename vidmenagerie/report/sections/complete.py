@@ -53,6 +53,7 @@ def complete_section(sid: str, folder: Path, record: dict[str, Any], path: Path)
         tag("h3", "Overall"),
         summary,
         tag("p", str(record.get("metrics_note", "")), class_="note"),
+        tag("p", str(record.get("pictures_note", "")), class_="note") if record.get("pictures_note") else None,
         tag("p", f"inputs under {run.root}", class_="note") if run.root else None,
         tag("h3", "Clips, sortable"),
         tag("p", "Click a heading to sort: PSNR up or MSE down puts the worst completions first.", class_="note"),
