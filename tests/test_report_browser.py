@@ -211,7 +211,10 @@ LAYOUT = """(() => {
   }).map(c => c.textContent);
   const cards = [...document.querySelectorAll('div.cards')].map(d =>
     [...d.children].map(c => Math.round(c.getBoundingClientRect().left)));
-  return {scroll: page.scrollWidth, width, tables, wrapped, cards};
+  const over = [...document.querySelectorAll('body *')].filter(e => !e.closest('.scroll')
+    && (e.getBoundingClientRect().right > width + 0.5 || e.scrollWidth > e.clientWidth + 1))
+    .map(e => e.tagName + '.' + e.className + ' ' + e.scrollWidth + '/' + e.clientWidth);
+  return {scroll: page.scrollWidth, width, tables, wrapped, cards, over};
 })()"""
 
 
@@ -225,7 +228,7 @@ def _check_layout(browser: Browser, page: Path) -> dict[str, Any]:
         browser.resize(width, HEIGHT)
         browser.open(page)
         layout = browser.evaluate(LAYOUT)
-        assert layout["scroll"] <= layout["width"], (width, layout)
+        assert layout["scroll"] <= layout["width"], (width, layout["over"], layout)
         tables = layout["tables"]
         assert tables and all(shown and right <= layout["width"] for _, _, shown, right, _ in tables), (width, tables)
         assert layout["wrapped"] == [], (width, layout["wrapped"])
@@ -540,5 +543,48 @@ def test_evaluate_page(browser: Browser, labelled_table: Path, tmp_path: Path) -
     _check_sorts(browser, "evaluate-per-class", "accuracy", numeric=True)
     _check_sorts(browser, "evaluate-per-class", "label", numeric=False)
     _check_sorts(browser, "evaluate-misclassified", "input", numeric=False)
+    assert browser.errors() == []
+    _check_layout(browser, page)
+
+
+def test_classify_page(browser: Browser, labelled_table: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    inputs = sorted(labelled_table.parent.joinpath("set").rglob("*.mp4"))
+    (tmp_path / "broken.mp4").write_text("not a video")
+    result = invoke("classify", *inputs, tmp_path / "broken.mp4", "--model", "tiny_rgb", *FAST, "--out", out,
+                    "--no-report")  # fmt: skip
+    assert result.exit_code == 1, result.output + repr(result.exception)  # 1: broken.mp4 failed, as planned
+    assert not (out / "index.html").exists()
+    page = build_report(out)  # what vidm report does: the classify page, not an embedding map of views.npy
+    _open(browser, page)
+    kinds = browser.evaluate("[...document.querySelectorAll('section.run')].map(s => s.dataset.kind)")
+    assert kinds == ["classify"] and browser.evaluate("document.querySelectorAll('svg').length") == 0
+    _check_head(browser, "classify", "tiny_rgb")
+    assert _failures(browser, "classify") == ["broken.mp4"]
+    saved = json.loads((out / "classify.json").read_text())
+    assert sorted(_cells(browser, "classify-inputs", "input")) == sorted(
+        p.relative_to(tmp_path).as_posix() for p in inputs
+    )
+    images = browser.evaluate(
+        "Promise.all([...document.querySelectorAll('#classify-cards figure.card img')].map(img => {"
+        " img.loading = 'eager'; return img.decode().then(() => img.naturalWidth, () => 0); }))"
+    )
+    assert len(images) == len(inputs) and all(width == 56 for width in images), images
+    # each card's bars: its top labels in order, each bar as long as its probability
+    cards = browser.evaluate(
+        "[...document.querySelectorAll('#classify-cards figure.card')].map(f => [f.querySelector('figcaption')"
+        ".textContent, [...f.querySelectorAll('ol.bars li')].map(li => [li.querySelector('.label').textContent,"
+        " li.querySelector('.track i').getBoundingClientRect().width / li.querySelector('.track')"
+        ".getBoundingClientRect().width, li.querySelector('.num').textContent])])"
+    )
+    by_name = {Path(v).relative_to(tmp_path).as_posix(): top for v, top in saved["labels"].items()}
+    assert len(cards) == len(inputs)
+    for caption, bars in cards:
+        top = by_name[caption]
+        assert [label for label, _, _ in bars] == [t["label"] for t in top] and len(bars) == 3
+        assert all(abs(share - t["probability"]) < 0.01 for (_, share, _), t in zip(bars, top)), (bars, top)
+        assert all(abs(_number(text) / 100 - t["probability"]) < 0.001 for (_, _, text), t in zip(bars, top))
+    _check_screenshot(browser, tmp_path / "classify.png")
+    _check_sorts(browser, "classify-inputs", "input", numeric=False)
     assert browser.errors() == []
     _check_layout(browser, page)

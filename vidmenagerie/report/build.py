@@ -4,6 +4,7 @@ A folder may hold a ``complete`` or ``attend`` run (``run.json``), an evaluation
 whose ``views.*`` embedding is part of it), embedding outputs (``NAME.run.json`` beside
 ``NAME.npy``, or a ``--per-video`` folder's ``run.json``), or several of these: each becomes a
 section. Shards' records are skipped: their page comes with ``--merge``.
+A classification (``classify.json``, its ``views.*`` part of it) is a section of its own.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ..errors import OutputError, VidmError
 from .html import Html, tag
 from .page import page
 from .sections.attend import attend_section
+from .sections.classify import classify_section
 from .sections.complete import complete_section
 from .sections.evaluate import evaluate_section
 
@@ -76,9 +78,14 @@ def _find(folder: Path) -> list[tuple[str, Builder]]:
     evaluation = _record(folder / "eval.json")
     if evaluation:
         found.append(("evaluate", lambda sid: evaluate_section(sid, folder, evaluation, folder / "eval.json")))
+    classified = _record(folder / "classify.json")
+    if classified:
+        found.append(
+            ("classify", partial(classify_section, folder=folder, record=classified, path=folder / "classify.json"))
+        )
     if run and command == "embed":
         found.append(("embed", partial(_per_video_output, folder)))
-    views = str(evaluation.get("views_output", "views.npy")) if evaluation else None
+    views = str(evaluation.get("views_output", "views.npy")) if evaluation else "views.npy" if classified else None
     for path in sorted(folder.glob("*.run.json")):
         features = path.with_name(path.name.removesuffix(".run.json") + ".npy")
         if SHARD.search(path.name) or features.name == views or not features.is_file():

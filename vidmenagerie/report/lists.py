@@ -88,7 +88,8 @@ def table(table_id: str, blob: Blob, columns: Sequence[Column], *, css: str = ""
 class Card:
     """What a card shows of a row: ``title`` field, picture, animation, numbers ``(label, field,
     digits, kind)`` (kind ``num`` or ``pct``) and a collapsed ``details`` list ``(summary, field,
-    kind)`` whose field holds ``[name, value]`` pairs; ``poster``: the animation's poster frame.
+    kind)`` whose field holds ``[name, value]`` pairs; ``poster``: the animation's poster frame;
+    ``bars``: a ``ranked`` field (flat ``[enum index, share, ...]``) drawn as labelled bars.
     ``wide`` cards take the list's whole width,
     one per line, so a picture of many frames is shown large enough to read."""
 
@@ -99,11 +100,12 @@ class Card:
     details: tuple[str, int, str] | None = None
     wide: bool = False
     poster: int | None = None
+    bars: int | None = None
 
     def spec(self) -> str:
         return json.dumps(
             {"title": self.title, "img": self.img, "video": self.video, "fields": self.fields, "details": self.details,
-             "poster": self.poster}
+             "poster": self.poster, "bars": self.bars}
         )  # fmt: skip
 
 

@@ -12,7 +12,7 @@ CSS = """
 :root { --ink: #1d232b; --muted: #5d6875; --line: #d6dbe1; --soft: #f3f5f8; --accent: #2f62c0; --bad: #b3261e; }
 * { box-sizing: border-box; }
 body { margin: 0 auto; max-width: 1280px; padding: 1rem 1.5rem 4rem; color: var(--ink);
-  font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; }
+  font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; overflow-wrap: break-word; }
 h1 { font-size: 1.5rem; margin: .5rem 0; } h2 { font-size: 1.25rem; margin: 2rem 0 .5rem; }
 h3 { font-size: 1.05rem; margin: 1.5rem 0 .5rem; }
 a { color: var(--accent); } .muted, .note { color: var(--muted); } .note { max-width: 70em; }
@@ -45,6 +45,13 @@ ol.ranked { margin: 0; padding-left: 1.6em; } ol.ranked li { white-space: nowrap
 .card figcaption { font-weight: 600; overflow-wrap: anywhere; }
 .card dl { display: grid; grid-template-columns: auto 1fr; gap: 0 .75rem; margin: .35rem 0; }
 .card dt { color: var(--muted); } .card dd { margin: 0; text-align: left; }
+.card ol.bars { list-style: none; margin: .35rem 0 0; padding: 0; }
+.card ol.bars li { display: grid; grid-template-columns: minmax(0, 9em) minmax(3em, 1fr) auto; gap: .5rem;
+  align-items: center; }
+.card ol.bars .label { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.card ol.bars .track { height: .8em; background: var(--soft); }
+.card ol.bars .track i { display: block; height: 100%; background: var(--accent); }
+.card ol.bars .num { text-align: right; font-variant-numeric: tabular-nums; }
 table.failures td:last-child, .bad { color: var(--bad); }
 figure.colourbar { margin: .5rem 0 1rem; max-width: 24rem; }
 figure.colourbar figcaption { color: var(--muted); }

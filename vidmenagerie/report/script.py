@@ -105,7 +105,7 @@ SCRIPT = r"""
     });
     show(0);
   });
-  function card(row, spec, i) {
+  function card(row, spec, i, data) {
     const fig = el("figure", "card");
     fig.dataset.row = i;
     if (spec.img !== null && row[spec.img]) {
@@ -126,6 +126,17 @@ SCRIPT = r"""
       fig.append(video);
     }
     fig.append(el("figcaption", "", row[spec.title]));
+    if (spec.bars !== null && row[spec.bars]) {
+      const list = el("ol", "bars"), v = row[spec.bars];
+      for (let k = 0; k + 1 < v.length; k += 2) {
+        const li = el("li"), track = el("span", "track"), fill = el("i");
+        fill.style.width = `${Math.max(0, Math.min(1, v[k + 1])) * 100}%`;
+        track.append(fill);
+        li.append(el("span", "label", data.enum[v[k]]), track, el("span", "num", pct(v[k + 1])));
+        list.append(li);
+      }
+      fig.append(list);
+    }
     const dl = el("dl");
     for (const [label, col, digits, kind] of spec.fields) {
       dl.append(el("dt", "", label), el("dd", "num", kind === "pct" ? pct(row[col]) : num(row[col], digits)));
@@ -148,7 +159,7 @@ SCRIPT = r"""
     const data = blob(box.dataset.rows), spec = JSON.parse(box.dataset.card);
     pager(box, (a, b) => {
       const cards = document.createDocumentFragment();
-      for (let i = a; i < b; i++) cards.append(card(data.rows[i], spec, i));
+      for (let i = a; i < b; i++) cards.append(card(data.rows[i], spec, i, data));
       box.replaceChildren(cards);
     })(0);
   });

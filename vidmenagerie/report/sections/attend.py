@@ -8,8 +8,8 @@ from typing import Any
 
 from ...heatmap import colormap_table
 from ..html import Html, tag
-from ..lists import Blob, Card, Column, cards, number, table
-from .common import colour_scale, failures, section
+from ..lists import Blob, Card, Column, number
+from .common import colour_scale, failures, listing, section
 from .per_clip import read_per_clip
 
 NAME, PICTURE, VIDEO, PEAK, WEIGHT, CLS_SELF, HEADS, START, MAPS, POSTER = range(10)
@@ -52,11 +52,7 @@ def attend_section(sid: str, folder: Path, record: dict[str, Any], path: Path) -
         _scale(settings),
         tag("p", str(record.get("maps_note", "")), class_="note") if any(c.arrays for c in run.clips) else None,
         tag("p", f"inputs under {run.root}", class_="note") if run.root else None,
-        tag("h3", "Clips, sortable"),
-        table(f"{sid}-clips", blob, columns),
-        tag("h3", "Pictures"),
-        cards(f"{sid}-cards", blob, card),
-        blob.markup(),
+        listing(sid, "Clips", blob, columns, card),
         failures(sid, run.failed),
     )
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..header import RunInfo, run_head
 from ..html import Html, join, scrolling, tag, visible
-from ..lists import Blob, Column, table
+from ..lists import Blob, Card, Column, cards, table
 
 
 def section(sid: str, kind: str, heading: str, info: RunInfo, *content: Html | None) -> Html:
@@ -45,3 +45,16 @@ def colour_scale(table: np.ndarray, caption: str, low: str, high: str, *, stops:
         tag("div", tag("span", low), tag("span", high), class_="ends"),
         class_="colourbar",
     )
+
+
+def listing(sid: str, what: str, blob: Blob, columns: Sequence[Column], card: Card, note: str | None = None) -> Html:
+    """The rows of ``blob`` twice: a sortable table (``SID-<what>``, under "<What>, sortable" and
+    an optional note) and a card each (``SID-cards``, under "Pictures"); the blob written once."""
+    return join([
+        tag("h3", f"{what}, sortable"),
+        tag("p", note, class_="note") if note else None,
+        table(f"{sid}-{what.lower()}", blob, columns),
+        tag("h3", "Pictures"),
+        cards(f"{sid}-cards", blob, card),
+        blob.markup(),
+    ])  # fmt: skip

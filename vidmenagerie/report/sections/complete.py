@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from ..html import Html, tag
-from ..lists import Blob, Card, Column, cards, number, table
-from .common import failures, plain_table, section
+from ..lists import Blob, Card, Column, number
+from .common import failures, listing, plain_table, section
 from .per_clip import read_per_clip
 
 # Row fields of the blob the table and the cards share.
@@ -55,12 +55,14 @@ def complete_section(sid: str, folder: Path, record: dict[str, Any], path: Path)
         tag("p", str(record.get("metrics_note", "")), class_="note"),
         tag("p", str(record.get("pictures_note", "")), class_="note") if record.get("pictures_note") else None,
         tag("p", f"inputs under {run.root}", class_="note") if run.root else None,
-        tag("h3", "Clips, sortable"),
-        tag("p", "Click a heading to sort: PSNR up or MSE down puts the worst completions first.", class_="note"),
-        table(f"{sid}-clips", blob, columns),
-        tag("h3", "Pictures"),
-        cards(f"{sid}-cards", blob, card),
-        blob.markup(),
+        listing(
+            sid,
+            "Clips",
+            blob,
+            columns,
+            card,
+            "Click a heading to sort: PSNR up or MSE down puts the worst completions first.",
+        ),
         failures(sid, run.failed),
     )
 
