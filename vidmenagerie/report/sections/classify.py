@@ -73,7 +73,7 @@ def _info(folder: Path, record: dict[str, Any], path: Path) -> RunInfo:
     return RunInfo(
         command=str(record.get("command", "vidm classify")),
         model=model,
-        settings={"views": record.get("views"), **(views.get("settings") or {})},
+        settings=views.get("settings") or {"views": record.get("views")},
         versions=record.get("versions", {}),
         started=views.get("started"),
         seconds=views.get("seconds"),
