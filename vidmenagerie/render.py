@@ -131,7 +131,7 @@ def panel_grid(
     if columns is None:
         columns = min(count, max(1, math.ceil(math.sqrt(count * 16 / 9 * height / width))))
     rows = math.ceil(count / columns)
-    font = _fitting_font(labels, width)
+    font = _fitting_font(labels, width, largest=max(14, height // 9))
     band = int(getattr(font, "size", 11)) + 2 * pad
     cell_w, cell_h = width + pad, band + height + pad
     total_w, total_h = columns * cell_w - pad, rows * cell_h - pad
@@ -147,9 +147,9 @@ def panel_grid(
     return out
 
 
-def _fitting_font(labels: Sequence[str], width: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
-    """The default font at the largest size up to 14 px at which every label fits ``width`` (at least 7 px)."""
-    size = 14
+def _fitting_font(labels: Sequence[str], width: int, largest: int = 14) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    """The default font at the largest size up to ``largest`` px at which every label fits ``width`` (at least 7 px)."""
+    size = largest
     font = _font(size)
     while size > 7 and max((font.getlength(s) for s in labels), default=0) > width - 2:
         size -= 1
