@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,13 +28,16 @@ from vidmenagerie.catalog import default_catalog
 from vidmenagerie.heatmap import colormap_table
 from vidmenagerie.report import build_report
 from vidmenagerie.report.svg import PALETTE
-from vidmenagerie.scoring.confusion_picture import BAR
+from vidmenagerie.scoring import confusion_picture
 from vidmenagerie.tasks.embed import EmbedSettings
 from vidmenagerie.tasks.embed.manifest import RowInfo, VideoStatus, write_index, write_videos
 
 from cli import invoke
 from videos import moving_frames, write_video
 
+# _BAR_NOTE: vidmenagerie.scoring exports the function confusion_picture under its submodule's name;
+# importing the submodule by name first would leave the package attribute the module (and break
+# test_scoring's import of the function), so the grid's colour is read through the function.
 WIDTH, HEIGHT = 1280, 1600  # the browser window
 NARROW = 400  # a phone held upright
 FAST = ("--sampling-rate", "2", "--workers", "0")
@@ -537,7 +541,8 @@ def test_evaluate_page(browser: Browser, labelled_table: Path, tmp_path: Path) -
     )
     assert confusion > 0
     with Image.open(out / "eval.confusion.png") as picture:  # the grid's colour bar: white to full blue
-        shades = np.round(255 + np.linspace(0, 1, 64)[:, None] * (np.array(BAR) - 255))
+        bar = np.array(sys.modules[confusion_picture.__module__].BAR)  # the function first: see _BAR_NOTE
+        shades = np.round(255 + np.linspace(0, 1, 64)[:, None] * (bar - 255))
         assert colour_ramps(picture, shades)
     _check_screenshot(browser, tmp_path / "evaluate.png")
     _check_sorts(browser, "evaluate-per-class", "accuracy", numeric=True)
