@@ -108,6 +108,13 @@ class Browser:
         time.sleep(settle)
         self.evaluate("1")  # drain events that arrived while settling
 
+    def resize(self, width: int, height: int) -> None:
+        """Lay pages out as in a window ``width`` x ``height`` CSS pixels (a narrow phone, a laptop)."""
+        self.call(
+            "Emulation.setDeviceMetricsOverride", session=True, width=width, height=height, deviceScaleFactor=1,
+            mobile=False,
+        )  # fmt: skip
+
     def errors(self) -> list[str]:
         """Console errors, uncaught exceptions and failed loads seen since the page was opened."""
         found = []

@@ -9,11 +9,13 @@ import av
 import numpy as np
 import pytest
 import torch
+from pictures import colour_ramps
 from PIL import Image
 
 import vidmenagerie as vm
 from vidmenagerie.heatmap import ALPHA, COLORMAPS, DIM, colormap_table
 from vidmenagerie.ops.attention import cls_row
+from vidmenagerie.render import colour_bar
 
 from attention_reference import full_attention
 from cli import invoke
@@ -54,9 +56,12 @@ def _reference_model(reference: Path, ref: dict, file: str, **extra: int) -> vm.
 
 
 def _layout(image: np.ndarray, rows: int) -> tuple[int, int]:
-    """Top and left offsets of the tiles (column labels above, row labels to the left)."""
-    top = image.shape[0] - rows * (SIZE + PAD) - PAD
-    left = image.shape[1] - SLOTS * (SIZE + PAD) - PAD
+    """Top and left offsets of the tiles (column labels above, row labels to the left, the colour
+    bar below: the tiles' right edge is the last column with ink in their rows)."""
+    bar = colour_bar(np.zeros((2, 3), np.uint8), title="", low="", high="").height  # the same for any text
+    top = image.shape[0] - bar - rows * (SIZE + PAD) - PAD
+    ink = np.nonzero((image[top + PAD : top + rows * (SIZE + PAD)] < 235).any(axis=(0, 2)))[0]
+    left = int(ink.max()) + 1 - SLOTS * (SIZE + PAD)
     assert 0 < top < 40 and 0 < left < 120, image.shape  # labels take some room, not a whole tile
     return top, left
 
@@ -320,3 +325,97 @@ def test_the_help_lists_every_built_in_colormap() -> None:
     from vidmenagerie.cli.attend_cmd import COLORMAP_NAMES
 
     assert COLORMAP_NAMES == COLORMAPS
+
+
+def _boxes(frame: np.ndarray, colours: list[tuple[int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """The bounding box (top, left, bottom, right) of the pixels of each colour."""
+    boxes = []
+    for colour in colours:
+        ys, xs = np.nonzero((frame == colour).all(axis=-1))
+        boxes.append((int(ys.min()), int(xs.min()), int(ys.max()) + 1, int(xs.max()) + 1))
+    return boxes
+
+
+def test_panel_grid_lays_many_panels_out_in_labelled_rows() -> None:
+    from vidmenagerie.render import panel_grid
+
+    colours = [(15 * i, 255 - 10 * i, 100) for i in range(17)]  # the frames and 16 heads of a ViT-H
+    panels = [np.broadcast_to(np.array(c, np.uint8), (3, 224, 224, 3)) for c in colours]
+    labels = ["frames", *(f"head {h}" for h in range(16))]
+    grid = panel_grid(panels, labels)
+    assert grid.shape[0] == 3 and grid.shape[1] % 2 == 0 == grid.shape[2] % 2  # even sides for H.264
+    assert grid.shape[2] < 2 * grid.shape[1]  # a grid, not a 3840 x 224 strip
+    boxes = _boxes(grid[0], colours)
+    assert all(bottom - top == 224 and right - left == 224 for top, left, bottom, right in boxes), boxes
+    columns = len({left for _, left, _, _ in boxes})
+    assert columns == 6 and len({top for top, _, _, _ in boxes}) == 3  # 6 x 3 cells, 17 used, in order
+    assert [b[1] for b in boxes[:columns]] == sorted(b[1] for b in boxes[:columns])
+    for top, left, _, right in boxes:  # each panel's label: dark text in the white band above it
+        band = grid[0, max(0, top - 16) : top, left:right].astype(int)
+        assert (band.sum(axis=-1) < 200).sum() > 20, (top, left)
+    assert (grid[0] == grid[2]).all()  # the labels sit on every frame
+
+
+def test_all_heads_animation_is_a_grid_with_a_label_per_panel(tiny_catalog: Path, clips: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ["attend", clips / "a" / "clip.mp4", "--model", "tiny_vit", "--animate", "--heads", "all"]
+    assert invoke(*args, "--out", out, "--workers", "0").exit_code == 0
+    with av.open(str(out / "clip.attend.mp4")) as container:
+        first = next(container.decode(video=0)).to_ndarray(format="rgb24").astype(int)
+    poster = np.asarray(Image.open(out / "clip.attend.poster.jpg").convert("RGB"), dtype=int)
+    assert first.shape == poster.shape
+    # frames and 4 heads: 3 columns, 2 rows of 56 px panels, each under a label band
+    assert first.shape[1] == 3 * SIZE + 2 * PAD and 2 * SIZE < first.shape[0] < 2 * (SIZE + 24)
+    band = first.shape[0] // 2 - SIZE  # a label band's height (about, the rows share the picture)
+    for row in range(2):
+        top = row * (first.shape[0] // 2)
+        for col in range(3):
+            left = col * (SIZE + PAD)
+            text = (first[top : top + band - 2, left : left + SIZE].sum(axis=-1) < 300).sum()
+            if row == 1 and col == 2:
+                assert text == 0  # the empty sixth cell
+            else:
+                assert text > 10, (row, col)
+
+
+def _tile_runs(image: np.ndarray, y: int) -> list[int]:
+    """The lengths of the runs of ink (not white) along row ``y``, left to right."""
+    ink = (image[y] < 235).any(axis=1).astype(int)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], ink, [0]])))
+    return [int(b - a) for a, b in zip(edges[::2], edges[1::2])]
+
+
+def test_picture_scale_and_a_still_in_one_column(tiny_catalog: Path, clips: Path, tmp_path: Path) -> None:
+    still = clips / "still.png"
+    Image.fromarray(moving_frames(1, 64, 64, seed=4)[0]).save(still)
+    out = tmp_path / "out"
+    args = ["attend", clips / "a" / "clip.mp4", still, "--model", "tiny_vit", "--colormap", "viridis"]
+    assert invoke(*args, "--out", out, "--workers", "0").exit_code == 0
+    record = json.loads((out / "run.json").read_text())
+    assert "maps_note" not in record and "one column" in record["pictures_note"]  # no .npy was asked for
+    video = np.asarray(Image.open(out / "a" / "clip.attend.jpg").convert("RGB"))
+    picture = np.asarray(Image.open(out / "still.attend.jpg").convert("RGB"))
+    for image in (video, picture):  # the colour bar of the run's colormap, under the tiles
+        ramps = colour_ramps(Image.fromarray(image), colormap_table("viridis"), length=100)
+        assert ramps and min(ramps) > image.shape[0] - 50, ramps
+        assert not colour_ramps(Image.fromarray(image), colormap_table("inferno"), length=100)
+    top, _ = _layout(video, rows=2)
+    runs = _tile_runs(video, top + PAD + SIZE - 2)
+    assert len(runs) >= SLOTS and all(abs(n - SIZE) <= 2 for n in runs[-SLOTS:]), runs  # a column per slot
+    assert (video[:top] < 128).any()
+    # a still: one column (its slots all show the same picture), no times above it
+    bar = colour_bar(np.zeros((2, 3), np.uint8), title="", low="", high="").height
+    rows = picture[: picture.shape[0] - bar]
+    runs = _tile_runs(rows, PAD + SIZE - 2)
+    assert abs(runs[-1] - SIZE) <= 2 and len(runs) <= 2, runs  # the row's label (if it reaches), one tile
+    assert rows.shape[0] == 2 * (SIZE + PAD) + PAD  # no line of times above the tiles
+    ranges = (rows[SIZE + 2 * PAD :, :30] < 128).any(axis=(1, 2))  # the map row's label
+    assert np.count_nonzero(np.diff(ranges.astype(int)) == 1) >= 2  # two lines: its name and its range
+
+
+def test_maps_note_only_with_saved_maps(tiny_catalog: Path, clips: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ["attend", clips / "a" / "clip.mp4", "--model", "tiny_vit", "--save-maps", "--workers", "0"]
+    assert invoke(*args, "--out", out).exit_code == 0
+    record = json.loads((out / "run.json").read_text())
+    assert ".npy" in record["maps_note"] and ".npy" not in record["pictures_note"]

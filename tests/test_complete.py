@@ -12,6 +12,7 @@ import torch
 from PIL import Image
 
 import vidmenagerie as vm
+from vidmenagerie.tasks.complete import HIDDEN, HIDDEN_STRIPES
 
 from cli import invoke, run_vidm
 from hubserver import HubServer
@@ -80,7 +81,9 @@ def test_complete_writes_grids_metrics_and_run_json(tiny_catalog: Path, clips: P
         visible_rows = slice(0, 2 * 14) if col < 2 else slice(2 * 14, 4 * 14)
         assert np.array_equal(masked[visible_rows], original[visible_rows])
         assert np.array_equal(completion[visible_rows], original[visible_rows])
-        assert (masked[hidden_rows] == 64).all()
+        hidden = masked[hidden_rows].reshape(-1, 3)  # magenta crossed by darker stripes
+        magenta = (hidden == HIDDEN).all(axis=1)
+        assert (magenta | (hidden == HIDDEN_STRIPES).all(axis=1)).all() and 0.6 < magenta.mean() < 0.85
         assert not np.array_equal(completion[hidden_rows], original[hidden_rows])
     record = json.loads((out / "run.json").read_text())
     assert record["settings"]["mask"] == "center" and record["settings"]["ratio"] == 0.5
@@ -121,7 +124,17 @@ def test_complete_animation_and_arrays(tiny_catalog: Path, clips: Path, tmp_path
         decoded = list(container.decode(video=0))
     assert len(decoded) == FRAMES
     assert decoded[0].width == 3 * SIZE + 2 * PAD
+    band = decoded[0].height - SIZE  # the panels' labels (original, masked, completion) above them
+    assert 10 <= band <= 24
+    text = decoded[0].to_ndarray(format="rgb24")[: band - 2].astype(int).sum(axis=-1) < 300
+    assert all(text[:, k * (SIZE + PAD) : k * (SIZE + PAD) + SIZE].sum() > 10 for k in range(3))
     assert Image.open(out / "clip.complete.gif").n_frames == FRAMES
+    # the poster frame the page's player shows before it plays: the MP4's first frame
+    poster = np.asarray(Image.open(out / "clip.complete.poster.jpg").convert("RGB"), dtype=np.float32)
+    first = decoded[0].to_ndarray(format="rgb24").astype(np.float32)
+    assert poster.shape == first.shape
+    assert np.abs(poster - first).mean() < 6
+    assert json.loads((out / "run.json").read_text())["clips"][0]["poster"] == str(out / "clip.complete.poster.jpg")
     arrays = np.load(out / "clip.complete.npz")
     assert arrays["original"].shape == arrays["prediction"].shape == (FRAMES, SIZE, SIZE, 3)
     assert arrays["mask"].shape == (FRAMES, SIZE, SIZE) and arrays["token_mask"].shape == (2, 4, 4)

@@ -14,8 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from coloured import CLASSES, use_catalog, write_coloured_set
+from PIL import Image
 
 import vidmenagerie as vm
+from vidmenagerie.render import denormalize
 from vidmenagerie.tasks.evaluate import view_settings
 
 from cli import invoke
@@ -141,6 +143,18 @@ def test_classify_prints_and_saves_the_best_labels(coloured: Path, tmp_path: Pat
     assert all(float(r["p1"]) > float(r["p2"]) for r in rows) and "green (" in result.output
     saved = json.loads((tmp_path / "c" / "classify.json").read_text())
     assert len(saved["labels"]) == PER_CLASS
+    # a picture per input for the page: the first frame of its centre clip, as the model saw it
+    pre = vm.get_model_entry("tiny_rgb").preprocessing.with_sampling_rate(2)
+    for k in range(PER_CLASS):
+        picture = tmp_path / "c" / f"{k}.classify.jpg"
+        assert saved["pictures"][str(coloured / "green" / f"{k}.mp4")] == str(picture)
+        shown = np.asarray(Image.open(picture).convert("RGB"), dtype=np.float32)
+        clip = vm.read_clip(coloured / "green" / f"{k}.mp4", preprocessing=pre)
+        first = denormalize(clip.frames, pre)[0].astype(np.float32)
+        assert shown.shape == first.shape == (56, 56, 3) and np.abs(shown - first).mean() < 4
+    # and the page: a classify section (not the views' embedding map) with a card per input
+    page = (tmp_path / "c" / "index.html").read_text()
+    assert 'data-kind="classify"' in page and 'data-kind="embed"' not in page and "<svg" not in page
 
 
 def test_a_model_without_a_head_is_refused(coloured: Path, tmp_path: Path) -> None:

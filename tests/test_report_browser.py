@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,18 +21,25 @@ import numpy as np
 import pytest
 from browser import Browser, find_chromium
 from coloured import CLASSES, use_catalog, write_coloured_set
+from pictures import colour_ramps
 from PIL import Image
 
 from vidmenagerie.catalog import default_catalog
+from vidmenagerie.heatmap import colormap_table
 from vidmenagerie.report import build_report
 from vidmenagerie.report.svg import PALETTE
+from vidmenagerie.scoring import confusion_picture
 from vidmenagerie.tasks.embed import EmbedSettings
 from vidmenagerie.tasks.embed.manifest import RowInfo, VideoStatus, write_index, write_videos
 
 from cli import invoke
 from videos import moving_frames, write_video
 
+# _BAR_NOTE: vidmenagerie.scoring exports the function confusion_picture under its submodule's name;
+# importing the submodule by name first would leave the package attribute the module (and break
+# test_scoring's import of the function), so the grid's colour is read through the function.
 WIDTH, HEIGHT = 1280, 1600  # the browser window
+NARROW = 400  # a phone held upright
 FAST = ("--sampling-rate", "2", "--workers", "0")
 ODD = "a<b>&\"c'.mp4"  # a name that breaks a page that does not escape it
 
@@ -149,6 +157,20 @@ def _check_media(browser: Browser, section: str) -> None:
     )
     assert videos and all(ready >= 1 and width > 0 and error is None for _, ready, width, error in videos), videos
     assert all(browser.evaluate(f"[...document.querySelectorAll('#{section} figure.card video')].map(v => v.controls)"))
+    posters = browser.evaluate(  # a player shows its poster frame (the MP4's first frame) before it plays
+        f"Promise.all([...document.querySelectorAll('#{section} figure.card video')].map(v => {{"
+        " const img = new Image(); img.src = v.poster;"
+        " return img.decode().then(() => [v.getAttribute('poster'), img.naturalWidth, v.videoWidth],"
+        " () => [v.getAttribute('poster'), 0, v.videoWidth]); }))"
+    )
+    assert all(p.endswith(".poster.jpg") and width == video for p, width, video in posters), posters
+
+
+def _picture_widths(browser: Browser, section: str) -> list[float]:
+    """The rendered widths of the card pictures, in CSS pixels."""
+    return browser.evaluate(
+        f"[...document.querySelectorAll('#{section} figure.card img')].map(i => i.getBoundingClientRect().width)"
+    )
 
 
 def _check_cards(browser: Browser, section: str, count: int) -> None:
@@ -171,6 +193,55 @@ def _check_head(browser: Browser, section: str, model: str) -> None:
         " !!s.querySelector('table.settings'), s.querySelector('p.when').textContent]; })()"
     )
     assert head[0] == section and model in head[1] and head[2] and head[3], head
+
+
+# A page's layout as the script measures it: the page's overflow, each table's columns (can the
+# last heading be scrolled into view inside its box, is the box inside the window), number cells
+# drawn on more than one line, and the cards' left edges.
+LAYOUT = """(() => {
+  const page = document.documentElement, width = page.clientWidth;
+  const tables = [...document.querySelectorAll('table')].filter(t => t.offsetParent !== null).map(t => {
+    const box = t.closest('.scroll'), last = [...t.querySelectorAll('tr:first-child > *')].pop();
+    if (box) box.scrollLeft = box.scrollWidth;
+    const edge = last ? last.getBoundingClientRect().right : 0;
+    const frame = (box || t).getBoundingClientRect();
+    const shown = edge <= Math.min(frame.right, width) + 1;
+    if (box) box.scrollLeft = 0;
+    return [t.id || t.className, !!box, shown, Math.round(frame.right), !!box && box.scrollWidth > box.clientWidth];
+  });
+  const wrapped = [...document.querySelectorAll('td.num, dd.num, ol.ranked li')].filter(c => {
+    const range = document.createRange(); range.selectNodeContents(c);
+    return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size > 1;
+  }).map(c => c.textContent);
+  const cards = [...document.querySelectorAll('div.cards')].map(d =>
+    [...d.children].map(c => Math.round(c.getBoundingClientRect().left)));
+  const over = [...document.querySelectorAll('body *')].filter(e => !e.closest('.scroll')
+    && (e.getBoundingClientRect().right > width + 0.5 || e.scrollWidth > e.clientWidth + 1))
+    .map(e => e.tagName + '.' + e.className + ' ' + e.scrollWidth + '/' + e.clientWidth);
+  return {scroll: page.scrollWidth, width, tables, wrapped, cards, over};
+})()"""
+
+
+def _check_layout(browser: Browser, page: Path) -> dict[str, Any]:
+    """The page at 1280 and at 400 px: never wider than the window, every table's last column
+    reachable (scrolled inside its box, the box inside the window), no number broken across
+    lines; at 400 px the cards stack in one column. Returns the layout at 1280 px; the window is
+    wide again afterwards."""
+    layouts = {}
+    for width in (NARROW, WIDTH):
+        browser.resize(width, HEIGHT)
+        browser.open(page)
+        layout = browser.evaluate(LAYOUT)
+        assert layout["scroll"] <= layout["width"], (width, layout["over"], layout)
+        tables = layout["tables"]
+        assert tables and all(shown and right <= layout["width"] for _, _, shown, right, _ in tables), (width, tables)
+        assert layout["wrapped"] == [], (width, layout["wrapped"])
+        assert browser.errors() == []
+        layouts[width] = layout
+    narrow = layouts[NARROW]
+    assert all(len(set(lefts)) == 1 for lefts in narrow["cards"]), narrow["cards"]  # one column
+    assert any(scrolls for *_, scrolls in narrow["tables"]), narrow["tables"]  # some table is wider than 400 px
+    return layouts[WIDTH]
 
 
 # --------------------------------------------------------------------------- inputs
@@ -206,11 +277,13 @@ def test_complete_page(browser: Browser, tiny_catalog: Path, videos: Path, tmp_p
     assert _failures(browser, "complete") == ["broken.mp4"]
     _check_cards(browser, "complete", 3)
     _check_media(browser, "complete")
+    assert all(width >= 800 for width in _picture_widths(browser, "complete")), _picture_widths(browser, "complete")
     _check_screenshot(browser, tmp_path / "complete.png")
     _check_sorts(browser, "complete-clips", "MSE", numeric=True)
     _check_sorts(browser, "complete-clips", "PSNR (dB)", numeric=True)
     _check_sorts(browser, "complete-clips", "video", numeric=False)
     assert browser.errors() == []
+    _check_layout(browser, page)
 
 
 def test_attend_page(browser: Browser, tiny_catalog: Path, videos: Path, tmp_path: Path) -> None:
@@ -229,10 +302,22 @@ def test_attend_page(browser: Browser, tiny_catalog: Path, videos: Path, tmp_pat
     )
     assert [h.split()[:2] for h in heads] == [["head", str(i)] for i in range(4)], heads
     assert all(0 <= _number(h.split()[2]) <= 100 for h in heads), heads
+    scale = browser.evaluate(  # the colour bar: the run's colormap (inferno) from dark to light, and its ends
+        "(() => { const f = document.querySelector('#attend figure.colourbar'), r = f.querySelector('.ramp');"
+        " return [getComputedStyle(r).backgroundImage, r.getBoundingClientRect().width,"
+        " [...f.querySelectorAll('.ends span')].map(s => s.textContent), f.querySelector('figcaption').textContent];"
+        " })()"
+    )
+    table = colormap_table("inferno")
+    assert scale[0].startswith(f"linear-gradient(to right, {_rgb(table[0])}") and _rgb(table[-1]) in scale[0]
+    assert scale[1] > 200 and scale[2] == ["row min", "row max"] and "CLS attention" in scale[3], scale
+    notes = browser.evaluate("[...document.querySelectorAll('#attend p.note')].map(p => p.textContent).join(' ')")
+    assert ".npy" not in notes and "min to its max" in notes  # no maps were saved: none described
     _check_screenshot(browser, tmp_path / "attend.png")
     _check_sorts(browser, "attend-clips", "its weight", numeric=True)
     _check_sorts(browser, "attend-clips", "video", numeric=False)
     assert browser.errors() == []
+    _check_layout(browser, page)
 
 
 def _fills(browser: Browser) -> list[list[str]]:
@@ -243,8 +328,9 @@ def _fills(browser: Browser) -> list[list[str]]:
     )
 
 
-def _rgb(colour: str) -> str:
-    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+def _rgb(colour: str | np.ndarray) -> str:
+    """A colour (``#1f77b4``, or ``[r, g, b]``) as computed styles write it."""
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5)) if isinstance(colour, str) else map(int, colour)
     return f"rgb({r}, {g}, {b})"
 
 
@@ -285,11 +371,39 @@ def test_embed_page_map_and_colouring(browser: Browser, tiny_catalog: Path, vide
     assert [fill for _, fill in by_label] == [_expected_fill(c, "p") for c, _ in by_label]
     assert browser.evaluate(legends) == ["none", "flex"]
     assert all(t.split(" \u00b7 ")[2] in ("zero", "one", "two", "three", "four") for t in titles)
+    # the axes: their PC numbers and the share of the variance each holds, as numpy's SVD finds them
+    rows = np.load(out / "feats.npy").astype(np.float64)
+    centred = rows - rows.mean(axis=0)
+    ratio = np.linalg.svd(centred, compute_uv=False) ** 2 / (centred**2).sum()
+    axes = browser.evaluate("[...document.querySelectorAll('svg#embed-map text.axis')].map(t => t.textContent)")
+    assert axes == [f"PC {k + 1} ({100 * ratio[k]:.1f}% of the variance)" for k in range(2)], (axes, ratio)
+    # every point in the table too: its video as its tooltip says, further right for a larger PC 1, higher for PC 2
+    circles = browser.evaluate(
+        "Object.fromEntries([...document.querySelectorAll('svg#embed-map circle')].map((c, i) => [i,"
+        " [+c.getAttribute('cx'), +c.getAttribute('cy'), c.querySelector('title').textContent]]))"
+    )
+    ids, shown = _row_ids(browser, "embed-points"), _cells(browser, "embed-points", "video")
+    assert sorted(ids) == list(range(6)) and len(circles) == 6
+    assert all(circles[str(i)][2].startswith(name + " \u00b7 ") for i, name in zip(ids, shown))
+    for heading, k, sign in (("PC 1", 0, 1), ("PC 2", 1, -1)):
+        values = [float(v) for v in _cells(browser, "embed-points", heading)]
+        at = [sign * circles[str(i)][k] for i in ids]
+        assert [ids[j] for j in np.argsort(values, kind="stable")] == [ids[j] for j in np.argsort(at, kind="stable")]
+    lit = browser.evaluate(  # pointing at a row of the table lights its point up
+        "(() => { const tr = document.querySelectorAll('#embed-points tbody tr')[2];"
+        " tr.cells[0].dispatchEvent(new MouseEvent('mouseover', {bubbles: true}));"
+        " const all = [...document.querySelectorAll('svg#embed-map circle')];"
+        " return [+tr.dataset.row, all.flatMap((c, i) => c.classList.contains('hot') ? [i] : [])]; })()"
+    )
+    assert lit[1] == [lit[0]], lit
+    legend = browser.evaluate("[...document.querySelectorAll('ul.legend-folder li')].map(li => li.textContent)")
+    assert legend == ["colour = folder:", "videos/ (4)", "sub (2)"], legend  # top-level inputs: the folder's name
     _check_screenshot(browser, tmp_path / "embed.png")
     _check_sorts(browser, "embed-videos", "video", numeric=False)
     assert _click(browser, "embed-videos", "status") == "ascending"
     assert _cells(browser, "embed-videos", "status") == ["failed", "ok", "ok", "ok"]
     assert browser.errors() == []
+    _check_layout(browser, page)
 
 
 def _long_embed(out: Path, videos: int) -> list[int]:
@@ -426,8 +540,56 @@ def test_evaluate_page(browser: Browser, labelled_table: Path, tmp_path: Path) -
         " return img.decode().then(() => img.naturalWidth, () => 0); })()"
     )
     assert confusion > 0
+    with Image.open(out / "eval.confusion.png") as picture:  # the grid's colour bar: white to full blue
+        bar = np.array(sys.modules[confusion_picture.__module__].BAR)  # the function first: see _BAR_NOTE
+        shades = np.round(255 + np.linspace(0, 1, 64)[:, None] * (bar - 255))
+        assert colour_ramps(picture, shades)
     _check_screenshot(browser, tmp_path / "evaluate.png")
     _check_sorts(browser, "evaluate-per-class", "accuracy", numeric=True)
     _check_sorts(browser, "evaluate-per-class", "label", numeric=False)
     _check_sorts(browser, "evaluate-misclassified", "input", numeric=False)
     assert browser.errors() == []
+    _check_layout(browser, page)
+
+
+def test_classify_page(browser: Browser, labelled_table: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    inputs = sorted(labelled_table.parent.joinpath("set").rglob("*.mp4"))
+    (tmp_path / "broken.mp4").write_text("not a video")
+    result = invoke("classify", *inputs, tmp_path / "broken.mp4", "--model", "tiny_rgb", *FAST, "--out", out,
+                    "--no-report")  # fmt: skip
+    assert result.exit_code == 1, result.output + repr(result.exception)  # 1: broken.mp4 failed, as planned
+    assert not (out / "index.html").exists()
+    page = build_report(out)  # what vidm report does: the classify page, not an embedding map of views.npy
+    _open(browser, page)
+    kinds = browser.evaluate("[...document.querySelectorAll('section.run')].map(s => s.dataset.kind)")
+    assert kinds == ["classify"] and browser.evaluate("document.querySelectorAll('svg').length") == 0
+    _check_head(browser, "classify", "tiny_rgb")
+    assert _failures(browser, "classify") == ["broken.mp4"]
+    saved = json.loads((out / "classify.json").read_text())
+    assert sorted(_cells(browser, "classify-inputs", "input")) == sorted(
+        p.relative_to(tmp_path).as_posix() for p in inputs
+    )
+    images = browser.evaluate(
+        "Promise.all([...document.querySelectorAll('#classify-cards figure.card img')].map(img => {"
+        " img.loading = 'eager'; return img.decode().then(() => img.naturalWidth, () => 0); }))"
+    )
+    assert len(images) == len(inputs) and all(width == 56 for width in images), images
+    # each card's bars: its top labels in order, each bar as long as its probability
+    cards = browser.evaluate(
+        "[...document.querySelectorAll('#classify-cards figure.card')].map(f => [f.querySelector('figcaption')"
+        ".textContent, [...f.querySelectorAll('ol.bars li')].map(li => [li.querySelector('.label').textContent,"
+        " li.querySelector('.track i').getBoundingClientRect().width / li.querySelector('.track')"
+        ".getBoundingClientRect().width, li.querySelector('.num').textContent])])"
+    )
+    by_name = {Path(v).relative_to(tmp_path).as_posix(): top for v, top in saved["labels"].items()}
+    assert len(cards) == len(inputs)
+    for caption, bars in cards:
+        top = by_name[caption]
+        assert [label for label, _, _ in bars] == [t["label"] for t in top] and len(bars) == 3
+        assert all(abs(share - t["probability"]) < 0.01 for (_, share, _), t in zip(bars, top)), (bars, top)
+        assert all(abs(_number(text) / 100 - t["probability"]) < 0.001 for (_, _, text), t in zip(bars, top))
+    _check_screenshot(browser, tmp_path / "classify.png")
+    _check_sorts(browser, "classify-inputs", "input", numeric=False)
+    assert browser.errors() == []
+    _check_layout(browser, page)

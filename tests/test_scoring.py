@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pictures import colour_ramps
 from PIL import Image
 
 from vidmenagerie.scoring import (
@@ -353,6 +354,8 @@ def test_confusion_picture_for_few_classes_is_a_grid(tmp_path: Path) -> None:
     assert np.count_nonzero(lines.sum(axis=0) > 60) == 4  # 3 x 3 cells (yak left out): 4 lines each way
     assert np.count_nonzero(lines.sum(axis=1) > 60) == 4
     assert image.width < _ring_grid(tmp_path, 12).width  # the grid grows with the classes
+    scale = colour_ramps(image, np.round(255 + np.linspace(0, 1, 64)[:, None] * (bar - 255)))
+    assert scale and min(scale) > np.nonzero(lines.sum(axis=1) > 60)[0].max()  # the colour bar, under the grid
 
 
 def _ring_grid(folder: Path, classes: int) -> Image.Image:

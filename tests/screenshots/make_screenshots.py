@@ -7,7 +7,7 @@ Run from the repository root (needs the ``chromium`` package)::
     python tests/screenshots/make_screenshots.py --tiny    # tiny test checkpoints, no download
 
 The inputs are the demo clip and pieces of it: ``complete`` and ``attend`` take four clips of the
-demo; ``embed`` and ``evaluate`` six 2 s pieces of it (every other one mirrored) in three group
+demo; ``embed``, ``evaluate`` and ``classify`` six 2 s pieces of it (every other one mirrored) in three group
 folders, labelled by a ``labels.csv`` with the classifier's first three classes (so the labels say
 nothing about the content). A file that is not a video goes into every run, so that every page
 shows its failures. ``--tiny`` writes tiny checkpoints of seeded random weights (64 wide, 2 blocks,
@@ -57,7 +57,7 @@ class Models:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tiny", action="store_true", help="tiny test checkpoints from ../shared/reference")
+    parser.add_argument("--tiny", action="store_true", help="tiny checkpoints of seeded random weights (tests/tiny.py)")
     parser.add_argument("--out", type=Path, default=HERE, help="where the PNGs go (default: beside this script)")
     parser.add_argument("--keep", type=Path, help="keep the runs' output folders here")
     parser.add_argument("--width", type=int, default=1280, help="browser window width in CSS pixels")
@@ -90,7 +90,7 @@ def main() -> None:
 
 
 def _runs(work: Path, models: Models, env: dict[str, str]) -> dict[str, Path]:
-    """Run the four batch commands as a user would; return each one's page (``index.html``, ``feats.html``)."""
+    """Run the five batch commands as a user would; return each one's page (``index.html``, ``feats.html``)."""
     demo = demo_video_path()
     broken = work / "inputs" / "broken.mp4"
     broken.parent.mkdir(parents=True, exist_ok=True)
@@ -98,7 +98,7 @@ def _runs(work: Path, models: Models, env: dict[str, str]) -> dict[str, Path]:
     labelled = _pieces(demo, work / "labelled")
     (labelled / "broken.mp4").write_text("not a video either")
     table = _label_table(labelled, models.classifier, env)
-    out = {kind: work / kind for kind in ("complete", "attend", "embed", "evaluate")}
+    out = {kind: work / kind for kind in ("complete", "attend", "embed", "evaluate", "classify")}
     _vidm(env, "complete", demo, broken, "--model", models.mae, "--clip", "uniform:4", "--animate",
           "--out", out["complete"])  # fmt: skip
     _vidm(env, "attend", demo, broken, "--model", models.vit, "--clip", "uniform:4", "--heads", "all",
@@ -106,6 +106,7 @@ def _runs(work: Path, models: Models, env: dict[str, str]) -> dict[str, Path]:
     _vidm(env, "embed", labelled, "--model", models.classifier, "--clips", "uniform:4", "--top-k", "5",
           "--out", out["embed"] / "feats.npy")  # fmt: skip
     _vidm(env, "evaluate", table, "--model", models.classifier, "--views", "2x1", "--out", out["evaluate"])
+    _vidm(env, "classify", labelled, "--model", models.classifier, "--out", out["classify"])
     return {kind: folder / "index.html" for kind, folder in out.items()} | {"embed": out["embed"] / "feats.html"}
 
 

@@ -231,9 +231,10 @@ def classify_cmd(
     workers: WorkersOpt = 2,
     resume: ResumeOpt = True,
     checkpoint: CheckpointOpt = None,
+    report: ReportOpt = True,
     catalog: CatalogOpt = None,
 ) -> None:
-    """The best labels of each video or image, with probabilities (a table, classify.csv and classify.json)."""
+    """The best labels of each video or image, with probabilities (a table, classify.csv, classify.json and a page)."""
     from ..runtime import Runtime
     from ..tasks.evaluate import classify_videos, view_settings
 
@@ -257,6 +258,7 @@ def classify_cmd(
     text = f"{len(run.labels)} of {len(inputs)} inputs classified"
     text += f", {len(run.failed)} failed" if run.failed else ""
     err.print(f"{text}; written to {escape(str(run.files['csv']))}", highlight=False)
+    write_report(run.out, report)
     if run.failed:
         raise typer.Exit(1)
 

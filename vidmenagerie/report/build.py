@@ -5,7 +5,8 @@ whose ``views.*`` embedding is part of it), embedding outputs (``NAME.run.json``
 ``NAME.npy``, or a ``--per-video`` folder's ``run.json``), or several of these: each becomes a
 section. Shards' records are skipped: their page comes with ``--merge``. One embedding output
 ``NAME.npy`` may also get a page of its own, ``NAME.html``. A record edited into another shape
-(``report.records``) gives a section that says which field is unreadable.
+(``report.records``) gives a section that says which field is unreadable. A classification
+(``classify.json``, its ``views.*`` part of it) is a section of its own.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .html import Html, tag
 from .page import GENERATOR_MARK, page
 from .records import EVALUATION, PER_CLIP_RUN, misfit, read_record
 from .sections.attend import attend_section
+from .sections.classify import classify_section
 from .sections.complete import complete_section
 from .sections.evaluate import evaluate_section
 from .titles import page_title
@@ -119,9 +121,14 @@ def _find(folder: Path) -> list[tuple[str, Builder]]:
         problem = misfit(evaluation, EVALUATION)
         found.append(("evaluate", partial(_unreadable, eval_path, problem) if problem
                       else lambda sid: evaluate_section(sid, folder, evaluation, eval_path)))  # fmt: skip
+    classified = read_record(folder / "classify.json")
+    if classified:
+        found.append(
+            ("classify", partial(classify_section, folder=folder, record=classified, path=folder / "classify.json"))
+        )
     if run and command == "embed":
         found.append(("embed", partial(_per_video_output, folder)))
-    views = str(evaluation.get("views_output", "views.npy")) if evaluation else None
+    views = str(evaluation.get("views_output", "views.npy")) if evaluation else "views.npy" if classified else None
     for path in sorted(folder.glob("*.run.json")):
         features = path.with_name(path.name.removesuffix(".run.json") + ".npy")
         if SHARD.search(path.name) or features.name == views or not features.is_file():

@@ -96,6 +96,16 @@ def pca_2d(rows: np.ndarray, seed: int = 0) -> np.ndarray:
     return xy if xy.shape[1] == 2 else np.pad(xy, ((0, 0), (0, 2 - xy.shape[1])))
 
 
+def variance_shares(rows: np.ndarray, xy: np.ndarray) -> tuple[float, float]:
+    """The share of the rows' total variance that each of the map's two axes holds."""
+    centred = rows.astype(np.float64) - rows.mean(axis=0, dtype=np.float64)
+    total = float((centred**2).sum())
+    if total <= 0:
+        return (0.0, 0.0)
+    shares = (np.asarray(xy, dtype=np.float64) ** 2).sum(axis=0) / total
+    return (float(shares[0]), float(shares[1]))
+
+
 def nearest(means: np.ndarray, k: int = NEIGHBOURS) -> tuple[np.ndarray, np.ndarray]:
     """Each video's ``k`` most similar other videos by cosine similarity: ``(index, similarity)``,
     both ``[videos, k]``, best first; computed in blocks of queries."""

@@ -82,6 +82,12 @@ def join(children: Iterable[object]) -> Html:
     return Html("".join(esc(c) for c in children if c is not None))
 
 
+def scrolling(content: Html) -> Html:
+    """``content`` (a table) in a ``div.scroll`` box that scrolls sideways, so a table wider than a
+    narrow window keeps every column reachable without widening the page."""
+    return tag("div", content, class_="scroll")
+
+
 def json_blob(element_id: str, value: Any) -> Html:
     """``<script type="application/json">``: data the page's script reads; ``<``, ``>`` and ``&``
     written as ``\\u`` escapes, so no text in it can close the element."""

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .html import Html, join, json_blob, tag
+from .html import Html, join, json_blob, scrolling, tag
 
 PAGE = 100  # rows or cards per page
 
@@ -69,9 +69,10 @@ class Blob:
 
 
 def table(table_id: str, blob: Blob, columns: Sequence[Column], *, css: str = "", page: int = PAGE) -> Html:
-    """A sortable, paginated table of ``blob``'s rows (the blob is written once, by the caller)."""
+    """A sortable, paginated table of ``blob``'s rows (the blob is written once, by the caller), in a
+    box that scrolls sideways."""
     head = tag("thead", tag("tr", join(c.heading_cell() for c in columns)))
-    return tag(
+    return scrolling(tag(
         "table",
         head,
         tag("tbody"),
@@ -80,32 +81,39 @@ def table(table_id: str, blob: Blob, columns: Sequence[Column], *, css: str = ""
         data_rows=blob.id,
         data_page=page,
         data_count=len(blob.rows),
-    )
+    ))  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Card:
     """What a card shows of a row: ``title`` field, picture, animation, numbers ``(label, field,
     digits, kind)`` (kind ``num`` or ``pct``) and a collapsed ``details`` list ``(summary, field,
-    kind)`` whose field holds ``[name, value]`` pairs."""
+    kind)`` whose field holds ``[name, value]`` pairs; ``poster``: the animation's poster frame;
+    ``bars``: a ``ranked`` field (flat ``[enum index, share, ...]``) drawn as labelled bars.
+    ``wide`` cards take the list's whole width,
+    one per line, so a picture of many frames is shown large enough to read."""
 
     title: int
     img: int | None = None
     video: int | None = None
     fields: tuple[tuple[str, int, int, str], ...] = ()
     details: tuple[str, int, str] | None = None
+    wide: bool = False
+    poster: int | None = None
+    bars: int | None = None
 
     def spec(self) -> str:
         return json.dumps(
-            {"title": self.title, "img": self.img, "video": self.video, "fields": self.fields, "details": self.details}
-        )
+            {"title": self.title, "img": self.img, "video": self.video, "fields": self.fields, "details": self.details,
+             "poster": self.poster, "bars": self.bars}
+        )  # fmt: skip
 
 
 def cards(cards_id: str, blob: Blob, card: Card, *, page: int = PAGE) -> Html:
     """A paginated list of cards, one per row of ``blob``."""
     return tag(
-        "div", id=cards_id, class_="cards", data_rows=blob.id, data_page=page, data_count=len(blob.rows),
-        data_card=card.spec(),
+        "div", id=cards_id, class_="cards wide" if card.wide else "cards", data_rows=blob.id, data_page=page,
+        data_count=len(blob.rows), data_card=card.spec(),
     )  # fmt: skip
 
 

@@ -67,9 +67,12 @@ class Names:
         return path[len(prefix) :] if path.startswith(prefix) else os.path.relpath(path, self.root)
 
     def group(self, video: str) -> str:
-        """The top-level folder of ``video`` below the common folder ("(top level)" for a file directly in it)."""
+        """The top-level folder of ``video`` below the common folder; a file directly in it is named by
+        that folder's name (``clips/``), which no subfolder's name can be."""
         parts = PurePath(self.short(video)).parts
-        return parts[0] if len(parts) > 1 else "(top level)"
+        if len(parts) > 1:
+            return parts[0]
+        return f"{os.path.basename(self.root.rstrip(os.sep)) or 'top level'}/"
 
 
 def _distinct_tails(paths: Sequence[str]) -> dict[str, str]:

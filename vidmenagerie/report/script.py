@@ -42,7 +42,9 @@ SCRIPT = r"""
     } else if (kind === "ranked") {
       const ol = el("ol", "ranked");
       for (let i = 0; v && i + 1 < v.length; i += 2) {
-        ol.append(el("li", "", name(th, data, v[i]) + " \u00b7 " + num(v[i + 1], 3)));
+        const li = el("li", "", name(th, data, v[i]) + " \u00b7 ");
+        li.append(el("span", "score", num(v[i + 1], 3)));
+        ol.append(li);
       }
       td.append(ol);
     } else td.textContent = v === null || v === undefined ? "" : String(v);
@@ -59,7 +61,7 @@ SCRIPT = r"""
     const n = +list.dataset.count, size = +list.dataset.page || 100, pages = Math.max(1, Math.ceil(n / size));
     const nav = el("div", "pager"), prev = el("button", "prev", "\u2039 previous");
     const next = el("button", "next", "next \u203a"), where = el("span", "where");
-    nav.dataset.for = list.id, nav.append(prev, where, next), list.before(nav);
+    nav.dataset.for = list.id, nav.append(prev, where, next), (list.closest(".scroll") || list).before(nav);
     let page = 0;
     function show(p) {
       page = Math.max(0, Math.min(p, pages - 1));
@@ -103,7 +105,7 @@ SCRIPT = r"""
     });
     show(0);
   });
-  function card(row, spec, i) {
+  function card(row, spec, i, data) {
     const fig = el("figure", "card");
     fig.dataset.row = i;
     if (spec.img !== null && row[spec.img]) {
@@ -119,10 +121,22 @@ SCRIPT = r"""
       const video = el("video");
       video.controls = true;
       video.preload = "metadata";
+      if (spec.poster !== null && row[spec.poster]) video.setAttribute("poster", row[spec.poster]);
       video.setAttribute("src", row[spec.video]);
       fig.append(video);
     }
     fig.append(el("figcaption", "", row[spec.title]));
+    if (spec.bars !== null && row[spec.bars]) {
+      const list = el("ol", "bars"), v = row[spec.bars];
+      for (let k = 0; k + 1 < v.length; k += 2) {
+        const li = el("li"), track = el("span", "track"), fill = el("i");
+        fill.style.width = `${Math.max(0, Math.min(1, v[k + 1])) * 100}%`;
+        track.append(fill);
+        li.append(el("span", "label", data.enum[v[k]]), track, el("span", "num", pct(v[k + 1])));
+        list.append(li);
+      }
+      fig.append(list);
+    }
     const dl = el("dl");
     for (const [label, col, digits, kind] of spec.fields) {
       dl.append(el("dt", "", label), el("dd", "num", kind === "pct" ? pct(row[col]) : num(row[col], digits)));
@@ -145,9 +159,20 @@ SCRIPT = r"""
     const data = blob(box.dataset.rows), spec = JSON.parse(box.dataset.card);
     pager(box, (a, b) => {
       const cards = document.createDocumentFragment();
-      for (let i = a; i < b; i++) cards.append(card(data.rows[i], spec, i));
+      for (let i = a; i < b; i++) cards.append(card(data.rows[i], spec, i, data));
       box.replaceChildren(cards);
     })(0);
+  });
+  document.querySelectorAll("svg.map").forEach(svg => {  // a row of the points table lights its point up
+    const points = document.getElementById(svg.id.replace(/-map$/, "-points"));
+    if (!points) return;
+    let hot = null;
+    points.addEventListener("mouseover", e => {
+      const tr = e.target.closest("tbody tr");
+      if (hot) hot.classList.remove("hot");
+      hot = tr ? svg.querySelectorAll("circle")[+tr.dataset.row] : null;
+      if (hot) hot.classList.add("hot");
+    });
   });
   document.querySelectorAll("select.colour-by").forEach(select => {
     const box = document.getElementById(select.dataset.for);

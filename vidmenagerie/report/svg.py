@@ -27,22 +27,57 @@ class Point:
     label: int | None = None
 
 
-def scatter(map_id: str, xy: np.ndarray, points: Sequence[Point], *, width: int = 760, height: int = 520) -> Html:
-    """``xy`` ``[n, 2]`` scaled into the frame; one ``<circle>`` with a ``<title>`` per point."""
-    pad = 12
+@dataclass(frozen=True)
+class Axes:
+    """The names of a map's two axes (``PC 1 (23.4% of the variance)``)."""
+
+    x: str
+    y: str
+
+
+MARGIN = (62, 16, 16, 46)  # left, top, right, bottom: room for the ticks and the axis names
+
+
+def scatter(
+    map_id: str, xy: np.ndarray, points: Sequence[Point], axes: Axes, *, width: int = 760, height: int = 520
+) -> Html:
+    """``xy`` ``[n, 2]`` in a frame with ticks and named axes; one ``<circle>`` per point, in order
+    (the n-th circle is row n of the points table), with a ``<title>``: its tooltip."""
+    left, top, right, bottom = MARGIN
     coords = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
     low, high = (coords.min(axis=0), coords.max(axis=0)) if len(coords) else (np.zeros(2), np.ones(2))
-    span = high - low
-    # Each axis scaled into the frame; an axis on which all points agree puts them in the middle.
-    share = np.where(span > 0, (coords - low) / np.where(span > 0, span, 1.0), 0.5)
-    x = pad + share[:, 0] * (width - 2 * pad)
-    y = height - pad - share[:, 1] * (height - 2 * pad)
+    ticks = [_ticks(low[k], high[k]) for k in range(2)]
+    low = np.array([min(low[k], ticks[k][0]) for k in range(2)])
+    high = np.array([max(high[k], ticks[k][-1]) for k in range(2)])
+    span = np.where(high > low, high - low, 1.0)
+    plot_w, plot_h = width - left - right, height - top - bottom
+
+    def place(values: np.ndarray, k: int) -> np.ndarray:
+        share = (values - low[k]) / span[k]
+        return left + share * plot_w if k == 0 else top + (1 - share) * plot_h
+
+    x, y = place(coords[:, 0], 0), place(coords[:, 1], 1)
     circles = []
     for cx, cy, point in zip(x, y, points):
         css = f"f{point.folder}" + ("" if point.label is None else f" p{point.label}")
         circles.append(tag("circle", tag("title", point.title), cx=f"{cx:.0f}", cy=f"{cy:.0f}", r="3", class_=css))
+    marks = [tag("rect", x=left, y=top, width=plot_w, height=plot_h, class_="frame")]
+    for value in ticks[0]:
+        at = float(place(np.array(value), 0))
+        marks += [tag("line", x1=f"{at:.1f}", x2=f"{at:.1f}", y1=top, y2=top + plot_h, class_="grid"),
+                  tag("text", _tick(value), x=f"{at:.1f}", y=top + plot_h + 15, text_anchor="middle")]  # fmt: skip
+    for value in ticks[1]:
+        at = float(place(np.array(value), 1))
+        marks += [tag("line", x1=left, x2=left + plot_w, y1=f"{at:.1f}", y2=f"{at:.1f}", class_="grid"),
+                  tag("text", _tick(value), x=left - 6, y=f"{at + 4:.1f}", text_anchor="end")]  # fmt: skip
+    marks += [
+        tag("text", axes.x, x=left + plot_w / 2, y=height - 8, text_anchor="middle", class_="axis x"),
+        tag("text", axes.y, x=14, y=top + plot_h / 2, text_anchor="middle", class_="axis y",
+            transform=f"rotate(-90 14 {top + plot_h / 2})"),
+    ]  # fmt: skip
     return tag(
         "svg",
+        join(marks),
         join(circles),
         id=map_id,
         class_="map",
@@ -52,6 +87,22 @@ def scatter(map_id: str, xy: np.ndarray, points: Sequence[Point], *, width: int 
         xmlns="http://www.w3.org/2000/svg",
         role="img",
     )
+
+
+def _ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """About ``count`` round values (steps of 1, 2 or 5 times a power of ten) covering ``low..high``."""
+    if not high > low:
+        return [low - 1, low, low + 1]
+    rough = (high - low) / count
+    power = 10 ** np.floor(np.log10(rough))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= rough)
+    first, last = np.floor(low / step), np.ceil(high / step)
+    return [float(k * step) for k in np.arange(first, last + 1)]
+
+
+def _tick(value: float) -> str:
+    """A tick's number, short (``-20``, ``0.5``, ``1e-05``)."""
+    return f"{value:.3g}" if value else "0"
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ..render import BACKGROUND, _font, save_image
+from ..render import BACKGROUND, _font, colour_bar, save_image, stack
 from .confusion import confusion_matrix, most_confused
 
 GRID_LIMIT = 20
@@ -72,12 +72,20 @@ def _grid(matrix: np.ndarray, names: Sequence[str]) -> Image.Image:
         for c in range(n):
             x = label_w + c * cell
             share = float(matrix[r, c] / rows[r, 0])
-            fill = tuple(int(round(255 + share * (b - 255))) for b in BAR)
+            fill = tuple(int(v) for v in _shades()[round(share * 255)])
             draw.rectangle((x, y, x + cell, y + cell), fill=fill, outline=LINE)
             if matrix[r, c]:
                 ink = BACKGROUND if share > 0.5 else INK
                 draw.text((x + cell // 2, y + cell // 2), str(int(matrix[r, c])), fill=ink, font=font, anchor="mm")
-    return canvas
+    scale = colour_bar(_shades(), title="cell colour: its share of the row (the true class's inputs)", low="0%",
+                       high="100%", width=max(120, min(320, n * cell)))  # fmt: skip
+    return stack(canvas, scale)
+
+
+def _shades() -> np.ndarray:
+    """The grid's colours: white (no input) to ``BAR`` (all the row's inputs), ``[256, 3]`` uint8."""
+    share = np.linspace(0.0, 1.0, 256)[:, None]
+    return np.round(255 + share * (np.array(BAR) - 255)).astype(np.uint8)
 
 
 _GRID_TITLE = "confusion matrix: rows true class, columns predicted class"

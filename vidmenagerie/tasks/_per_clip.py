@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar
 
 import numpy as np
 import torch
+from PIL import Image
 
 from ..batch.clips import LoadedClip, clip_output_name
 from ..batch.driver import NON_FINITE, Failures, Hooks, run_batches
@@ -24,7 +25,7 @@ from ..batch.settings import BatchSettings, PictureSettings
 from ..catalog import ModelEntry
 from ..errors import InvalidSetting, OutputError
 from ..preprocess import Preprocessing
-from ..render import write_animation
+from ..render import save_image, write_animation
 from ..runtime import Runtime, stored_dtype, upcast_note
 
 ACCELERATED_BATCH = 4  # clips per forward pass of complete and attend on a GPU (one on a CPU)
@@ -48,6 +49,12 @@ class ClipFiles:
     picture: Path
     animations: tuple[Path, ...]
 
+    @property
+    def poster(self) -> Path | None:
+        """The first frame of the MP4 as a picture (the page's player shows it before playing)."""
+        mp4 = next((a for a in self.animations if a.suffix.lower() == ".mp4"), None)
+        return poster_path(mp4) if mp4 is not None else None
+
     def to_record(self) -> dict[str, Any]:
         """The fields every ``run.json`` clip entry has."""
         return {
@@ -59,6 +66,7 @@ class ClipFiles:
             "repeated_frames": self.repeated_frames,
             "picture": str(self.picture),
             "animations": [str(a) for a in self.animations],
+            "poster": str(self.poster) if self.poster else None,
         }
 
 
@@ -81,9 +89,15 @@ def write_animations(panels: np.ndarray, base: Path, settings: PictureSettings, 
         return ()
     fps = pre.fps / pre.sampling_rate
     written = [write_animation(panels, base.with_name(f"{base.name}.mp4"), fps)]
+    save_image(Image.fromarray(panels[0]), poster_path(written[0]))
     if settings.gif:
         written.append(write_animation(panels, base.with_name(f"{base.name}.gif"), fps))
     return tuple(written)
+
+
+def poster_path(animation: Path) -> Path:
+    """Where the poster frame of ``animation`` goes: ``NAME.poster.jpg`` beside ``NAME.mp4``."""
+    return animation.with_name(f"{animation.stem}.poster.jpg")
 
 
 def run_record(run: PerClipRun[Any, Any], command: str, clips: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
@@ -127,7 +141,7 @@ class PerClipRun(Generic[S, C]):
 
 
 # Every suffix a per-clip task may give a clip's files (pictures, animations, arrays).
-OUTPUT_SUFFIXES: tuple[str, ...] = (".jpg", ".png", ".mp4", ".gif", ".npy", ".npz")
+OUTPUT_SUFFIXES: tuple[str, ...] = (".jpg", ".png", ".mp4", ".poster.jpg", ".gif", ".npy", ".npz")
 
 
 def output_base(out_dir: Path, name: Path, command: str) -> Path:

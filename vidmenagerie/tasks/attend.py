@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
 from ..batch.clips import LoadedClip
 from ..batch.driver import Failures, Hooks
@@ -25,15 +26,19 @@ from ..heatmap import STYLES, THRESHOLD_STYLES, colormap_table, render_rows
 from ..models.video_vit import VideoEncoder, resolve_layer
 from ..ops.attention import cls_row, head_rows, parse_heads, threshold_mask
 from ..preprocess import Preprocessing
-from ..render import denormalize, grid_image, save_image, side_by_side
+from ..render import PAD, colour_bar, denormalize, grid_image, panel_grid, save_image, stack
 from ..runtime import Runtime
 from ._per_clip import ClipFiles, PerClipRun, PerClipTask, clip_facts, run_per_clip, write_animations
 from ._per_clip import run_record as per_clip_record
 
+PICTURES_NOTE = (
+    "Pictures: maps upsampled by nearest neighbour, colours scaled per row from its min to its max over the "
+    "clip (the range beside each row's name, as a share of the CLS query's attention); a still's slots all show "
+    "the same picture, so its map is their sum, in one column."
+)
 MAPS_NOTE = (
     "maps .npy: [heads, T/t, H/p, W/p] float32, the raw softmax attention of the CLS query to each patch "
-    "(rollout: one row, heads fused by their mean); each head's values plus cls_self sum to 1. Pictures: "
-    "maps upsampled by nearest neighbour, colours scaled per row from its min to its max over the clip."
+    "(rollout: one row, heads fused by their mean); each head's values plus cls_self sum to 1."
 )
 
 
@@ -185,29 +190,18 @@ def _write_clip(
     t, h, w = model.arch.grid
     raw = row[:, 1:].reshape(-1, t, h, w)  # [heads, t, h, w], unscaled
     shown = head_rows(raw.unsqueeze(0), heads)[0].numpy()  # [R, t, h, w]
-    masks = None
-    if settings.threshold is not None:
-        masks = threshold_mask(torch.from_numpy(shown), settings.threshold).numpy()
+    masks = _masks(shown, settings)
     frames = denormalize(clip_frames, pre)  # [T, H, W, 3]
-    draw = {
-        "style": settings.style,
-        "colormap": settings.colormap,
-        "threshold_style": settings.threshold_style,
-    }
-    strips = render_rows(frames[::t_patch], shown, masks=masks, **draw)
+    draw = _drawing(settings)
+    labels = row_labels(heads, settings, model.arch.num_heads)
     picture = save_image(
-        grid_image(
-            [frames[::t_patch], *strips],
-            row_labels=row_labels(heads, settings, model.arch.num_heads),
-            column_labels=slot_labels(item.clip.times, t_patch, frames.shape[2]),
-        ),
-        base.with_name(f"{base.name}.{settings.image_format}"),
+        _picture(frames, shown, item, labels, settings, t_patch), base.with_name(f"{base.name}.{settings.image_format}")
     )
     animations: tuple[Path, ...] = ()
     if settings.animate:
         held = np.repeat(shown, t_patch, axis=1)[:, : frames.shape[0]]
         held_masks = None if masks is None else np.repeat(masks, t_patch, axis=1)[:, : frames.shape[0]]
-        panels = side_by_side([frames, *render_rows(frames, held, masks=held_masks, **draw)])
+        panels = panel_grid([frames, *render_rows(frames, held, masks=held_masks, **draw)], labels)
         animations = write_animations(panels, base, settings, pre)
     maps = None
     if settings.save_maps:
@@ -226,6 +220,52 @@ def _write_clip(
     )
 
 
+def _masks(maps: np.ndarray, settings: AttendSettings) -> np.ndarray | None:
+    """The kept patches of each ``[R, S, h, w]`` map row under ``--threshold`` (None without one)."""
+    if settings.threshold is None:
+        return None
+    return threshold_mask(torch.from_numpy(maps), settings.threshold).numpy()
+
+
+def _drawing(settings: AttendSettings) -> dict[str, str]:
+    """How maps are drawn (``render_rows``' keywords), as the settings say."""
+    return {"style": settings.style, "colormap": settings.colormap, "threshold_style": settings.threshold_style}
+
+
+def _picture(
+    frames: np.ndarray, shown: np.ndarray, item: LoadedClip, labels: list[str], settings: AttendSettings, t_patch: int
+) -> Image.Image:
+    """The clip's picture: the frames and a row per map (its weight range under its name), a column
+    per temporal slot with its times, and the colour bar. A still's slots all show the same
+    picture: one column, its map the sum over the slots, no times."""
+    still = item.clip.info.kind == "image"
+    size = max(12, frames.shape[1] // 9)  # the grid's label size
+    maps = shown.sum(axis=1, keepdims=True) if still else shown
+    tiles = frames[:1] if still else frames[::t_patch]
+    strips = render_rows(tiles, maps, masks=_masks(maps, settings), **_drawing(settings))
+    ranges = [f"{name}\n{_percent(row.min())}-{_percent(row.max())}%" for name, row in zip(labels[1:], maps)]
+    grid = grid_image(
+        [tiles, *strips],
+        row_labels=[labels[0], *ranges],
+        column_labels=None if still else slot_labels(item.clip.times, t_patch, frames.shape[2]),
+    )
+    blend = " (50% over the frame)" if settings.style == "overlay" else ""
+    bar = colour_bar(
+        colormap_table(settings.colormap),
+        title=f"CLS attention, from each row's min to its max{blend}",
+        low="row min",
+        high="row max",
+        width=max(120, min(27 * size, grid.width - 4 * PAD)),
+        size=size,
+    )
+    return stack(grid, bar)
+
+
+def _percent(share: float) -> str:
+    """A share as a short percentage: ``0.0123`` -> ``1.2``, ``0.00042`` -> ``0.042``."""
+    return f"{100 * float(share):.2g}"
+
+
 def run_record(run: AttendRun) -> dict[str, object]:
     """What ``run.json`` holds: settings, model, per-clip files and numbers, failures, versions."""
     clips = [
@@ -237,4 +277,5 @@ def run_record(run: AttendRun) -> dict[str, object]:
         }
         for c in run.clips
     ]
-    return per_clip_record(run, "attend", clips, maps_note=MAPS_NOTE)
+    notes = {"pictures_note": PICTURES_NOTE, **({"maps_note": MAPS_NOTE} if run.settings.save_maps else {})}
+    return per_clip_record(run, "attend", clips, **notes)

@@ -25,13 +25,22 @@ from ..models.video_vit import MaskedAutoencoder
 from ..ops.complete import Completion, CompletionScore, complete, psnr, scores, video_seed
 from ..ops.masking import MASK_TYPES, make_mask
 from ..preprocess import Preprocessing
-from ..render import denormalize, grid_image, save_image, side_by_side
+from ..render import denormalize, grid_image, panel_grid, save_image
 from ..runtime import Runtime
 from ._per_clip import ClipFiles, PerClipRun, PerClipTask, clip_facts, run_per_clip, write_animations
 from ._per_clip import run_record as per_clip_record
 
-HIDDEN_GRAY = 64  # hidden patches in the masked row: dark gray, unmistakable against real content
-ROWS = ("original", "masked", "completion")
+# Hidden patches in the masked row: magenta crossed by darker stripes, a colour and a pattern that
+# real content (dark scenes, a magenta shirt) does not take (dark gray vanished into dark frames).
+HIDDEN = (255, 0, 255)
+HIDDEN_STRIPES = (110, 0, 110)
+STRIPE = 8  # pixels between the stripes' starts; each is 2 px wide
+ROWS = ("original", "masked\nhidden: magenta", "completion")
+PANELS = ("original", "masked (magenta)", "completion")  # the MP4's panel names
+PICTURES_NOTE = (
+    "Pictures: rows original, masked and completion, a column per frame; in the masked row the hidden "
+    "patches are magenta crossed by darker stripes."
+)
 
 
 @dataclass(frozen=True)
@@ -152,19 +161,29 @@ def _write_clip(
     original = denormalize(result.original[i], pre)
     completion = denormalize(result.completion[i], pre)
     hidden = result.pixel_mask[i].cpu().numpy()
-    masked = original.copy()
-    masked[hidden] = HIDDEN_GRAY
+    masked = hide(original, hidden)
     times = item.clip.times
-    labels = [f"{t:.2f} s" for t in times] if original.shape[2] >= 100 else None
+    still = item.clip.info.kind == "image"  # every frame at 0 s: no times to show
+    labels = [f"{t:.2f} s" for t in times] if original.shape[2] >= 100 and not still else None
     picture = save_image(
         grid_image([original, masked, completion], row_labels=ROWS, column_labels=labels),
         base.with_name(f"{base.name}.{settings.image_format}"),
     )
-    animations = write_animations(side_by_side([original, masked, completion]), base, settings, pre)
+    animations = write_animations(panel_grid([original, masked, completion], PANELS), base, settings, pre)
     arrays = None
     if settings.save_arrays:
         arrays = _save_arrays(result, i, base.with_name(f"{base.name}.npz"), pre)
     return ClipResult(**clip_facts(item), picture=picture, animations=animations, arrays=arrays, score=score)
+
+
+def hide(frames: np.ndarray, hidden: np.ndarray) -> np.ndarray:
+    """``frames`` ``[T, H, W, 3]`` with the ``hidden`` ``[T, H, W]`` pixels painted in the striped magenta."""
+    height, width = hidden.shape[-2:]
+    y, x = np.mgrid[0:height, 0:width]
+    pattern = np.where(((x + y) % STRIPE < 2)[..., None], HIDDEN_STRIPES, HIDDEN).astype(np.uint8)
+    out = frames.copy()
+    out[hidden] = np.broadcast_to(pattern, frames.shape)[hidden]
+    return out
 
 
 def _save_arrays(result: Completion, i: int, path: Path, pre: Preprocessing) -> Path:
@@ -198,6 +217,7 @@ def run_record(run: CompletionRun) -> dict[str, object]:
         metrics_note="MSE and PSNR over hidden pixels in [0, 1] RGB (prediction clamped); "
         "loss = MSE over hidden pixels in the normalized input space",
         overall=None if overall is None else _score(overall),
+        pictures_note=PICTURES_NOTE,
     )
 
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ...heatmap import colormap_table
 from ..html import Html, tag
-from ..lists import Blob, Card, Column, cards, number, table
-from .common import failures, section
+from ..lists import Blob, Card, Column, number
+from .common import colour_scale, failures, listing, section
 from .per_clip import read_per_clip
 
-NAME, PICTURE, VIDEO, PEAK, WEIGHT, CLS_SELF, HEADS, START, MAPS = range(9)
+NAME, PICTURE, VIDEO, PEAK, WEIGHT, CLS_SELF, HEADS, START, MAPS, POSTER = range(10)
 
 
 def attend_section(sid: str, folder: Path, record: dict[str, Any], path: Path) -> Html:
@@ -26,7 +27,7 @@ def attend_section(sid: str, folder: Path, record: dict[str, Any], path: Path) -
         heads = [[label, v] for label, v in zip(row_labels(settings, len(own)), own)]
         mean = number(sum(own) / len(own), 4) if own else None
         rows.append([c.name, c.picture, c.animation, where, number(peak.get("weight"), 4), mean, heads,
-                     number(c.record.get("start"), 4), c.arrays])  # fmt: skip
+                     number(c.record.get("start"), 4), c.arrays, c.poster])  # fmt: skip
     blob = Blob(f"{sid}-data", rows)
     columns = [
         Column("video", NAME),
@@ -40,22 +41,30 @@ def attend_section(sid: str, folder: Path, record: dict[str, Any], path: Path) -
         columns.append(Column("maps", MAPS, "path"))
     card = Card(
         NAME, PICTURE, VIDEO, (("strongest patch weight", WEIGHT, 3, "pct"), ("CLS itself", CLS_SELF, 3, "pct")),
-        details=("CLS-to-CLS weight per row", HEADS, "pct"),
+        details=("CLS-to-CLS weight per row", HEADS, "pct"), poster=POSTER, wide=True,
     )  # fmt: skip
     return section(
         sid,
         "attend",
         "Attention",
         run.info,
-        tag("p", str(record.get("maps_note", "")), class_="note"),
+        tag("p", str(record.get("pictures_note", "")), class_="note") if record.get("pictures_note") else None,
+        _scale(settings),
+        tag("p", str(record.get("maps_note", "")), class_="note") if any(c.arrays for c in run.clips) else None,
         tag("p", f"inputs under {run.root}", class_="note") if run.root else None,
-        tag("h3", "Clips, sortable"),
-        table(f"{sid}-clips", blob, columns),
-        tag("h3", "Pictures"),
-        cards(f"{sid}-cards", blob, card),
-        blob.markup(),
+        listing(sid, "Clips", blob, columns, card),
         failures(sid, run.failed),
     )
+
+
+def _scale(settings: dict[str, Any]) -> Html | None:
+    """The pictures' colour bar: the run's colormap from a row's minimum to its maximum."""
+    try:
+        table = colormap_table(str(settings.get("colormap", "inferno")))
+    except ValueError:  # a matplotlib colormap, and matplotlib is gone
+        return None
+    blend = " (50% over the frame)" if settings.get("style", "overlay") == "overlay" else ""
+    return colour_scale(table, f"Colour: CLS attention, from each row's min to its max{blend}", "row min", "row max")
 
 
 def row_labels(settings: dict[str, Any], count: int) -> list[str]:

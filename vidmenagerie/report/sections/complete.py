@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from ..html import Html, tag
-from ..lists import Blob, Card, Column, cards, number, table
-from .common import failures, plain_table, section
+from ..lists import Blob, Card, Column, number
+from .common import failures, listing, plain_table, section
 from .per_clip import read_per_clip
 
 # Row fields of the blob the table and the cards share.
-NAME, PICTURE, VIDEO, MSE, PSNR, LOSS, START, END, ARRAYS = range(9)
+NAME, PICTURE, VIDEO, MSE, PSNR, LOSS, START, END, ARRAYS, POSTER = range(10)
 
 
 def complete_section(sid: str, folder: Path, record: dict[str, Any], path: Path) -> Html:
@@ -20,7 +20,8 @@ def complete_section(sid: str, folder: Path, record: dict[str, Any], path: Path)
     run = read_per_clip(folder, record, path)
     rows = [
         [c.name, c.picture, c.animation, number(c.record.get("mse")), number(c.record.get("psnr")),
-         number(c.record.get("loss")), number(c.record.get("start"), 4), number(c.record.get("end"), 4), c.arrays]
+         number(c.record.get("loss")), number(c.record.get("start"), 4), number(c.record.get("end"), 4), c.arrays,
+         c.poster]
         for c in run.clips
     ]  # fmt: skip
     blob = Blob(f"{sid}-data", rows)
@@ -35,7 +36,8 @@ def complete_section(sid: str, folder: Path, record: dict[str, Any], path: Path)
     ]
     if any(c.arrays for c in run.clips):
         columns.append(Column("arrays", ARRAYS, "path"))
-    card = Card(NAME, PICTURE, VIDEO, (("MSE", MSE, 4, "num"), ("PSNR (dB)", PSNR, 4, "num"), ("loss", LOSS, 4, "num")))
+    numbers = (("MSE", MSE, 4, "num"), ("PSNR (dB)", PSNR, 4, "num"), ("loss", LOSS, 4, "num"))
+    card = Card(NAME, PICTURE, VIDEO, numbers, wide=True, poster=POSTER)
     overall = record.get("overall") or {}
     summary = plain_table(
         [[len(run.clips), _num(overall.get("mse")), _num(overall.get("psnr")), _num(overall.get("loss"))]],
@@ -51,13 +53,16 @@ def complete_section(sid: str, folder: Path, record: dict[str, Any], path: Path)
         tag("h3", "Overall"),
         summary,
         tag("p", str(record.get("metrics_note", "")), class_="note"),
+        tag("p", str(record.get("pictures_note", "")), class_="note") if record.get("pictures_note") else None,
         tag("p", f"inputs under {run.root}", class_="note") if run.root else None,
-        tag("h3", "Clips, sortable"),
-        tag("p", "Click a heading to sort: PSNR up or MSE down puts the worst completions first.", class_="note"),
-        table(f"{sid}-clips", blob, columns),
-        tag("h3", "Pictures"),
-        cards(f"{sid}-cards", blob, card),
-        blob.markup(),
+        listing(
+            sid,
+            "Clips",
+            blob,
+            columns,
+            card,
+            "Click a heading to sort: PSNR up or MSE down puts the worst completions first.",
+        ),
         failures(sid, run.failed),
     )
 

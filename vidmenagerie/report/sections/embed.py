@@ -23,13 +23,14 @@ from ..features import (
     nearest,
     pca_2d,
     sample_rows,
+    variance_shares,
     video_means,
 )
 from ..header import RunInfo
-from ..html import Html, join, tag, visible
+from ..html import Html, join, scrolling, tag, visible
 from ..lists import Blob, Column, number, table
 from ..paths import Names
-from ..svg import OTHER, Point, scatter
+from ..svg import OTHER, Axes, Point, scatter
 from .common import failures, section
 
 NAME, STATUS, ROWS, PREDICTED, NEAR, REASON = range(6)
@@ -124,20 +125,28 @@ def _map(
         labels = [classes[int(i)] for i in logit_rows.argmax(axis=1)]
     folder_colour = _colours(folders)
     label_colour = _colours(labels) if labels is not None else {}
-    points = []
+    crops = output.settings.crops > 1 and output.settings.reduce == "none"
+    points, table_rows = [], []
     for n, (pick, video, index) in enumerate(zip(picks, videos, owner)):
         info = output.finished[video].rows[int(pick - starts[index])]
-        title = f"{visible(names.short(video))} \u00b7 {info.start:.2f}\u2013{info.end:.2f} s"
-        if output.settings.crops > 1 and output.settings.reduce == "none":
+        name = visible(names.short(video))
+        title = f"{name} \u00b7 {info.start:.2f}\u2013{info.end:.2f} s"
+        if crops:
             title += f" \u00b7 crop {info.crop}"
         if labels is not None:
             title += f" \u00b7 {visible(labels[n])}"
         points.append(Point(title, folder_colour[folders[n]], label_colour[labels[n]] if labels else None))
+        label = visible(labels[n]) if labels else None
+        table_rows.append([name, number(info.start, 4), number(info.end, 4), info.crop if crops else None, label,
+                           number(xy[n, 0], 3), number(xy[n, 1], 3)])  # fmt: skip
     note = (
         f"PCA of {len(picks)} of {total} rows" + (" (spread evenly over the output)" if len(picks) < total else "")
         + (", each row's tokens averaged" if len(output.settings.feature_shape) > 1 else "")
-        + f"; at most {MAX_POINTS} points are drawn. Hover a point for its video and time."
+        + f"; at most {MAX_POINTS} points are drawn. Hover a point for its video and time; every point is in the "
+        "table under the map."
     )  # fmt: skip
+    first, second = variance_shares(rows, xy)
+    axes = Axes(f"PC 1 ({100 * first:.1f}% of the variance)", f"PC 2 ({100 * second:.1f}% of the variance)")
     switch = None
     if labels is not None:
         switch = tag(
@@ -145,11 +154,32 @@ def _map(
             tag("select", tag("option", "top-level folder", value="folder"),
                 tag("option", "predicted label", value="label"), class_="colour-by", data_for=f"{sid}-mapbox"),
         )  # fmt: skip
-    legends = [_legend(folders, folder_colour, "legend-folder")]
+    legends = [_legend(folders, folder_colour, "legend-folder", "folder")]
     if labels is not None:
-        legends.append(_legend(labels, label_colour, "legend-label"))
-    box = tag("div", switch, join(legends), scatter(f"{sid}-map", xy, points), id=f"{sid}-mapbox", data_by="folder")
-    return join([tag("p", note, class_="note"), box])
+        legends.append(_legend(labels, label_colour, "legend-label", "predicted label"))
+    chart = scrolling(scatter(f"{sid}-map", xy, points, axes))
+    box = tag("div", switch, join(legends), chart, id=f"{sid}-mapbox", data_by="folder")
+    return join([tag("p", note, class_="note"), box, _points_table(sid, table_rows, crops, labels is not None)])
+
+
+def _points_table(sid: str, rows: list[list[Any]], crops: bool, labels: bool) -> Html:
+    """Every point of the map with its video, time, crop, label and coordinates (``SID-points``); names
+    and labels are stored once, as ``enum`` cells (5,000 points stay a small page)."""
+    names: dict[str, int] = {}
+    compact = [[names.setdefault(r[0], len(names)), *r[1:4],
+                None if r[4] is None else names.setdefault(r[4], len(names)), *r[5:]] for r in rows]  # fmt: skip
+    blob = Blob(f"{sid}-points-data", compact, list(names))
+    columns = [
+        Column("video", 0, "enum"),
+        Column("start (s)", 1, "num", digits=4),
+        Column("end (s)", 2, "num", digits=4),
+    ]
+    if crops:
+        columns.append(Column("crop", 3, "num"))
+    if labels:
+        columns.append(Column("predicted", 4, "enum"))
+    columns += [Column("PC 1", 5, "num", digits=3), Column("PC 2", 6, "num", digits=3)]
+    return join([tag("h3", "Points of the map"), table(f"{sid}-points", blob, columns), blob.markup()])
 
 
 def _colours(groups: Sequence[str]) -> dict[str, int]:
@@ -158,13 +188,14 @@ def _colours(groups: Sequence[str]) -> dict[str, int]:
     return {group: (i if i < OTHER else OTHER) for i, (group, _) in enumerate(ranked)}
 
 
-def _legend(groups: Sequence[str], colour: dict[str, int], css: str) -> Html:
+def _legend(groups: Sequence[str], colour: dict[str, int], css: str, what: str) -> Html:
+    """The colour of each group (``what``: folder or predicted label), with its count of points."""
     counts = Counter(groups)
     items = [tag("li", tag("i", class_=f"c{colour[g]}"), f"{visible(g)} ({n})") for g, n in counts.most_common(OTHER)]
     rest = [g for g in counts if colour[g] == OTHER]
     if rest:
         items.append(tag("li", tag("i", class_=f"c{OTHER}"), f"{len(rest)} others ({sum(counts[g] for g in rest)})"))
-    return tag("ul", join(items), class_=f"legend {css}")
+    return tag("ul", tag("li", f"colour = {what}:", class_="what"), join(items), class_=f"legend {css}")
 
 
 def _counts(output: FeatureOutput, names: Names) -> Html:

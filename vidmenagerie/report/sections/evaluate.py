@@ -9,7 +9,7 @@ from typing import Any
 
 from ...batch.outputs import read_csv
 from ..header import RunInfo
-from ..html import Html, join, tag, visible, void
+from ..html import Html, join, scrolling, tag, visible, void
 from ..lists import Blob, Column, number, table
 from ..paths import Linker, Names
 from ..records import read_record
@@ -82,7 +82,7 @@ def accuracy_table(table_id: str, scores: dict[str, Any]) -> Html:
         f"{scores.get('videos', '?')} inputs, {scores.get('clips', '?')} views, "
         f"{scores.get('classes_present', '?')} classes in the truth of {scores.get('classes_model', '?')}"
     )
-    return join([tag("table", tag("thead", head), tag("tbody", join(rows)), id=table_id, class_="accuracy"),
+    return join([scrolling(tag("table", tag("thead", head), tag("tbody", join(rows)), id=table_id, class_="accuracy")),
                  tag("p", counts, class_="note")])  # fmt: skip
 
 
@@ -107,7 +107,7 @@ def _per_class(sid: str, per_class: list[dict[str, str]]) -> Html:
         Column("class", 0, "num"), Column("label", 1), Column("inputs", 2, "num"), Column("right", 3, "num"),
         Column("accuracy", 4, "pct"), Column("most often taken for", 5), Column("times", 6, "num"),
     )  # fmt: skip
-    return join([bars(f"{sid}-bars", items), table(f"{sid}-per-class", blob, columns), blob.markup()])
+    return join([scrolling(bars(f"{sid}-bars", items)), table(f"{sid}-per-class", blob, columns), blob.markup()])
 
 
 def _missing(path: Path) -> Html:

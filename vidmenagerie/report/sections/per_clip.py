@@ -15,14 +15,15 @@ from ..paths import Linker, Names
 
 @dataclass(frozen=True)
 class ClipFiles:
-    """One clip as the page shows it: its name, and its picture, MP4 and arrays (``--save-arrays``,
-    ``--save-maps``) as relative URLs."""
+    """One clip as the page shows it: its name, and its picture, MP4, the MP4's poster frame (the
+    picture when the run wrote none) and arrays (``--save-arrays``, ``--save-maps``) as relative URLs."""
 
     name: str
     picture: str | None
     animation: str | None
     arrays: str | None
     record: dict[str, Any]
+    poster: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,9 @@ def read_per_clip(folder: Path, record: dict[str, Any], path: Path) -> PerClipRu
             name += f" \u00b7 clip {clip.get('clip', 0)}"
         mp4 = next((a for a in clip.get("animations") or [] if str(a).lower().endswith(".mp4")), None)
         arrays = linker.link(clip.get("arrays") or clip.get("maps"))
-        files.append(ClipFiles(name, linker.link(clip.get("picture")), linker.link(mp4), arrays, clip))
+        picture = linker.link(clip.get("picture"))
+        poster = linker.link(clip.get("poster")) or picture
+        files.append(ClipFiles(name, picture, linker.link(mp4), arrays, clip, poster))
     settings = {**record.get("settings", {}), "preprocessing": record.get("preprocessing", {})}
     info = RunInfo(
         command=f"vidm {str(record.get('command', '')).removeprefix('vidm ')}",

@@ -13,12 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from PIL import Image
 
 from ...batch.driver import Hooks
-from ...batch.outputs import versions, write_csv, write_json
+from ...batch.outputs import check_targets, output_stems, versions, write_csv, write_json
 from ...catalog import get_model_entry
+from ...errors import VidmError
 from ...models.video_vit import VideoEncoder
+from ...render import denormalize, save_image
 from ...scoring import ranked
+from ...video import read_clip
 from ..embed import EmbedSettings, embed_videos, load_features
 from .predict import VIEWS_FILE, class_names, predictions
 
@@ -64,6 +68,7 @@ def classify_videos(
     }
     files = {"views": folder / VIEWS_FILE, "csv": folder / "classify.csv", "json": folder / "classify.json"}
     _write_csv(files["csv"], labels, found.views, k)
+    pictures = write_pictures(folder, list(labels), settings)
     write_json(
         files["json"],
         {
@@ -71,11 +76,30 @@ def classify_videos(
             "model": settings.model,
             "views": {"clips": settings.clips, "crops": settings.crops},
             "labels": {v: [{"label": n, "probability": p} for n, p in top] for v, top in labels.items()},
+            "pictures": {v: str(p) for v, p in pictures.items()},
             "failed": [{"input": v, "reason": r} for v, r in found.failed],
             "versions": versions(),
         },
     )
     return ClassifyRun(folder, labels, found.failed, found.pending, files)
+
+
+def write_pictures(folder: Path, videos: Sequence[str], settings: EmbedSettings) -> dict[str, Path]:
+    """The first frame of each input's centre clip as the model saw it (crop and colours), as
+    ``OUT/<mirrored name>.classify.jpg`` for the page; an input that cannot be read again gets none."""
+    stems = output_stems([Path(v) for v in videos])
+    pictures: dict[str, Path] = {}
+    for video in videos:
+        stem = stems[Path(video)]
+        target = folder / stem.with_name(f"{stem.name}.classify.jpg")
+        try:
+            check_targets([target], videos)
+            clip = read_clip(video, preprocessing=settings.preprocessing, folder_fps=settings.folder_fps)
+        except (VidmError, OSError):
+            continue
+        first = denormalize(clip.frames, settings.preprocessing)[0]
+        pictures[video] = save_image(Image.fromarray(first), target)
+    return pictures
 
 
 def _write_csv(path: Path, labels: dict[str, list[Label]], views: Sequence[int], k: int) -> None:
