@@ -155,6 +155,7 @@ def test_classify_prints_and_saves_the_best_labels(coloured: Path, tmp_path: Pat
     # and the page: a classify section (not the views' embedding map) with a card per input
     page = (tmp_path / "c" / "index.html").read_text()
     assert 'data-kind="classify"' in page and 'data-kind="embed"' not in page and "<svg" not in page
+    assert "<title>Labels from tiny_rgb</title>" in page  # titled by what it shows
 
 
 def test_a_model_without_a_head_is_refused(coloured: Path, tmp_path: Path) -> None:

@@ -19,6 +19,10 @@ def page_title(kinds: list[str], folder: Path, features: Path | None = None) -> 
 
 def _phrase(kind: str, folder: Path, features: Path | None) -> str | None:
     """What one output shows, with its model and the settings that define it."""
+    if kind == "classify":
+        record = read_record(folder / "classify.json")
+        model = record.get("model")
+        return f"Labels from {model}" if isinstance(model, str) and model else None
     if kind == "evaluate":
         record = read_record(folder / "eval.json")
         source = Path(str(_get(record, "labels", "source") or "")).name
