@@ -477,3 +477,18 @@ def test_inputs_from_unrelated_folders_are_named_by_their_distinct_endings() -> 
     assert [names.short(v) for v in videos] == ["data/demo.mp4", "broken.mp4", "other/demo.mp4"]
     below = Names.of(["/tmp/a/b.mp4", "/tmp/a/c/d.mp4"])  # a common folder: names below it, as before
     assert below.root == "/tmp/a" and below.short("/tmp/a/c/d.mp4") == "c/d.mp4"
+
+
+def test_a_video_shorter_than_a_clip_is_marked_on_the_page(tiny_catalog: Path, tmp_path: Path) -> None:
+    videos = tmp_path / "short"
+    videos.mkdir()
+    write_video(videos / "short.mp4", moving_frames(6))  # 0.2 s; a clip of 4 frames at rate 8 spans 1.07 s
+    out = tmp_path / "out"
+    result = invoke("complete", videos, "--model", "tiny_mae", "--workers", "0", "--out", out)
+    assert result.exit_code == 0 and "shorter than one clip (1.07 s): its last frame repeats" in result.stderr
+    text, page = _read(out)
+    [clip] = json.loads((out / "run.json").read_text())["clips"]
+    assert clip["repeated_frames"] > 0 and clip["end"] == pytest.approx(0.2)  # the video's end
+    [row] = page.rows("complete-clips")
+    assert row[_field(text, page, "complete-clips", "repeated")] == clip["repeated_frames"]
+    assert "1 of 1 clips run past the end of a video shorter than a clip" in text

@@ -10,9 +10,9 @@ from ...heatmap import colormap_table
 from ..html import Html, tag
 from ..lists import Blob, Card, Column, number
 from .common import colour_scale, failures, listing, section
-from .per_clip import read_per_clip
+from .per_clip import read_per_clip, repeated, repeats
 
-NAME, PICTURE, VIDEO, PEAK, WEIGHT, CLS_SELF, HEADS, START, MAPS, POSTER = range(10)
+NAME, PICTURE, VIDEO, PEAK, WEIGHT, CLS_SELF, HEADS, START, MAPS, POSTER, REPEATED = range(11)
 
 
 def attend_section(sid: str, folder: Path, record: dict[str, Any], path: Path) -> Html:
@@ -27,7 +27,7 @@ def attend_section(sid: str, folder: Path, record: dict[str, Any], path: Path) -
         heads = [[label, v] for label, v in zip(row_labels(settings, len(own)), own)]
         mean = number(sum(own) / len(own), 4) if own else None
         rows.append([c.name, c.picture, c.animation, where, number(peak.get("weight"), 4), mean, heads,
-                     number(c.record.get("start"), 4), c.arrays, c.poster])  # fmt: skip
+                     number(c.record.get("start"), 4), c.arrays, c.poster, repeated(c)])  # fmt: skip
     blob = Blob(f"{sid}-data", rows)
     columns = [
         Column("video", NAME),
@@ -39,6 +39,8 @@ def attend_section(sid: str, folder: Path, record: dict[str, Any], path: Path) -
     ]
     if any(c.arrays for c in run.clips):
         columns.append(Column("maps", MAPS, "path"))
+    repeat_columns, repeat_note = repeats(run.clips, REPEATED)
+    columns += repeat_columns
     card = Card(
         NAME, PICTURE, VIDEO, (("strongest patch weight", WEIGHT, 3, "pct"), ("CLS itself", CLS_SELF, 3, "pct")),
         details=("CLS-to-CLS weight per row", HEADS, "pct"), poster=POSTER, wide=True,
@@ -52,6 +54,7 @@ def attend_section(sid: str, folder: Path, record: dict[str, Any], path: Path) -
         _scale(settings),
         tag("p", str(record.get("maps_note", "")), class_="note") if any(c.arrays for c in run.clips) else None,
         tag("p", f"inputs under {run.root}", class_="note") if run.root else None,
+        repeat_note,
         listing(sid, "Clips", blob, columns, card),
         failures(sid, run.failed),
     )

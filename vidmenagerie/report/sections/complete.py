@@ -9,10 +9,10 @@ from typing import Any
 from ..html import Html, tag
 from ..lists import Blob, Card, Column, number
 from .common import failures, listing, plain_table, section
-from .per_clip import read_per_clip
+from .per_clip import read_per_clip, repeated, repeats
 
 # Row fields of the blob the table and the cards share.
-NAME, PICTURE, VIDEO, MSE, PSNR, LOSS, START, END, ARRAYS, POSTER = range(10)
+NAME, PICTURE, VIDEO, MSE, PSNR, LOSS, START, END, ARRAYS, POSTER, REPEATED = range(11)
 
 
 def complete_section(sid: str, folder: Path, record: dict[str, Any], path: Path) -> Html:
@@ -21,7 +21,7 @@ def complete_section(sid: str, folder: Path, record: dict[str, Any], path: Path)
     rows = [
         [c.name, c.picture, c.animation, number(c.record.get("mse")), number(c.record.get("psnr")),
          number(c.record.get("loss")), number(c.record.get("start"), 4), number(c.record.get("end"), 4), c.arrays,
-         c.poster]
+         c.poster, repeated(c)]
         for c in run.clips
     ]  # fmt: skip
     blob = Blob(f"{sid}-data", rows)
@@ -36,6 +36,8 @@ def complete_section(sid: str, folder: Path, record: dict[str, Any], path: Path)
     ]
     if any(c.arrays for c in run.clips):
         columns.append(Column("arrays", ARRAYS, "path"))
+    repeat_columns, repeat_note = repeats(run.clips, REPEATED)
+    columns += repeat_columns
     numbers = (("MSE", MSE, 4, "num"), ("PSNR (dB)", PSNR, 4, "num"), ("loss", LOSS, 4, "num"))
     card = Card(NAME, PICTURE, VIDEO, numbers, wide=True, poster=POSTER)
     overall = record.get("overall") or {}
@@ -55,6 +57,7 @@ def complete_section(sid: str, folder: Path, record: dict[str, Any], path: Path)
         tag("p", str(record.get("metrics_note", "")), class_="note"),
         tag("p", str(record.get("pictures_note", "")), class_="note") if record.get("pictures_note") else None,
         tag("p", f"inputs under {run.root}", class_="note") if run.root else None,
+        repeat_note,
         listing(
             sid,
             "Clips",

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from ..header import RunInfo
-from ..html import visible
+from ..html import Html, tag, visible
+from ..lists import Column, number
 from ..paths import Linker, Names
 
 
@@ -66,3 +67,25 @@ def read_per_clip(folder: Path, record: dict[str, Any], path: Path) -> PerClipRu
     )
     reasons = [(names.short(str(f.get("video", ""))), str(f.get("reason", ""))) for f in failed]
     return PerClipRun(info, files, reasons, names.root)
+
+
+def repeated(clip: ClipFiles) -> int | None:
+    """How many of the clip's positions show its video's last frame again (the video is shorter than a clip)."""
+    value = number(clip.record.get("repeated_frames"))
+    return None if value is None else int(value)
+
+
+def repeats(clips: list[ClipFiles], field: int) -> tuple[list[Column], Html | None]:
+    """A ``repeated`` column (row field ``field``) and a note, when any clip runs past its video's
+    end; nothing otherwise."""
+    short = [c for c in clips if repeated(c)]
+    if not short:
+        return [], None
+    column = Column("repeated", field, "num", title="positions showing the video's last frame again")
+    note = tag(
+        "p",
+        f"{len(short)} of {len(clips)} clips run past the end of a video shorter than a clip: its last frame "
+        "fills the positions after it (the repeated column; the end is the video's).",
+        class_="note",
+    )
+    return [column], note
