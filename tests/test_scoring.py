@@ -31,7 +31,7 @@ from vidmenagerie.scoring import (
     write_predictions,
 )
 from vidmenagerie.scoring.confusion import ConfusedPair
-from vidmenagerie.scoring.confusion_picture import BAR, LINE
+from vidmenagerie.scoring.confusion_drawing import BAR, LINE
 
 # Six videos of three classes (and a fourth class the truth never holds), worked out by hand:
 # predictions 0, 1, 0, 1, 0, 1 -> right: v0, v2, v3 (Acc@1 3/6).

@@ -23,13 +23,13 @@ __getattr__, __all__ = lazy_exports(
         "per_class": ("ClassScore", "per_class_scores"),
         "scores": ("EvalScores", "score"),
         "report_files": ("write_eval_json", "write_per_class", "write_predictions"),
-        "confusion_picture": ("confusion_picture", "write_confusion_picture"),
+        "confusion_drawing": ("confusion_picture", "write_confusion_picture"),
     },
 )
 
 if TYPE_CHECKING:
     from .confusion import ConfusedPair, confusion_matrix, most_confused
-    from .confusion_picture import confusion_picture, write_confusion_picture
+    from .confusion_drawing import confusion_picture, write_confusion_picture
     from .metrics import Z_95, Accuracy, accuracy, cross_entropy, ranked, top_k_hits, wilson_interval
     from .per_class import ClassScore, per_class_scores
     from .report_files import write_eval_json, write_per_class, write_predictions
