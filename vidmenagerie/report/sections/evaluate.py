@@ -17,7 +17,7 @@ from ..svg import Bar, bars
 from .common import failures, section
 
 FILES = {"predictions": "eval.predictions.csv", "per_class": "eval.per_class.csv", "confusion": "eval.confusion.png"}
-METRICS = (("acc1_video", "Acc@1, per video"), ("acc5_video", "Acc@{k}, per video"),
+METRICS = (("acc1_video", "Acc@1, per input"), ("acc5_video", "Acc@{k}, per input"),
            ("acc1_clip", "Acc@1, per view"), ("acc5_clip", "Acc@{k}, per view"))  # fmt: skip
 PAIRS = 25  # most confused pairs listed
 
