@@ -17,12 +17,15 @@ randomly initialised ViT-H/14 on the CPU, timing in one run:
 - ``model only``: forward passes on ready tensors, the ceiling any pipeline can reach;
 - with ``--bf16``, ``vidm embed --dtype bfloat16`` as well (CPU autocast);
 - with ``--evaluate``, a 174-class head on the model: ``vidm embed --logits`` against ``vidm
-  evaluate`` (the same pipeline plus combining views and scoring), which must stay within 5%.
+  evaluate`` (the same pipeline plus combining views and scoring), which must stay within 5%;
+- with ``--threads``, only ``vidm embed`` (batch 1, the CPU default) with 0, 1 and 2 decoding
+  workers and torch on every core or one fewer: whether decoding and the model fight over cores.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -100,6 +103,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1, help="repeat the model runs in rotating order; medians")
     parser.add_argument("--bf16", action="store_true", help="also time vidm embed with --dtype bfloat16")
     parser.add_argument("--evaluate", action="store_true", help="only: vidm evaluate against vidm embed --logits")
+    parser.add_argument(
+        "--threads",
+        action="store_true",
+        help="only: vidm embed with 0/1/2 workers and torch threads = cores, cores - 1",
+    )
     parser.add_argument("--depth", type=int, default=32, help="blocks (32 = ViT-H/14; fewer shows a decode-bound case)")
     parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "vidm-bench-embed")
     args = parser.parse_args()
@@ -111,11 +119,17 @@ def main() -> None:
     model = vm.create_model("vit", depth=args.depth).eval()  # ViT-H/14 (or fewer blocks), random weights
     entry = vm.get_model_entry(MODEL)
     n = args.videos * args.clips
+    runs_with = (
+        "batch 1, 0/1/2 workers (threads study)" if args.threads else f"batch {args.batch_size}, {args.workers} workers"
+    )
     print(f"ViT-H/14 with {args.depth} blocks (random weights), {torch.get_num_threads()} CPU threads; {n} clips "
-          f"({args.videos} videos x {args.clips}); batch {args.batch_size}, {args.workers} workers")  # fmt: skip
+          f"({args.videos} videos x {args.clips}); {runs_with}")  # fmt: skip
     model_only(model, 1, 1)  # warm-up: first-call allocations are nobody's cost
     if args.evaluate:
         evaluate_against_embed(videos, windows, args)
+        return
+    if args.threads:
+        threads_study(videos, windows, model, args)
         return
     timed("decode only (in process)", lambda: decode_only(videos, windows, args.batch_size, 0))
     timed(f"decode only ({args.workers} workers)", lambda: decode_only(videos, windows, args.batch_size, args.workers))
@@ -157,6 +171,38 @@ def main() -> None:
         atol=1e-4,
     )
     print(f"same features as the loop (atol 1e-4): {same}")
+
+
+def threads_study(videos: list[Path], windows: str, model: vm.VideoEncoder, args: argparse.Namespace) -> None:
+    """``vidm embed`` clips/s with 0, 1 and 2 decoding workers, torch using every core or one fewer:
+    whether decoding and the model fight over the cores (each setting timed once per round, rotated)."""
+    cores = os.cpu_count() or 1
+    entry = vm.get_model_entry(MODEL)
+    settings = EmbedSettings.for_model(
+        entry, clips=windows, sampling_rate=SAMPLING_RATE, dtype="bfloat16" if args.bf16 else "float32"
+    )
+    combos = [
+        (workers, threads) for threads in sorted({cores, max(cores - 1, 1)}, reverse=True) for workers in (0, 1, 2)
+    ]
+    rates: dict[tuple[int, int], list[float]] = {c: [] for c in combos}
+    for r in range(args.rounds):
+        for workers, threads in combos[r % len(combos) :] + combos[: r % len(combos)]:
+            torch.set_num_threads(threads)
+
+            def run(w: int = workers) -> int:
+                done = embed_videos(
+                    videos, args.dir / f"threads-{w}.npy", settings, model=model, resume=False, batch_size=1,
+                    workers=w, device="cpu",
+                )  # fmt: skip
+                return done.clips
+
+            rates[(workers, threads)].append(timed(f"{workers} workers, torch {threads} threads", run))
+    torch.set_num_threads(cores)
+    best = max(rates, key=lambda c: statistics.median(rates[c]))
+    print(f"\nmedians over {args.rounds} round(s), clips/s ({settings.dtype}, batch 1):")
+    for combo in combos:
+        print(f"  {combo[0]} workers, torch {combo[1]} threads: {statistics.median(rates[combo]):.4f}")
+    print(f"fastest: {best[0]} workers with torch on {best[1]} threads")
 
 
 def evaluate_against_embed(videos: list[Path], windows: str, args: argparse.Namespace) -> None:
