@@ -82,8 +82,8 @@ DtypeOpt = Annotated[
     typer.Option(
         "--dtype",
         help="Compute precision: float32 (the default: exact), bfloat16 or float16 (autocast; weights stay "
-        "float32). On a CPU that computes bfloat16 in hardware, bfloat16 is several times faster; the run "
-        "says so when --dtype is not given (VIDM_NO_HINTS=1 hides it).",
+        "float32). On a CPU that computes bfloat16 in hardware, bfloat16 is about 2x faster for ViT-H (README: "
+        "Performance); the run says so when --dtype is not given (VIDM_NO_HINTS=1 hides it).",
     ),
 ]
 BatchSizeOpt = Annotated[
