@@ -191,3 +191,16 @@ def test_completion_scales_with_the_input_size_like_the_448_models() -> None:
     result = vm.complete(model, torch.randn(3, FRAMES, 112, 112), mask="center", ratio=0.5)
     assert result.mask.shape == (1, 2, 8, 8) and result.completion.shape == (1, 3, FRAMES, 112, 112)
     assert int(result.mask.sum()) == 128 - int(128 * 0.5)
+
+
+def test_inputs_from_unrelated_folders_are_named_by_their_distinct_endings() -> None:
+    from vidmenagerie.batch.outputs import output_stems
+    from vidmenagerie.report.paths import Names
+
+    videos = [Path("/home/u/demo.mp4"), Path("/data/a/clip.mp4"), Path("/data2/b/clip.mp4")]
+    stems = output_stems(videos)  # they share only "/": not mirrored from it (OUT/home/u/demo...)
+    assert stems == {videos[0]: Path("demo"), videos[1]: Path("a/clip"), videos[2]: Path("b/clip")}
+    names = Names.of([str(v) for v in videos])  # the pages name them alike
+    assert [names.short(str(v)) for v in videos] == ["demo.mp4", "a/clip.mp4", "b/clip.mp4"]
+    below = [Path("/data/clips/a/x.mp4"), Path("/data/clips/b/y.mp4")]  # a common folder: mirrored below it
+    assert output_stems(below) == {below[0]: Path("a/x"), below[1]: Path("b/y")}

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from importlib import metadata
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from ..errors import InvalidSetting, OutputError
@@ -53,7 +53,10 @@ def select_videos(videos: Sequence[Path], num_vids: int | None, seed: int | None
 
 
 def output_stems(videos: Sequence[Path]) -> dict[Path, Path]:
-    """A relative output stem per video that mirrors its path below the inputs' common folder.
+    """A relative output stem per video that mirrors its path below the inputs' common folder;
+    inputs that share no folder below the filesystem's root (``~/a.mp4`` and ``/data/b.mp4``) are
+    named by the shortest ending of their path no other input shares (``a``, ``b``), not mirrored
+    from ``/`` (the pages name them the same way: ``report.paths.Names``).
 
     The extension is dropped (``a/clip.mp4`` -> ``a/clip``) unless two inputs would then
     collide (``clip.mp4`` and ``clip.webm``), in which case it is kept (``clip.mp4``).
@@ -61,13 +64,41 @@ def output_stems(videos: Sequence[Path]) -> dict[Path, Path]:
     if not videos:
         return {}
     resolved = [Path(os.path.abspath(v)) for v in videos]
-    root = Path(os.path.commonpath([str(p.parent) for p in resolved]))
-    relative = [p.relative_to(root) for p in resolved]
+    root = common_folder([str(p) for p in resolved])
+    if root:
+        relative = [p.relative_to(root) for p in resolved]
+    else:
+        tails = distinct_tails([str(p) for p in resolved])
+        relative = [Path(tails[str(p)]) for p in resolved]
     stems = [r.with_suffix("") for r in relative]
     counts: dict[Path, int] = {}
     for stem in stems:
         counts[stem] = counts.get(stem, 0) + 1
     return {video: (rel if counts[stem] > 1 else stem) for video, rel, stem in zip(videos, relative, stems)}
+
+
+def common_folder(paths: Sequence[str]) -> str:
+    """The deepest folder holding every path (absolute), or "" when that is only the filesystem's
+    root ("/", "C:\\") or the paths are on different drives."""
+    try:
+        root = os.path.commonpath([os.path.dirname(p) for p in paths]) if paths else ""
+    except ValueError:  # paths on different drives
+        return ""
+    return root if root and root != os.path.dirname(root) else ""
+
+
+def distinct_tails(paths: Sequence[str]) -> dict[str, str]:
+    """Each path's shortest trailing part (file name, then parent/file name, ...) that no other
+    path ends with."""
+    parts = {p: PurePath(p).parts for p in dict.fromkeys(paths)}
+    tails: dict[str, str] = {}
+    for path, mine in parts.items():
+        for n in range(1, len(mine) + 1):
+            tail = mine[-n:]
+            if not any(other[-n:] == tail for q, other in parts.items() if q != path):
+                break
+        tails[path] = str(PurePath(*tail))
+    return tails
 
 
 @contextmanager

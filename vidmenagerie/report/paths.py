@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
+from ..batch.outputs import common_folder, distinct_tails
 from .html import url
 
 
@@ -50,13 +51,8 @@ class Names:
     def of(cls, videos: Sequence[str]) -> Names:
         """The names of ``videos``: below their common folder, else by distinct endings."""
         paths = [os.path.abspath(v) for v in videos]
-        try:
-            root = os.path.commonpath([os.path.dirname(p) for p in paths]) if paths else ""
-        except ValueError:  # paths on different drives
-            root = ""
-        if root and root != os.path.dirname(root):  # a real folder, not the root ("/", "C:\\")
-            return cls(root)
-        return cls("", _distinct_tails(paths))
+        root = common_folder(paths)
+        return cls(root) if root else cls("", distinct_tails(paths))
 
     def short(self, video: str) -> str:
         """``video`` below the common folder (or its distinct ending)."""
@@ -73,17 +69,3 @@ class Names:
         if len(parts) > 1:
             return parts[0]
         return f"{os.path.basename(self.root.rstrip(os.sep)) or 'top level'}/"
-
-
-def _distinct_tails(paths: Sequence[str]) -> dict[str, str]:
-    """Each path's shortest trailing part (file name, then parent/file name, ...) that no other
-    path ends with."""
-    parts = {p: PurePath(p).parts for p in dict.fromkeys(paths)}
-    tails: dict[str, str] = {}
-    for path, mine in parts.items():
-        for n in range(1, len(mine) + 1):
-            tail = mine[-n:]
-            if not any(other[-n:] == tail for q, other in parts.items() if q != path):
-                break
-        tails[path] = str(PurePath(*tail))
-    return tails
