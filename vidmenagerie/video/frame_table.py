@@ -57,12 +57,8 @@ class FrameTable:
             source = self._loaded
         first = bisect.bisect_left(source, low)
         last = len(source) if high is None else bisect.bisect_right(source, high)
-        microseconds = self.meta.microseconds
-        return [
-            pts
-            for pts in source[first:last]
-            if microseconds(pts) >= start_us and (end_us is None or microseconds(pts) <= end_us)
-        ]
+        times = ((pts, self.meta.microseconds(pts)) for pts in source[first:last])
+        return [pts for pts, us in times if us >= start_us and (end_us is None or us <= end_us)]
 
     def every_frame(self) -> list[int]:
         """Every frame's timestamp at a time >= 0 (the reader kept ``pts >= 0``), read once."""
