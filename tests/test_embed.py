@@ -20,8 +20,8 @@ import pytest
 import torch
 
 import vidmenagerie as vm
+from vidmenagerie.feature_store import load_features
 from vidmenagerie.ops.embed import embed, embed_batch
-from vidmenagerie.tasks.embed import load_features
 from vidmenagerie.video import read_clips
 
 from cli import committed, invoke, run_vidm

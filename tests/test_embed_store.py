@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import vidmenagerie as vm
-from vidmenagerie.tasks.embed import EmbedSettings, OutputLayout, RowInfo, Shard, shard_from_env
-from vidmenagerie.tasks.embed.parts import PartStore
-from vidmenagerie.tasks.embed.settings import clip_spec
+from vidmenagerie.feature_store import EmbedSettings, OutputLayout, RowInfo, Shard, shard_from_env
+from vidmenagerie.feature_store.parts import PartStore
+from vidmenagerie.feature_store.settings import clip_spec
 
 
 def test_shards_cut_the_list_into_contiguous_blocks_that_join_back() -> None:

@@ -26,7 +26,8 @@ import torch
 import vidmenagerie as vm
 from vidmenagerie.batch.lock import OutputLock
 from vidmenagerie.batch.outputs import atomic_path
-from vidmenagerie.tasks.embed import EmbedSettings, embed_videos
+from vidmenagerie.feature_store import EmbedSettings
+from vidmenagerie.tasks.embed import embed_videos
 from vidmenagerie.video import find as find_module
 
 from cli import committed, invoke, run_vidm

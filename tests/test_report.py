@@ -21,10 +21,10 @@ import pytest
 
 from vidmenagerie.catalog import default_catalog
 from vidmenagerie.errors import OutputError
+from vidmenagerie.feature_store import EmbedSettings
+from vidmenagerie.feature_store.manifest import RowInfo, VideoStatus, write_index, write_videos
 from vidmenagerie.report import build_report
 from vidmenagerie.report.html import esc, url, visible
-from vidmenagerie.tasks.embed import EmbedSettings
-from vidmenagerie.tasks.embed.manifest import RowInfo, VideoStatus, write_index, write_videos
 
 from cli import invoke
 from videos import moving_frames, write_video
@@ -451,7 +451,7 @@ def test_ten_thousand_videos_make_a_small_page_quickly(tiny_catalog: Path, tmp_p
     out = tmp_path / "big"
     out.mkdir()
     _synthetic_embed(out, videos=10_000, rows_per_video=2, dim=64)
-    import vidmenagerie.tasks.embed.output  # noqa: F401 - imports (torch) are not the page's time
+    import vidmenagerie.feature_store.reading  # noqa: F401 - imports (torch) are not the page's time
 
     start = time.perf_counter()
     build_report(out)

@@ -25,12 +25,12 @@ from pictures import colour_ramps
 from PIL import Image
 
 from vidmenagerie.catalog import default_catalog
+from vidmenagerie.feature_store import EmbedSettings
+from vidmenagerie.feature_store.manifest import RowInfo, VideoStatus, write_index, write_videos
 from vidmenagerie.heatmap import colormap_table
 from vidmenagerie.report import build_report
 from vidmenagerie.report.svg import PALETTE
 from vidmenagerie.scoring import confusion_picture
-from vidmenagerie.tasks.embed import EmbedSettings
-from vidmenagerie.tasks.embed.manifest import RowInfo, VideoStatus, write_index, write_videos
 
 from cli import invoke
 from videos import moving_frames, write_video

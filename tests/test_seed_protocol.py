@@ -24,7 +24,7 @@ from torch.utils.data import DataLoader
 
 import vidmenagerie as vm
 from vidmenagerie.errors import InvalidSetting, VideoError
-from vidmenagerie.tasks.embed import EmbedSettings
+from vidmenagerie.feature_store import EmbedSettings
 from vidmenagerie.tasks.evaluate import view_settings
 from vidmenagerie.tasks.evaluate.predict import protocol_dtype
 from vidmenagerie.video import ClipChunks, collate

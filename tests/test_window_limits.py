@@ -15,8 +15,8 @@ from vidmenagerie.batch.clips import ClipPlan, iter_clip_batches
 from vidmenagerie.batch.settings import BatchSettings
 from vidmenagerie.catalog import default_catalog
 from vidmenagerie.errors import InvalidSetting
+from vidmenagerie.feature_store.settings import clip_spec
 from vidmenagerie.preprocess import Preprocessing
-from vidmenagerie.tasks.embed.settings import clip_spec
 from vidmenagerie.video import Windows, iter_clip_chunks, read_clips
 from vidmenagerie.video.sampling import MAX_COUNT, to_fraction
 

@@ -44,7 +44,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "runtime": ("Runtime", "resolve_device"),
     "tasks.attend": ("AttendSettings", "run_attention"),
     "tasks.complete": ("CompletionSettings", "run_completion"),
-    "tasks.embed": ("EmbedSettings", "embed_videos", "load_features", "merge_shards"),
+    "feature_store": ("EmbedSettings", "load_features", "merge_shards"),
+    "tasks.embed": ("embed_videos",),
     "tasks.evaluate": ("classify_videos", "evaluate", "evaluate_videos"),
     "video": (
         "Clip",
@@ -88,6 +89,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
         VidmError,
     )
     from .factory import create_model, load_model
+    from .feature_store import EmbedSettings, load_features, merge_shards
     from .hub import CheckpointSource, cached_checkpoint, fetch_checkpoint
     from .labelled import LabelledSet, read_labelled
     from .labels import load_labels
@@ -101,7 +103,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
     from .runtime import Runtime, resolve_device
     from .tasks.attend import AttendSettings, run_attention
     from .tasks.complete import CompletionSettings, run_completion
-    from .tasks.embed import EmbedSettings, embed_videos, load_features, merge_shards
+    from .tasks.embed import embed_videos
     from .tasks.evaluate import classify_videos, evaluate, evaluate_videos
     from .video import (
         Clip,

@@ -38,7 +38,8 @@ from textured_video import make_textured_video
 
 import vidmenagerie as vm
 from vidmenagerie.batch.clips import ClipPlan, iter_clip_batches
-from vidmenagerie.tasks.embed import EmbedSettings, embed_videos
+from vidmenagerie.feature_store import EmbedSettings
+from vidmenagerie.tasks.embed import embed_videos
 from vidmenagerie.video import read_clips
 
 MODEL = "vit_s_none"  # only its catalogue entry is used (ViT-H/14 shape, 224 px preprocessing)

@@ -29,8 +29,9 @@ from ._options import (
 from ._output import err, show_table
 
 if TYPE_CHECKING:
-    from ..tasks.embed import EmbedRun, OutputLayout
-    from ..tasks.embed.assemble import Assembly
+    from ..feature_store import OutputLayout
+    from ..feature_store.assemble import Assembly
+    from ..tasks.embed import EmbedRun
 
 EXAMPLES = (
     "vidm embed clips/ --model vit_s_none --out feats.npy",
@@ -143,9 +144,10 @@ def embed_cmd(
     catalog: CatalogOpt = None,
 ) -> None:
     """Features of every clip of every video: one .npy plus a manifest that says what each row is."""
+    from ..feature_store import EmbedSettings, OutputLayout, Shard, merge_shards, shard_from_env
+    from ..feature_store.record import check_output
     from ..runtime import Runtime
-    from ..tasks.embed import EmbedSettings, OutputLayout, Shard, embed_videos, merge_shards, shard_from_env
-    from ..tasks.embed.record import check_output
+    from ..tasks.embed import embed_videos
 
     use_catalog(catalog)
     if merge is not None:

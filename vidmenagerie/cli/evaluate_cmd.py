@@ -130,9 +130,9 @@ def evaluate_cmd(
     catalog: CatalogOpt = None,
 ) -> None:
     """Accuracy of a finetuned model on labelled videos or images (Acc@1/5 with intervals, per class, confusions)."""
+    from ..feature_store import Shard, shard_from_env
     from ..labelled import read_labelled
     from ..runtime import Runtime
-    from ..tasks.embed import Shard, shard_from_env
     from ..tasks.evaluate import class_names, evaluate_videos, merge_evaluation, view_settings
     from ..tasks.evaluate.predict import protocol_dtype
     from ..video.find import check_frame_folders

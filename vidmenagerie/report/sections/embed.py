@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import VidmError
-from ...tasks.embed.output import FeatureOutput, load_features
+from ...feature_store.reading import FeatureOutput, load_features
 from ..features import (
     MAX_POINTS,
     NEIGHBOURS,

@@ -30,19 +30,26 @@ from ...batch.workers import default_workers
 from ...catalog import get_model_entry
 from ...errors import Interrupted
 from ...factory import load_model
+from ...feature_store.assemble import Assembly, assemble
+from ...feature_store.layout import OutputLayout
+from ...feature_store.manifest import RowInfo
+from ...feature_store.parts import Finished, PartStore
+from ...feature_store.reading import read_output
+from ...feature_store.record import (
+    OutputError,
+    check_checkpoint,
+    check_output,
+    inputs_digest,
+    output_files,
+    write_record,
+)
+from ...feature_store.settings import EmbedSettings
+from ...feature_store.shards import Shard
 from ...hub import cached_checkpoint
 from ...labels import load_labels
 from ...models.video_vit import VideoEncoder
 from ...ops.embed import embed_batch
 from ...runtime import Runtime, stored_dtype, upcast_note
-from .assemble import Assembly, assemble
-from .layout import OutputLayout
-from .manifest import RowInfo
-from .output import read_output
-from .parts import Finished, PartStore
-from .record import OutputError, check_checkpoint, check_output, inputs_digest, output_files, write_record
-from .settings import EmbedSettings
-from .shards import Shard
 
 PAUSE_ENV = "VIDM_EMBED_TEST_PAUSE"  # tests only: seconds to wait after each finished video
 

@@ -19,11 +19,12 @@ from ...batch.driver import Hooks
 from ...batch.outputs import check_targets, output_stems, versions, write_csv, write_json
 from ...catalog import get_model_entry
 from ...errors import VidmError
+from ...feature_store import EmbedSettings, load_features
 from ...models.video_vit import VideoEncoder
 from ...render import denormalize, save_image
 from ...scoring import ranked
 from ...video import read_clip
-from ..embed import EmbedSettings, embed_videos, load_features
+from ..embed import embed_videos
 from .predict import VIEWS_FILE, class_names, predictions
 
 Label = tuple[str, float]  # a class name and its probability

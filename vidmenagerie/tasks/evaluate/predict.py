@@ -15,12 +15,12 @@ import torch
 
 from ...catalog import ModelEntry
 from ...errors import InvalidSetting
+from ...feature_store import EmbedSettings, FeatureOutput
+from ...feature_store.settings import PROTOCOLS
 from ...labels import load_labels
 from ...runtime import resolve_device
 from ...scoring.metrics import ranked
 from ...scoring.views import parse_views, softmax
-from ..embed import EmbedSettings, FeatureOutput
-from ..embed.settings import PROTOCOLS
 
 VIEWS_FILE = "views.npy"  # the embedding output (features, logits, manifests) inside an evaluate/classify folder
 

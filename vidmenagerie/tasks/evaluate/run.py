@@ -19,10 +19,11 @@ import torch
 from ...batch.driver import Hooks
 from ...batch.outputs import versions
 from ...errors import OutputError
+from ...feature_store import EmbedSettings, Shard, load_features, merge_shards
 from ...labelled import LabelledSet
 from ...models.video_vit import VideoEncoder
 from ...scoring import EvalScores, accuracy, score, write_eval_json, write_per_class, write_predictions
-from ..embed import EmbedSettings, Shard, embed_videos, load_features, merge_shards
+from ..embed import embed_videos
 from .predict import VIEWS_FILE, Predictions, predictions
 
 FILES = {

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ...errors import OutputError
+from ..errors import OutputError
 from .layout import OutputLayout
 from .manifest import RowInfo, VideoStatus, read_index, read_videos
 from .parts import Finished, Rows, check_rows

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...batch.outputs import atomic_path
+from ..batch.outputs import atomic_path
 from .layout import OutputLayout
 from .manifest import RowInfo
 from .settings import EmbedSettings

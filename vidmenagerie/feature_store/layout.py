@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...batch.outputs import check_targets, check_writable
-from ...errors import InvalidSetting
+from ..batch.outputs import check_targets, check_writable
+from ..errors import InvalidSetting
 from .shards import Shard
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ...batch.lock import OutputLock
-from ...errors import OutputError
-from ...labels import load_labels
+from ..batch.lock import OutputLock
+from ..errors import OutputError
+from ..labels import load_labels
 from .assemble import Assembly, assemble
 from .layout import OutputLayout
-from .output import read_output
 from .parts import Finished
+from .reading import read_output
 from .record import output_files, read_record, record_settings, write_record
 from .shards import Shard
 

@@ -9,15 +9,15 @@ from typing import Any
 
 import torch
 
-from ...batch.clips import ClipPlan
-from ...catalog import ModelEntry
-from ...errors import InvalidSetting
-from ...models.video_vit import resolve_layer
-from ...ops.embed import POOLS
-from ...preprocess import Preprocessing
-from ...runtime import dtype_name
-from ...video.augment import SEED_CLIPS, SeedProtocol
-from ...video.sampling import Windows
+from ..batch.clips import ClipPlan
+from ..catalog import ModelEntry
+from ..errors import InvalidSetting
+from ..models.video_vit import resolve_layer
+from ..ops.embed import POOLS
+from ..preprocess import Preprocessing
+from ..runtime import dtype_name
+from ..video.augment import SEED_CLIPS, SeedProtocol
+from ..video.sampling import Windows
 
 CLIP_KINDS: tuple[str, ...] = ("center", "start", "uniform", "sliding")
 REDUCES: tuple[str, ...] = ("none", "mean")

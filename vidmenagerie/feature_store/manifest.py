@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from ...batch.outputs import read_csv, write_csv
+from ..batch.outputs import read_csv, write_csv
 
 Status = Literal["ok", "failed", "pending"]
 

@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ...batch.fingerprint import describe_change, same_checkpoint
-from ...batch.lock import refuse_if_locked
-from ...batch.outputs import write_json
-from ...errors import OutputError
+from ..batch.fingerprint import describe_change, same_checkpoint
+from ..batch.lock import refuse_if_locked
+from ..batch.outputs import write_json
+from ..errors import OutputError
 from .layout import OutputLayout
 from .manifest import read_videos
 from .settings import EmbedSettings

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ...batch.outputs import write_csv
-from ...scoring.views import softmax
+from ..batch.outputs import write_csv
+from ..scoring.views import softmax
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...batch.outputs import atomic_path, reserve_space
+from ..batch.outputs import atomic_path, reserve_space
 from .layout import OutputLayout
 from .manifest import RowInfo, VideoStatus, write_index, write_videos
 from .parts import Finished, Rows, save_npy
