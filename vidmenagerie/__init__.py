@@ -23,6 +23,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "errors": (
         "CatalogError",
         "CheckpointError",
+        "CompareError",
         "DownloadError",
         "InvalidSetting",
         "OutputError",
@@ -42,6 +43,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "ops.masking": ("MASK_TYPES", "make_mask"),
     "preprocess": ("Preprocessing",),
     "runtime": ("Runtime", "resolve_device"),
+    "similarity": ("CompareSettings", "Comparison", "cka", "compare", "compare_rdms", "rdm"),
     "tasks.attend": ("AttendSettings", "run_attention"),
     "tasks.complete": ("CompletionSettings", "run_completion"),
     "feature_store": ("EmbedSettings", "load_features", "merge_shards"),
@@ -81,6 +83,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
     from .errors import (
         CatalogError,
         CheckpointError,
+        CompareError,
         DownloadError,
         InvalidSetting,
         OutputError,
@@ -101,6 +104,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
     from .ops.masking import MASK_TYPES, make_mask
     from .preprocess import Preprocessing
     from .runtime import Runtime, resolve_device
+    from .similarity import CompareSettings, Comparison, cka, compare, compare_rdms, rdm
     from .tasks.attend import AttendSettings, run_attention
     from .tasks.complete import CompletionSettings, run_completion
     from .tasks.embed import embed_videos

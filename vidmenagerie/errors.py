@@ -118,6 +118,21 @@ class OutputError(VidmError):
         super().__init__(message)
 
 
+ComparisonProblem = Literal["inputs", "rdm", "nan", "too-few"]
+
+
+class CompareError(VidmError):
+    """What ``compare`` was given cannot be compared (too few inputs, outputs of other inputs, a user's
+    RDM that is not square, symmetric or about these inputs, features with NaN); ``path`` names the
+    file (or output) and ``problem`` the kind."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, path: str, problem: ComparisonProblem) -> None:
+        self.path, self.problem = path, problem
+        super().__init__(message)
+
+
 class Interrupted(VidmError):
     """A run stopped by Ctrl-C: the message says what was kept; ``resumable``: rerunning resumes it."""
 
