@@ -118,7 +118,7 @@ class OutputError(VidmError):
         super().__init__(message)
 
 
-ComparisonProblem = Literal["inputs", "rdm", "nan", "too-few"]
+ComparisonProblem = Literal["inputs", "rdm", "nan", "too-few", "nothing"]
 
 
 class CompareError(VidmError):

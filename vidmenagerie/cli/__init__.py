@@ -13,6 +13,7 @@ from ..errors import Interrupted
 from ._errors import format_error, report
 from ._output import clean
 from .attend_cmd import attend_cmd
+from .compare_cmd import compare_cmd
 from .complete_cmd import complete_cmd
 from .download_cmd import download_cmd
 from .embed_cmd import embed_cmd
@@ -34,6 +35,7 @@ app.command("download")(download_cmd)
 app.command("embed")(embed_cmd)
 app.command("evaluate")(evaluate_cmd)
 app.command("classify")(classify_cmd)
+app.command("compare")(compare_cmd)
 app.command("report")(report_cmd)
 app.command("complete")(complete_cmd)
 app.command("attend")(attend_cmd)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from ..errors import (
     CheckpointError,
+    CompareError,
     DownloadError,
     Interrupted,
     InvalidSetting,
@@ -24,7 +25,12 @@ from ._output import clean
 
 DEBUG_ENV = "VIDM_DEBUG"
 # Settings whose option is not simply --the-setting-name.
-OPTION_NAMES: dict[str, str] = {"folder_fps": "--fps", "image_format": "--format", "clips": "--clips"}
+OPTION_NAMES: dict[str, str] = {
+    "folder_fps": "--fps",
+    "image_format": "--format",
+    "clips": "--clips",
+    "metrics": "--metric",
+}
 
 
 def option_name(setting: str) -> str:
@@ -71,6 +77,12 @@ def _output(exc: OutputError) -> str:
     return f"{exc}: {advice}" if advice else str(exc)
 
 
+def _compare(exc: CompareError) -> str:
+    if exc.problem == "too-few":
+        return f"{exc}; embed the same input list into every output (vidm embed LIST --out ...)"
+    return str(exc)
+
+
 def _interrupted(exc: Interrupted) -> str:
     return f"{exc}; run the same command again to resume" if exc.resumable else f"{exc}; rerun the rest to finish"
 
@@ -107,6 +119,7 @@ CLI_ERROR_MAPPINGS: list[tuple[type[BaseException], Callable[..., str]]] = [
     (DownloadError, _download),
     (CheckpointError, _checkpoint),
     (OutputError, _output),
+    (CompareError, _compare),
     (InvalidSetting, _setting),
     (Interrupted, _interrupted),
 ]

@@ -5,7 +5,8 @@ whose ``views.*`` embedding is part of it), embedding outputs (``NAME.run.json``
 ``NAME.npy``, or a ``--per-video`` folder's ``run.json``), or several of these: each becomes a
 section. Shards' records are skipped: their page comes with ``--merge``. One embedding output
 ``NAME.npy`` may also get a page of its own, ``NAME.html``. A record edited into another shape
-(``report.records``) gives a section that says which field is unreadable. A classification
+(``report.records``) gives a section that says which field is unreadable. A comparison
+(``compare.json`` with its ``run.json``) is a section of its own. A classification
 (``classify.json``, its ``views.*`` part of it) is a section of its own.
 """
 
@@ -22,16 +23,17 @@ from ..batch.outputs import atomic_path
 from ..errors import OutputError, VidmError
 from .html import Html, tag
 from .page import GENERATOR_MARK, page
-from .records import EVALUATION, PER_CLIP_RUN, misfit, read_record
+from .records import COMPARISON, EVALUATION, PER_CLIP_RUN, misfit, read_record
 from .sections.attend import attend_section
 from .sections.classify import classify_section
+from .sections.compare import compare_section
 from .sections.complete import complete_section
 from .sections.evaluate import evaluate_section
 from .titles import page_title
 
 PAGE = "index.html"
 SHARD = re.compile(r"(^|\.)shard-\d+-of-\d+\.run\.json$")
-KINDS = {"complete": "complete", "attend": "attend", "embed": "embed", "evaluate": "evaluate"}
+KINDS = {"complete": "complete", "attend": "attend", "embed": "embed", "evaluate": "evaluate", "compare": "compare"}
 
 
 def build_report(out_dir: Path, *, title: str | None = None) -> Path:
@@ -121,6 +123,11 @@ def _find(folder: Path) -> list[tuple[str, Builder]]:
         problem = misfit(evaluation, EVALUATION)
         found.append(("evaluate", partial(_unreadable, eval_path, problem) if problem
                       else lambda sid: evaluate_section(sid, folder, evaluation, eval_path)))  # fmt: skip
+    compared = read_record(folder / "compare.json")
+    if command == "compare" or compared:
+        problem = misfit(compared, COMPARISON) if compared else "missing or not a JSON object"
+        found.append(("compare", partial(_unreadable, folder / "compare.json", problem) if problem
+                      else lambda sid: compare_section(sid, folder, compared, folder / "compare.json")))  # fmt: skip
     classified = read_record(folder / "classify.json")
     if classified:
         found.append(

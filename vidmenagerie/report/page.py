@@ -78,6 +78,15 @@ svg.bars rect.bar { fill: var(--accent); } svg.bars rect.back { fill: var(--soft
 .legend i { display: inline-block; width: 1em; height: 1em; border-radius: 50%; margin-right: .35em;
   vertical-align: -.15em; }
 [data-by=label] .legend-folder, [data-by=folder] .legend-label { display: none; }
+svg.heat text, svg.curves text { fill: var(--muted); } svg.heat text.group { fill: var(--ink); }
+svg.heat line.split { stroke: #fff; stroke-width: 1; } svg.heat rect.frame, svg.curves rect.frame { fill: none;
+  stroke: var(--line); }
+svg.heat rect.cell { fill: transparent; } svg.heat rect.cell:hover { stroke: #000; stroke-width: 1; }
+svg.curves line.grid { stroke: var(--soft); } svg.curves text.axis, svg.heat text.axis { fill: var(--ink); }
+svg.curves polyline.line { fill: none; stroke-width: 2; } svg.curves polygon.band { fill-opacity: .18; }
+svg.curves line.whisker { stroke-width: 2; }
+.scroll > svg.heat, .scroll > svg.curves { min-width: 560px; }
+[id$=-rdms] .card img { image-rendering: pixelated; }
 noscript p { color: var(--bad); }
 @media (max-width: 600px) { body { padding: .5rem .75rem 3rem; } }
 """

@@ -65,6 +65,22 @@ EVALUATION: dict[str, Shape] = {
     "versions": dict,
 }
 
+COMPARISON: dict[str, Shape] = {
+    "n": int,
+    "estimator": TEXT,
+    "metrics": dict,
+    "bootstrap": int,
+    "permutations": int,
+    "representations": [
+        {"name": str, "kind": str, "output": TEXT, "model": TEXT, "layer": (int, type(None)),
+         "block": (int, type(None)), "rdm": TEXT}
+    ],
+    "pairs": [
+        {"a": str, "b": str, "metric": str, "value": NUMBER, "low": NUMBER, "high": NUMBER, "p": NUMBER, "n": int}
+    ],
+    "order": [int],
+}  # fmt: skip
+
 _NAMES = {dict: "an object", list: "a list", str: "a string", int: "a number", float: "a number", bool: "true/false"}
 
 

@@ -23,6 +23,14 @@ def _phrase(kind: str, folder: Path, features: Path | None) -> str | None:
         record = read_record(folder / "classify.json")
         model = record.get("model")
         return f"Labels from {model}" if isinstance(model, str) and model else None
+    if kind == "compare":
+        record = read_record(folder / "run.json")
+        models = [str(o.get("model")) for o in record.get("outputs", []) if isinstance(o, dict)]
+        metrics = (record.get("settings") or {}).get("metrics") or []
+        if not models or not isinstance(metrics, list):
+            return None
+        shown = ", ".join(list(dict.fromkeys(models))[:4]) + (", ..." if len(set(models)) > 4 else "")
+        return f"Representational similarity ({', '.join(str(m).upper() for m in metrics)}) of {shown}"
     if kind == "evaluate":
         record = read_record(folder / "eval.json")
         source = Path(str(_get(record, "labels", "source") or "")).name

@@ -10,7 +10,10 @@ number is computed, so a comparison that fails leaves nothing that looks like a 
   column the representations (models by layer, in the outputs' order; user RDMs last).
 - ``compare.inputs.csv``: the inputs compared, in the RDMs' row order (``row, input``), and the
   picture order (``shown``).
-- ``rdms/NAME.npy``: each RDM, square float32, rows in ``compare.inputs.csv`` order.
+- ``rdms/NAME.npy``: each RDM, square float32, rows in ``compare.inputs.csv`` order; ``rdms/NAME.png``
+  its picture: inputs in the shown order, each dissimilarity as its percentile among the RDM's
+  (so RDMs of any scale read alike), viridis from dark (most similar) to yellow (most dissimilar),
+  averaged over blocks of inputs above ``PICTURE`` inputs a side.
 """
 
 from __future__ import annotations
@@ -20,10 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
 from ..batch.outputs import atomic_path, versions, write_csv, write_json
 from .run import Comparison
 
+PICTURE = 256  # most pixels a side of an RDM's picture: larger RDMs are averaged over blocks of inputs
 FILES = {"json": "compare.json", "inputs": "compare.inputs.csv", "run": "run.json", "rdms": "rdms"}
 
 
@@ -60,6 +65,8 @@ def write_comparison(result: Comparison, out: str | Path) -> dict[str, Path]:
         target.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(target) as tmp, tmp.open("wb") as handle:
             np.save(handle, square.astype(np.float32))
+        with atomic_path(target.with_suffix(".png")) as tmp:
+            rdm_picture(square, result.order).save(tmp, format="PNG")
     files["inputs"] = folder / FILES["inputs"]
     shown = {row: position for position, row in enumerate(result.order)}
     with write_csv(files["inputs"], ["row", "input", "shown"]) as write:
@@ -70,6 +77,32 @@ def write_comparison(result: Comparison, out: str | Path) -> dict[str, Path]:
     files["run"] = folder / FILES["run"]
     write_json(files["run"], run_record(result))
     return files
+
+
+def rdm_picture(square: np.ndarray, order: list[int]) -> Image.Image:
+    """An RDM as a picture: rows and columns in ``order``, each value its percentile in the RDM, on
+    viridis; block means when larger than ``PICTURE``, enlarged to at least 128 pixels when small."""
+    from scipy.stats import rankdata  # type: ignore[import-untyped]
+
+    from ..heatmap import colormap_table
+
+    n = len(square)
+    arranged = square[np.ix_(order, order)] if len(order) == n else square
+    rows, cols = np.triu_indices(n, 1)
+    shares = np.zeros((n, n))
+    if len(rows):
+        ranks = (rankdata(arranged[rows, cols]) - 1) / max(len(rows) - 1, 1)
+        shares[rows, cols] = shares[cols, rows] = ranks
+    step = -(-n // PICTURE)
+    if step > 1:
+        size = -(-n // step)
+        padded = np.full((size * step, size * step), np.nan)
+        padded[:n, :n] = shares
+        shares = np.nanmean(padded.reshape(size, step, size, step), axis=(1, 3))
+    levels = np.clip(np.round(np.nan_to_num(shares) * 255), 0, 255).astype(np.uint8)
+    picture = Image.fromarray(colormap_table("viridis")[levels].astype(np.uint8), mode="RGB")
+    grow = max(1, -(-128 // len(levels))) if len(levels) else 1
+    return picture.resize((len(levels) * grow,) * 2, Image.Resampling.NEAREST) if grow > 1 else picture
 
 
 def _representations(result: Comparison, rdm_paths: dict[str, str]) -> list[dict[str, Any]]:

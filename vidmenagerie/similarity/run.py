@@ -278,7 +278,7 @@ def _check_enough(
         raise CompareError(
             f"{only}: one layer of one model is nothing to compare with: give {what}",
             path=str(only),
-            problem="too-few",
+            problem="nothing",
         )
     if matched.n < MIN_INPUTS:
         lost = f" ({len(matched.missing)} left out because not every output has them)" if matched.missing else ""
