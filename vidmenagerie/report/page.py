@@ -85,7 +85,7 @@ svg.heat rect.cell { fill: transparent; } svg.heat rect.cell:hover { stroke: #00
 svg.curves line.grid { stroke: var(--soft); } svg.curves text.axis, svg.heat text.axis { fill: var(--ink); }
 svg.curves polyline.line { fill: none; stroke-width: 2; } svg.curves polygon.band { fill-opacity: .18; }
 svg.curves line.whisker { stroke-width: 2; }
-.scroll > svg.heat, .scroll > svg.curves { min-width: 560px; }
+.scroll > svg.heat { max-width: none; } .scroll > svg.curves { min-width: 560px; }
 [id$=-rdms] .card img { image-rendering: pixelated; }
 noscript p { color: var(--bad); }
 @media (max-width: 600px) { body { padding: .5rem .75rem 3rem; } }

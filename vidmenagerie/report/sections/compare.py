@@ -30,8 +30,8 @@ from ..svg import PALETTE
 from .common import colour_scale, section
 
 HOVER = 40  # representations up to which every heatmap cell has its own tooltip
-PLOT = 960  # the heatmap's side in pixels at most (cells at least MIN_CELL)
-MIN_CELL, MAX_CELL = 1.5, 28.0
+PLOT = 900  # the heatmap's side in pixels at most (cells at least MIN_CELL)
+MIN_CELL, MAX_CELL = 1.5, 60.0
 TICK = 13  # pixels between two labels on an axis at least
 TITLES = {"cka": "CKA", "rsa": "RSA"}
 
@@ -232,19 +232,27 @@ def _curves(chart_id: str, user: str, reps: Sequence[dict[str, Any]], pairs: Seq
                                             number(pair.get("high"))))  # fmt: skip
     if not lines:
         return tag("p", f"No layer has an RSA value against {user}.", class_="note")
-    return join([tag("h4", f"against {user}"), line_chart(chart_id, lines, "layer (block)", f"RSA with {user}")])
+    if all(len(points) == 1 for points in lines.values()):  # one layer each: the models side by side
+        models = list(lines)
+        lines = {m: [(float(k), *lines[m][0][1:])] for k, m in enumerate(models)}
+        chart = line_chart(chart_id, lines, "model (its one layer)", f"RSA with {user}", categories=models)
+    else:
+        chart = line_chart(chart_id, lines, "layer (block)", f"RSA with {user}")
+    return join([tag("h4", f"against {user}"), chart])
 
 
 def line_chart(chart_id: str, lines: dict[str, list[tuple[float, float, float | None, float | None]]],
-               x_name: str, y_name: str, *, width: int = 760, height: int = 300) -> Html:  # fmt: skip
+               x_name: str, y_name: str, *, categories: Sequence[str] | None = None, width: int = 760,
+               height: int = 300) -> Html:  # fmt: skip
     """``svg.curves``: per named line, ``(x, y, low, high)`` points joined in x order with a band from
-    low to high, coloured from the palette (grey after nine), and a legend."""
+    low to high, coloured from the palette (grey after nine), and a legend; ``categories``: names for
+    the whole-number x positions instead of numbers."""
     left, top, right, bottom = 56, 12, 16, 40
     xs = [p[0] for pts in lines.values() for p in pts]
     ys = [v for pts in lines.values() for p in pts for v in (p[1], p[2], p[3]) if v is not None]
     x0, x1 = min(xs), max(xs)
-    if x1 == x0:
-        x0, x1 = x0 - 1, x1 + 1
+    if categories or x1 == x0:
+        x0, x1 = x0 - 0.5, x1 + 0.5
     y0, y1 = min(min(ys), 0.0), max(max(ys), 0.1)
     plot_w, plot_h = width - left - right, height - top - bottom
 
@@ -258,8 +266,9 @@ def line_chart(chart_id: str, lines: dict[str, list[tuple[float, float, float | 
     for value in _ticks(y0, y1):
         marks += [tag("line", x1=left, x2=left + plot_w, y1=f"{py(value):.1f}", y2=f"{py(value):.1f}", class_="grid"),
                   tag("text", f"{value:.2g}", x=left - 6, y=f"{py(value) + 4:.1f}", text_anchor="end")]  # fmt: skip
-    for value in _ticks(x0, x1, whole=True):
-        marks.append(tag("text", f"{value:g}", x=f"{px(value):.1f}", y=top + plot_h + 15, text_anchor="middle"))
+    for value in _ticks(x0, x1, whole=True) if not categories else range(len(categories)):
+        text = f"{value:g}" if not categories else categories[int(value)][:24]
+        marks.append(tag("text", text, x=f"{px(value):.1f}", y=top + plot_h + 15, text_anchor="middle"))
     marks += [
         tag("text", x_name, x=left + plot_w / 2, y=height - 6, text_anchor="middle", class_="axis"),
         tag("text", y_name, x=12, y=top + plot_h / 2, text_anchor="middle", class_="axis",
