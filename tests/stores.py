@@ -28,8 +28,8 @@ def write_output(
     """``out`` (``NAME.npy``) as ``vidm embed`` leaves it: ``features`` ``[len(videos) * clips, dim]``,
     each video's ``clips`` rows in order, ``failed`` videos listed without rows. Returns ``out``."""
     entry = default_catalog().get(model)
-    settings = replace(
-        EmbedSettings.for_model(entry, layer=layer, reduce=reduce), feature_shape=tuple(features.shape[1:])
+    settings = replace(  # any layer number (a benchmark's 33 layers of a 32-block model), any width
+        EmbedSettings.for_model(entry, reduce=reduce), layer=layer, feature_shape=tuple(features.shape[1:])
     )
     assert len(features) == len(videos) * clips
     out.parent.mkdir(parents=True, exist_ok=True)

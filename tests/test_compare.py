@@ -289,3 +289,34 @@ def test_the_command_writes_its_files_and_a_readable_table(three: dict[str, Path
     (out / "index.html").unlink()
     rebuilt = invoke("report", out)
     assert rebuilt.exit_code == 0 and (out / "index.html").is_file()
+
+
+def test_the_page_of_20_models_by_33_layers_stays_small_and_labelled(tmp_path: Path) -> None:
+    """660 representations: the heatmap is one 660 x 660 picture with one model name per model and
+    a layer number every few layers, and the page stays small (the table lists the first pairs)."""
+    from vidmenagerie.report import build_report
+
+    models, layers = [f"vit_model{m:02d}_none" for m in range(20)], range(33)
+    reps = [{"name": f"{m}:{b}", "kind": "model", "output": f"/x/{m}.npy", "model": m, "layer": b, "block": b,
+             "rdm": None} for m in models for b in layers]  # fmt: skip
+    names = [r["name"] for r in reps]
+    model, block = np.repeat(np.arange(20), 33), np.tile(np.arange(33), 20)
+    values = np.exp(-np.abs(block[:, None] - block[None, :]) / 8) * np.where(model[:, None] == model, 1.0, 0.6)
+    pairs = [
+        {"a": names[i], "b": names[j], "metric": "cka", "value": round(float(values[i, j]), 4), "low": None,
+         "high": None, "p": None, "n": 2000}
+        for i in range(len(names)) for j in range(i + 1, len(names))
+    ]  # fmt: skip
+    record = {"command": "vidm compare", "n": 2000, "estimator": "plain", "bootstrap": 0, "permutations": 0, "seed": 0,
+              "metrics": {"cka": {"members": names, "description": "linear CKA, plain"}}, "representations": reps,
+              "pairs": pairs, "order": []}  # fmt: skip
+    (tmp_path / "compare.json").write_text(json.dumps(record))
+    run = {"command": "vidm compare", "settings": {"metrics": ["cka"]}, "outputs": [{"model": m} for m in models]}
+    (tmp_path / "run.json").write_text(json.dumps(run))
+    page = build_report(tmp_path).read_text()
+    assert page.count('class="cells"') == 1 and 'data-count="660"' in page
+    assert all(page.count(f">{m}<title>") == 2 for m in models)  # each model named once on each axis
+    ticks = page.count('class="tick"')
+    assert 2 * 20 * 3 <= ticks <= 2 * 20 * 9  # a layer number every few layers: legible, not 1,320 of them
+    assert "The first 5000 of 217470 pairs" in page
+    assert len(page) < 1_500_000, len(page)

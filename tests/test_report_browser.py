@@ -593,3 +593,60 @@ def test_classify_page(browser: Browser, labelled_table: Path, tmp_path: Path) -
     _check_sorts(browser, "classify-inputs", "input", numeric=False)
     assert browser.errors() == []
     _check_layout(browser, page)
+
+
+def test_compare_page(browser: Browser, tmp_path: Path) -> None:
+    """Three models (two of two layers) and a user RDM: heatmaps with their colour scale, the layer
+    curves, RDM pictures, the sortable pairs; readable at 1280 and 400 px."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    import vidmenagerie as vm
+
+    from stores import write_output
+
+    rng = np.random.default_rng(0)
+    videos = [f"/stimuli/{ODD}{i:02d}.mp4" for i in range(12)]
+    base = rng.standard_normal((12, 8))
+    outputs = []
+    for k, model in enumerate(("vit_s_none", "vit_say_none")):
+        for layer in (4, 8):
+            x = base + (0.3 * layer + k) * rng.standard_normal((12, 8))
+            outputs.append(write_output(tmp_path / f"{model}.{layer}.npy", x, videos, model=model, layer=layer))
+    outputs.append(write_output(tmp_path / "k.npy", rng.standard_normal((12, 8)), videos, model="vit_kinetics_none"))
+    human = vm.rdm(base)
+    (tmp_path / "human.csv").write_text(
+        ",".join(f"{ODD}{i:02d}" for i in range(12))
+        + "\n"
+        + "\n".join(",".join(f"{v:.5f}" for v in row) for row in human)
+        + "\n"
+    )
+    out = tmp_path / "cmp"
+    result = invoke("compare", *outputs, "--rdm", tmp_path / "human.csv", "--bootstrap", "30", "--permutations", "50",
+                    "--out", out)  # fmt: skip
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    page = out / "index.html"
+    _open(browser, page)
+    kinds = browser.evaluate("[...document.querySelectorAll('section.run')].map(s => s.dataset.kind)")
+    assert kinds == ["compare"]
+    maps = browser.evaluate(
+        "[...document.querySelectorAll('svg.heat')].map(s => [s.id, +s.dataset.count,"
+        " s.getBoundingClientRect().width, s.querySelectorAll('rect.cell').length])"
+    )
+    assert [m[:2] for m in maps] == [["compare-cka-map", 5], ["compare-rsa-map", 6]], maps
+    assert all(width > 200 and cells == count * count for _, count, width, cells in maps), maps
+    loaded = browser.evaluate(  # the cells' picture decodes
+        "Promise.all([...document.querySelectorAll('svg.heat image.cells')].map(i => { const img = new Image();"
+        " img.src = i.getAttribute('href'); return img.decode().then(() => img.naturalWidth, () => 0); }))"
+    )
+    assert loaded == [5, 6], loaded
+    assert browser.evaluate("document.querySelectorAll('figure.colourbar').length") == 3  # two maps, the RDMs
+    curve = browser.evaluate("[...document.querySelectorAll('svg.curves polyline.line')].length")
+    assert curve == 2  # one line per model with two layers; the one-layer model is a point
+    images = browser.evaluate(
+        "Promise.all([...document.querySelectorAll('#compare-rdms figure.card img')].map(img => {"
+        " img.loading = 'eager'; return img.decode().then(() => img.naturalWidth, () => 0); }))"
+    )
+    assert len(images) == 6 and all(width >= 128 for width in images), images
+    _check_screenshot(browser, tmp_path / "compare.png")
+    _check_sorts(browser, "compare-pairs", "value", numeric=True)
+    assert browser.errors() == []
+    _check_layout(browser, page)

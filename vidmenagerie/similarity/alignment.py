@@ -20,6 +20,7 @@ Every pair of representations is then an inner product of two centred Gram matri
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -71,9 +72,14 @@ def center_gram(k: np.ndarray, estimator: Estimator) -> np.ndarray:
 def pack(centred: np.ndarray) -> np.ndarray:
     """The upper triangle of a symmetric matrix as a vector whose dot products are Frobenius inner
     products: the diagonal as is, each off-diagonal entry times sqrt(2) (it stands for two)."""
-    n = len(centred)
-    rows, cols = np.triu_indices(n, 1)
+    rows, cols = upper_triangle(len(centred))
     return np.concatenate([np.diagonal(centred), np.sqrt(2.0) * centred[rows, cols]])
+
+
+@lru_cache(maxsize=4)
+def upper_triangle(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.triu_indices(n, 1)``, computed once per size (every Gram matrix of a comparison has one)."""
+    return np.triu_indices(n, 1)
 
 
 def cka_from_inner(inner: np.ndarray) -> np.ndarray:

@@ -81,21 +81,24 @@ def layer_features(output: FeatureOutput, layer: int) -> np.ndarray:
 
 def open_sources(paths: Sequence[str | Path]) -> list[Source]:
     """Open each embed output (``feats.npy`` or a ``--per-video`` folder), labelled by its model; two
-    outputs of one model are told apart by their file or folder name."""
+    outputs of one model with a layer in common are told apart by their file or folder name."""
     from ..feature_store import load_features
 
     outputs = [(Path(p), load_features(p)) for p in paths]
-    models = [o.settings.model for _, o in outputs]
+    found = [(path, output, layers_of(output)) for path, output in outputs]
+    blocks = [(o.settings.model, {block_of(o, x) for x in layers}) for _, o, layers in found]
     sources = []
-    for path, output in outputs:
-        model = output.settings.model
-        label = model if models.count(model) == 1 else f"{model} ({_stem(path)})"
-        layers = layers_of(output)
+    for k, (path, output, layers) in enumerate(found):
+        model, mine = blocks[k]
+        # Outputs of one model with other layers are that model's layers (one file per layer);
+        # two with a layer in common are told apart by their file names.
+        shared = any(other == model and mine & theirs for j, (other, theirs) in enumerate(blocks) if j != k)
+        label = f"{model} ({_stem(path)})" if shared else model
         sources.append(Source(path, label, layers, tuple(block_of(output, x) for x in layers), output))
-    labels = [s.label for s in sources]
-    if len(set(labels)) != len(labels):
-        twice = next(label for label in labels if labels.count(label) > 1)
-        raise CompareError(f"{twice}: the same output is given twice", path=twice, problem="inputs")
+    where = [p.resolve() for p, _ in outputs]
+    if len(set(where)) != len(where):
+        twice = next(p for p, w in zip(paths, where) if where.count(w) > 1)
+        raise CompareError(f"{twice}: the same output is given twice", path=str(twice), problem="inputs")
     return sources
 
 

@@ -34,6 +34,7 @@ PLOT = 900  # the heatmap's side in pixels at most (cells at least MIN_CELL)
 MIN_CELL, MAX_CELL = 1.5, 60.0
 TICK = 13  # pixels between two labels on an axis at least
 TITLES = {"cka": "CKA", "rsa": "RSA"}
+LISTED = 5000  # pairs in the page's table at most (pairs with a user RDM first); compare.json has them all
 
 
 def compare_section(sid: str, folder: Path, record: dict[str, Any], path: Path) -> Html:
@@ -68,7 +69,9 @@ def _what(record: dict[str, Any], run: dict[str, Any]) -> str:
         words[0] += f" ({len(left)} left out: see run.json)"
     if record.get("estimator"):
         words.append(f"CKA estimator: {record['estimator']}")
-    words.append(f"95% intervals from {record.get('bootstrap', 0)} bootstrap resamples of the inputs")
+    resamples = record.get("bootstrap", 0)
+    words.append(f"95% intervals from {resamples} bootstrap resamples of the inputs" if resamples
+                 else "no intervals (--bootstrap 0)")  # fmt: skip
     if any(r.get("kind") == "rdm" for r in record.get("representations", []) if isinstance(r, dict)):
         words.append(f"p: one-sided, {record.get('permutations', 0)} permutations of each RDM's inputs")
     return "; ".join(words) + f"; seed {record.get('seed', 0)}."
@@ -92,14 +95,14 @@ def _matrix(metric: str, members: Sequence[str], pairs: Sequence[dict[str, Any]]
 
 
 def _groups(members: Sequence[str], reps: Sequence[dict[str, Any]]) -> list[tuple[str, list[int], list[str]]]:
-    """Runs of consecutive members of one output: its label, their positions, and each one's short tick."""
+    """Runs of consecutive members of one model (its layers): its label, their positions, and each one's tick."""
     about = {str(r.get("name")): r for r in reps}
     groups: list[tuple[str, list[int], list[str]]] = []
     for i, name in enumerate(members):
         rep = about.get(name, {})
         if rep.get("kind") == "model":
             tick = name.rsplit(":", 1)[1] if ":" in name else ""
-            key = f"model:{rep.get('output')}"
+            key = "model:" + (name.rsplit(":", 1)[0] if ":" in name else name)
         else:
             tick, key = "", f"rdm:{name}"
         if groups and groups[-1][0] == key:
@@ -338,6 +341,11 @@ def _pictures(sid: str, folder: Path, reps: Sequence[dict[str, Any]], record: di
 def _pairs(sid: str, pairs: Sequence[dict[str, Any]], users: Sequence[str]) -> list[Html | None]:
     """Every pair in a sortable table, pairs with a user RDM first."""
     ordered = sorted(pairs, key=lambda p: p.get("a") not in users and p.get("b") not in users)
+    note = None
+    if len(ordered) > LISTED:
+        note = tag("p", f"The first {LISTED} of {len(ordered)} pairs (those with a user RDM first); compare.json "
+                   "and the compare.*.matrix.csv files hold them all.", class_="note")  # fmt: skip
+        ordered = ordered[:LISTED]
     rows = [
         [visible(str(p.get("a"))), visible(str(p.get("b"))), TITLES.get(str(p.get("metric")), str(p.get("metric"))),
          number(p.get("value"), 4), number(p.get("low"), 4), number(p.get("high"), 4), number(p.get("p"), 3),
@@ -352,7 +360,8 @@ def _pairs(sid: str, pairs: Sequence[dict[str, Any]], users: Sequence[str]) -> l
         Column("p", 6, "num", digits=3, title="one-sided permutation p-value (RSA against a user RDM)"),
         Column("inputs", 7, "num"),
     )  # fmt: skip
-    return [tag("h3", f"Every pair ({len(rows)}), sortable"), table(f"{sid}-pairs", blob, columns), blob.markup()]
+    heading = tag("h3", f"Every pair ({len(pairs)}), sortable")
+    return [heading, note, table(f"{sid}-pairs", blob, columns), blob.markup()]
 
 
 def _info(run: dict[str, Any], path: Path) -> RunInfo:
