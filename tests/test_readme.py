@@ -13,7 +13,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from hubserver import HubServer
+from stores import write_output
 from tiny import TINY_ARCH, toml_entry, write_checkpoint
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -26,7 +29,7 @@ def blocks(language: str) -> list[str]:
 
 
 def test_the_python_example_runs_as_written(hub_server: HubServer, tmp_path: Path) -> None:
-    [code] = blocks("python")
+    code = blocks("python")[0]
     checkpoint = write_checkpoint(tmp_path / "files" / "ssv2.pth", "vit", seed=3, num_classes=174)
     hub_server.add_file("me/tiny-models", "ssv2.pth", checkpoint.read_bytes())
     catalog = tmp_path / "twins.toml"
@@ -63,3 +66,24 @@ def test_the_catalogue_example_is_read_as_written(tmp_path: Path) -> None:
     code = "import vidmenagerie as vm; m = vm.load_model('tiny_mae'); print(type(m).__name__)"
     loaded = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert loaded.returncode == 0 and loaded.stdout.strip(), loaded.stderr
+
+
+def test_the_compare_example_runs_as_written(tmp_path: Path) -> None:
+    """The ``vidm compare`` Python block, on two outputs and a human RDM of 30 inputs written here."""
+    [code] = [b for b in blocks("python") if "vm.compare(" in b]
+    videos = [f"/stimuli/s{i:02d}.mp4" for i in range(30)]
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((30, 1280)).astype(np.float32)
+    write_output(tmp_path / "say.npy", x, videos, model="vit_say_none")
+    write_output(tmp_path / "kinetics.npy", x + rng.standard_normal((30, 1280)).astype(np.float32), videos,
+                 model="vit_kinetics_none")  # fmt: skip
+    human = rng.random((30, 30))
+    human = human + human.T
+    (tmp_path / "human.csv").write_text(
+        ",".join(f"s{i:02d}" for i in range(30)) + "\n" + "\n".join(",".join(f"{v:.4f}" for v in r) for r in human)
+    )
+    code += "\nprint('NAMES', result.names('rsa')); print('PAIR', sorted(result.pairs()[0]))"
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "NAMES ['vit_say_none:31', 'vit_kinetics_none:31', 'human']" in result.stdout
+    assert "PAIR ['a', 'b', 'high', 'low', 'metric', 'n', 'p', 'value']" in result.stdout
