@@ -70,7 +70,7 @@ def main() -> None:
         model.forward_features(torch.randn(1, 3, 16, 224, 224))  # warm-up
     times: dict[str, list[float]] = {"-1": [], "all": []}
     for r in range(args.rounds):  # rotate the order so load from elsewhere hits both alike
-        for layer in (["-1", "all"] if r % 2 == 0 else ["all", "-1"]):
+        for layer in ["-1", "all"] if r % 2 == 0 else ["all", "-1"]:
             seconds = run(videos, args.dir / f"feats{layer}.npy", model, layer, clips, args.workers)
             times[layer].append(seconds)
             print(f"  round {r + 1}: --layer {layer:>3}: {seconds:7.1f} s")
