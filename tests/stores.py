@@ -21,20 +21,31 @@ def write_output(
     *,
     model: str = "vit_s_none",
     clips: int = 1,
-    layer: int = -1,
+    layers: Sequence[int] = (-1,),
+    depth: int | None = None,
     reduce: str = "none",
     failed: Sequence[str] = (),
 ) -> Path:
-    """``out`` (``NAME.npy``) as ``vidm embed`` leaves it: ``features`` ``[len(videos) * clips, dim]``,
-    each video's ``clips`` rows in order, ``failed`` videos listed without rows. Returns ``out``."""
+    """``out`` (``NAME.npy``) as ``vidm embed`` leaves it: ``features`` ``[len(videos) * clips, dim]``
+    (several ``layers``: ``[len(layers), rows, dim]``, one ``NAME.layerNN.npy`` each), each video's
+    ``clips`` rows in order, ``failed`` videos listed without rows; ``depth`` gives the model that
+    many blocks (a benchmark's 33). Returns ``out``."""
     entry = default_catalog().get(model)
-    settings = replace(  # any layer number (a benchmark's 33 layers of a 32-block model), any width
-        EmbedSettings.for_model(entry, reduce=reduce), layer=layer, feature_shape=tuple(features.shape[1:])
-    )
-    assert len(features) == len(videos) * clips
+    several = len(layers) > 1
+    shape = tuple(features.shape[2:] if several else features.shape[1:])
+    settings = replace(EmbedSettings.for_model(entry, reduce=reduce), layers=tuple(layers), feature_shape=shape)
+    rows = features.shape[1] if several else len(features)
+    assert rows == len(videos) * clips
     out.parent.mkdir(parents=True, exist_ok=True)
     stem = out.with_suffix("")
-    np.save(out, np.asarray(features, dtype=np.float32))
+    if several:
+        for tag, array in zip(settings.layer_tags, features):
+            np.save(Path(f"{stem}.{tag}.npy"), np.asarray(array, dtype=np.float32))
+    else:
+        np.save(out, np.asarray(features, dtype=np.float32))
+    model_record = entry.to_dict()
+    if depth is not None:
+        model_record["architecture"] = {**model_record["architecture"], "depth": depth}
     statuses, index = [], []
     for v, video in enumerate(videos):
         statuses.append(VideoStatus(video, "ok", rows=clips, first_row=v * clips, fingerprint="1:2"))
@@ -48,9 +59,9 @@ def write_output(
         "command": "vidm embed",
         "complete": True,
         "settings": settings.to_dict(),
-        "model": entry.to_dict(),
+        "model": model_record,
         "layout": "single",
-        "counts": {"ok": len(videos), "failed": len(failed), "pending": 0, "rows": len(features)},
+        "counts": {"ok": len(videos), "failed": len(failed), "pending": 0, "rows": rows},
         "started": "2026-01-01T00:00:00+00:00",
         "seconds": 1.0,
         "versions": {"vidmenagerie": "0.1.0"},

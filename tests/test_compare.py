@@ -320,3 +320,36 @@ def test_the_page_of_20_models_by_33_layers_stays_small_and_labelled(tmp_path: P
     assert 2 * 20 * 3 <= ticks <= 2 * 20 * 9  # a layer number every few layers: legible, not 1,320 of them
     assert "The first 5000 of 217470 pairs" in page
     assert len(page) < 1_500_000, len(page)
+
+
+def test_a_multi_layer_output_gives_every_layer_and_embed_outputs_compare_end_to_end(
+    tiny_catalog: Path, tmp_path: Path
+) -> None:
+    """Stored layers: every (model, layer) is compared, named by block; then real ``vidm embed --layer all``
+    outputs of two tiny models, one single-file and one ``--per-video``, compared by the command."""
+    rng = np.random.default_rng(10)
+    stack = rng.standard_normal((3, 24, 6))
+    deep = write_output(tmp_path / "deep.npy", stack, VIDEOS, layers=(0, 1, 2))
+    result = vm.compare([deep], settings=CompareSettings(bootstrap=0, metrics=("cka",)))
+    assert result.names("cka") == ["vit_s_none:0", "vit_s_none:1", "vit_s_none:2"]
+    assert result.scores["cka"].value[0, 2] == pytest.approx(vm.cka(stack[0], stack[2]), abs=1e-6)
+
+    from videos import moving_frames, write_video
+
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    for seed in range(5):
+        write_video(clips / f"v{seed}.mp4", moving_frames(8, seed=seed))
+    fast = ("--sampling-rate", "2", "--workers", "0", "--layer", "all")
+    one = invoke("embed", clips, "--model", "tiny_vit", *fast, "--out", tmp_path / "vit.npy")
+    per = invoke("embed", clips, "--model", "tiny_cls", *fast, "--per-video", "--out", tmp_path / "cls")
+    assert one.exit_code == 0 and per.exit_code == 0, one.output + per.output
+    out = tmp_path / "cmp"
+    done = invoke("compare", tmp_path / "vit.npy", tmp_path / "cls", "--bootstrap", "20", "--out", out)
+    assert done.exit_code == 0, done.output + repr(done.exception)
+    record = json.loads((out / "compare.json").read_text())
+    assert record["n"] == 5 and record["metrics"]["cka"]["members"] == [
+        "tiny_vit:0", "tiny_vit:1", "tiny_cls:0", "tiny_cls:1"
+    ]  # fmt: skip
+    [same] = [p for p in record["pairs"] if p["metric"] == "cka" and p["a"] == "tiny_vit:1" and p["b"] == "tiny_cls:1"]
+    assert -1.0 <= same["value"] <= 1.0 and same["low"] <= same["high"]

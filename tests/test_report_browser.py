@@ -596,7 +596,7 @@ def test_classify_page(browser: Browser, labelled_table: Path, tmp_path: Path) -
 
 
 def test_compare_page(browser: Browser, tmp_path: Path) -> None:
-    """Three models (two of two layers) and a user RDM: heatmaps with their colour scale, the layer
+    """Three models (two with two layers) and a user RDM: heatmaps with their colour scale, the layer
     curves, RDM pictures, the sortable pairs; readable at 1280 and 400 px."""
     sys.path.insert(0, str(Path(__file__).parent))
     import vidmenagerie as vm
@@ -607,10 +607,9 @@ def test_compare_page(browser: Browser, tmp_path: Path) -> None:
     videos = [f"/stimuli/{ODD}{i:02d}.mp4" for i in range(12)]
     base = rng.standard_normal((12, 8))
     outputs = []
-    for k, model in enumerate(("vit_s_none", "vit_say_none")):
-        for layer in (4, 8):
-            x = base + (0.3 * layer + k) * rng.standard_normal((12, 8))
-            outputs.append(write_output(tmp_path / f"{model}.{layer}.npy", x, videos, model=model, layer=layer))
+    for k, model in enumerate(("vit_s_none", "vit_say_none")):  # two layers each, in one output
+        x = np.stack([base + (0.3 * layer + k) * rng.standard_normal((12, 8)) for layer in (4, 8)])
+        outputs.append(write_output(tmp_path / f"{model}.npy", x, videos, model=model, layers=(4, 8)))
     outputs.append(write_output(tmp_path / "k.npy", rng.standard_normal((12, 8)), videos, model="vit_kinetics_none"))
     human = vm.rdm(base)
     (tmp_path / "human.csv").write_text(

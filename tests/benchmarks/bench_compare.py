@@ -3,7 +3,8 @@
 Synthetic features in real feature-store outputs (``tests/stores.py``): ``--models`` models x
 ``--layers`` layers, ``--inputs`` inputs, width ``--dim`` (ViT-H/14's 1280), each layer a noisy
 mix of the one before, so the CKA values range from near 1 (neighbouring layers) to near 0
-(other models). Every (model, layer) is one output file, as ``vidm embed`` writes one layer a run.
+(other models). Each model is one multi-layer output (``vidm embed --layer all``: one
+``NAME.layerNN.npy`` per layer), its model given ``--layers`` blocks.
 
 Ways, each in a fresh subprocess (peak RSS from ``VmHWM``; the features are memory-mapped files,
 so the resident set counts what a way touches):
@@ -43,16 +44,20 @@ import json, sys, time
 from pathlib import Path
 import numpy as np
 
-def peak_mb():
+def status_mb(key):
     for line in open("/proc/self/status"):
-        if line.startswith("VmHWM:"):
+        if line.startswith(key + ":"):
             return int(line.split()[1]) / 1024
+
+def peak_mb():
+    return status_mb("VmHWM")
 
 way, listing, pairs, resamples = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 paths = json.loads(listing.read_text())
 import vidmenagerie as vm
 import vidmenagerie.feature_store  # imports (torch) are no part of either way's time
 from vidmenagerie.similarity import CompareSettings
+base = status_mb("VmRSS")  # the interpreter, numpy, scipy and torch (imported by the feature store)
 start = time.perf_counter()
 if way == "vidm":
     result = vm.compare(paths, settings=CompareSettings(metrics=("cka",), bootstrap=0))
@@ -63,28 +68,30 @@ if way == "vidm":
         began = time.perf_counter()
         vm.compare(paths, settings=CompareSettings(metrics=("cka",), bootstrap=20, seed=1))
         extra["bootstrap20_seconds"] = time.perf_counter() - began - seconds
-    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb(), "pairs": len(paths) * (len(paths) - 1) // 2,
+    k = len(matrix)
+    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb(), "base_mb": base, "pairs": k * (k - 1) // 2,
                       "sample": [float(matrix[0, 1]), float(matrix[0, -1])], **extra}))
 else:
-    k = len(paths)
+    outputs = [(out, layer) for out in map(vm.load_features, paths) for layer in out.layers]
+    k = len(outputs)
     everything = [(i, j) for i in range(k) for j in range(i + 1, k)]
     chosen = everything[:: max(1, len(everything) // pairs)][:pairs]
     values = []
     for i, j in chosen:
-        x = np.asarray(vm.load_features(paths[i]).features, dtype=np.float64)
-        y = np.asarray(vm.load_features(paths[j]).features, dtype=np.float64)
+        x = np.asarray(outputs[i][0].layer_features(outputs[i][1]), dtype=np.float64)
+        y = np.asarray(outputs[j][0].layer_features(outputs[j][1]), dtype=np.float64)
         values.append(vm.cka(x, y, debiased=False))
         del x, y
     seconds = time.perf_counter() - start
-    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb(), "pairs": len(chosen),
+    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb(), "base_mb": base, "pairs": len(chosen),
                       "per_pair": seconds / len(chosen), "all_pairs_seconds": seconds / len(chosen) * len(everything),
                       "sample": values[:2]}))
 """
 
 
 def write_outputs(folder: Path, models: int, layers: int, inputs: int, dim: int) -> list[str]:
-    """One output per (model, layer): each model's first layer random, each next layer a noisy
-    random mix of the one before."""
+    """One multi-layer output per model: its first layer random, each next layer a noisy random mix
+    of the one before."""
     import numpy as np
 
     from stores import write_output
@@ -93,14 +100,17 @@ def write_outputs(folder: Path, models: int, layers: int, inputs: int, dim: int)
     videos = [f"/stimuli/clip_{i:05d}.mp4" for i in range(inputs)]
     paths = []
     for m in range(models):
+        stack = np.empty((layers, inputs, dim), np.float32)
         x = rng.standard_normal((inputs, dim)).astype(np.float32)
         for layer in range(layers):
             if layer:
                 mix = (rng.standard_normal((dim, dim)) / np.sqrt(dim)).astype(np.float32)
                 x = 0.8 * x + 0.6 * (x @ mix) + 0.3 * rng.standard_normal((inputs, dim)).astype(np.float32)
-            path = folder / f"m{m}_layer{layer:02d}.npy"
-            write_output(path, x, videos, model=MODELS[m % len(MODELS)], layer=layer)
-            paths.append(str(path))
+            stack[layer] = x
+        path = folder / f"model{m}.npy"
+        write_output(path, stack, videos, model=MODELS[m % len(MODELS)], layers=tuple(range(layers)), depth=layers)
+        paths.append(str(path))
+        del stack
     return paths
 
 
@@ -131,13 +141,16 @@ def main() -> None:
         paths = write_outputs(Path(folder), args.models, args.layers, args.inputs, args.dim)
         listing = Path(folder) / "paths.json"
         listing.write_text(json.dumps(paths))
-        k = len(paths)
+        k = args.models * args.layers
         written = time.perf_counter() - began
         print(f"{args.models} models x {args.layers} layers = {k} representations, {args.inputs} inputs, "
               f"dim {args.dim}: {k * (k - 1) // 2} pairs (outputs written in {written:.0f} s)")  # fmt: skip
         ours = run("vidm", listing, 0, int(args.resamples))
         naive = run("naive", listing, args.naive_pairs, 0)
-    print(f"vidm compare (cached Gram matrices): {ours['seconds']:.1f} s, peak RSS {ours['peak_mb']:.0f} MB")
+    print(
+        f"vidm compare (cached Gram matrices): {ours['seconds']:.1f} s, peak RSS {ours['peak_mb']:.0f} MB "
+        f"({ours['peak_mb'] - ours['base_mb']:.0f} MB above the imports' {ours['base_mb']:.0f} MB)"
+    )
     if "bootstrap20_seconds" in ours:
         print(f"  bootstrap: {ours['bootstrap20_seconds'] / 20:.1f} s per resample of the whole matrix")
     print(

@@ -49,34 +49,7 @@ class Source:
 
     def features(self, layer: int) -> np.ndarray:
         """All rows of one stored layer, ``[rows, *feature_shape]`` (memory-mapped where the store allows)."""
-        return layer_features(self.output, layer)
-
-
-def layers_of(output: FeatureOutput) -> tuple[int, ...]:
-    """The layers an output stores (``FeatureOutput.layers`` where the store has it; one layer otherwise)."""
-    layers = getattr(output, "layers", None)
-    return tuple(layers) if layers is not None else (output.settings.layer,)
-
-
-def block_of(output: FeatureOutput, layer: int) -> int:
-    """The non-negative block index a stored layer value names (``-1`` is the last block)."""
-    if hasattr(output, "block"):
-        return int(output.block(layer))
-    if layer >= 0:
-        return layer
-    depth = (output.record.get("model") or {}).get("architecture", {}).get("depth")
-    return layer + int(depth) if isinstance(depth, int) else layer
-
-
-def layer_features(output: FeatureOutput, layer: int) -> np.ndarray:
-    """One stored layer's rows in ``output.rows`` order."""
-    if hasattr(output, "layer_features"):
-        return output.layer_features(layer)
-    single = output.features
-    if single is not None:
-        return single
-    parts = [output.finished[video].features.read() for video in dict.fromkeys(v for v, _ in output.rows)]
-    return np.concatenate(parts) if parts else np.zeros((0, *output.settings.feature_shape), np.float32)
+        return self.output.layer_features(layer)
 
 
 def open_sources(paths: Sequence[str | Path]) -> list[Source]:
@@ -85,8 +58,8 @@ def open_sources(paths: Sequence[str | Path]) -> list[Source]:
     from ..feature_store import load_features
 
     outputs = [(Path(p), load_features(p)) for p in paths]
-    found = [(path, output, layers_of(output)) for path, output in outputs]
-    blocks = [(o.settings.model, {block_of(o, x) for x in layers}) for _, o, layers in found]
+    found = [(path, output, output.layers) for path, output in outputs]
+    blocks = [(o.settings.model, {o.block(x) for x in layers}) for _, o, layers in found]
     sources = []
     for k, (path, output, layers) in enumerate(found):
         model, mine = blocks[k]
@@ -94,7 +67,7 @@ def open_sources(paths: Sequence[str | Path]) -> list[Source]:
         # two with a layer in common are told apart by their file names.
         shared = any(other == model and mine & theirs for j, (other, theirs) in enumerate(blocks) if j != k)
         label = f"{model} ({_stem(path)})" if shared else model
-        sources.append(Source(path, label, layers, tuple(block_of(output, x) for x in layers), output))
+        sources.append(Source(path, label, layers, tuple(output.block(x) for x in layers), output))
     where = [p.resolve() for p, _ in outputs]
     if len(set(where)) != len(where):
         twice = next(p for p, w in zip(paths, where) if where.count(w) > 1)
