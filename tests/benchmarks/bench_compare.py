@@ -62,6 +62,7 @@ start = time.perf_counter()
 if way == "vidm":
     result = vm.compare(paths, settings=CompareSettings(metrics=("cka",), bootstrap=0))
     seconds = time.perf_counter() - start
+    peak = peak_mb()  # before any resample
     matrix = result.scores["cka"].value
     extra = {}
     if resamples:
@@ -69,7 +70,7 @@ if way == "vidm":
         vm.compare(paths, settings=CompareSettings(metrics=("cka",), bootstrap=20, seed=1))
         extra["bootstrap20_seconds"] = time.perf_counter() - began - seconds
     k = len(matrix)
-    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb(), "base_mb": base, "pairs": k * (k - 1) // 2,
+    print(json.dumps({"seconds": seconds, "peak_mb": peak, "base_mb": base, "pairs": k * (k - 1) // 2,
                       "sample": [float(matrix[0, 1]), float(matrix[0, -1])], **extra}))
 else:
     outputs = [(out, layer) for out in map(vm.load_features, paths) for layer in out.layers]

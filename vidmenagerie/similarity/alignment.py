@@ -92,7 +92,7 @@ def cka_from_inner(inner: np.ndarray) -> np.ndarray:
     return result
 
 
-def inner_products(vectors: np.ndarray, *, chunk: int = 1 << 18) -> np.ndarray:
+def inner_products(vectors: np.ndarray, *, chunk: int = 1 << 16) -> np.ndarray:
     """``V V^T`` in float64 for ``vectors`` ``[K, m]`` (float32 or float64), a column block at a time,
     so the float64 copy in memory is ``K x chunk``."""
     k, m = vectors.shape
