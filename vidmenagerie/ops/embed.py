@@ -57,7 +57,7 @@ def embed_batch(
             return Embedding(model.forward_features(x, pooled, layer))
         assert isinstance(model, VisionTransformer)
         at_layer, last = model.forward_intermediates(x, layer)
-        return Embedding(model.pool(at_layer, pooled), model.forward_head(model.pool(last, "cls")))
+        return Embedding(model.pool(at_layer, pooled), model.forward_head(model.pool(last, model.head_pool)))
 
 
 def embed(model: VideoEncoder, frames: Tensor, pool: str = "cls", layer: int = -1) -> Tensor:
