@@ -7,6 +7,7 @@ from pathlib import Path
 
 import torch
 
+from ..batch.driver import Hooks
 from ..catalog import get_model_entry
 from ..labelled import LabelledSet
 from ..video.find import FrameFolders
@@ -15,6 +16,7 @@ from .features import Embedding
 from .layers import embed_settings
 from .run import ProbeRun, run_probe
 from .settings import ProbeSettings, parse_probes, parse_shots
+from .sweep import BlockDone
 
 
 def probe(
@@ -84,8 +86,8 @@ def probe_labels(
     batch_size: int | None = None,
     workers: int | None = None,
     device: str | torch.device | None = "auto",
-    hooks: object | None = None,
-    on_block: object | None = None,
+    hooks: Hooks | None = None,
+    on_block: BlockDone | None = None,
 ) -> ProbeRun:
     """``probe`` once the labels are read (the command line prints them first): settings checked, then run."""
     check_cross_validation(labels)
@@ -99,8 +101,8 @@ def probe_labels(
         options = {k: v for k, v in (embedding_options or {}).items() if v is not None}
         embedded = embed_settings(entry, layers, pool=pool, **options)
         embedding = Embedding(embedded, resume=resume, batch_size=batch_size, workers=workers, device=device,
-                              hooks=hooks)  # type: ignore[arg-type]  # fmt: skip
+                              hooks=hooks)  # fmt: skip
     return run_probe(
         labels, out, settings, layers=layers, pool=pool, embedding=embedding, features=features,
-        val_features=val_features, model=model, head=head, name=head_name, on_block=on_block,  # type: ignore[arg-type]
+        val_features=val_features, model=model, head=head, name=head_name, on_block=on_block,
     )  # fmt: skip
