@@ -6,7 +6,8 @@ whose ``views.*`` embedding is part of it), embedding outputs (``NAME.run.json``
 section. Shards' records are skipped: their page comes with ``--merge``. One embedding output
 ``NAME.npy`` may also get a page of its own, ``NAME.html``. A record edited into another shape
 (``report.records``) gives a section that says which field is unreadable. A classification
-(``classify.json``, its ``views.*`` part of it) is a section of its own.
+(``classify.json``, its ``views.*`` part of it) is a section of its own, and so is a probe
+(``probe.json``; its features are in ``features/``, not pages of their own).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from .sections.attend import attend_section
 from .sections.classify import classify_section
 from .sections.complete import complete_section
 from .sections.evaluate import evaluate_section
+from .sections.probe import probe_section
 from .titles import page_title
 
 PAGE = "index.html"
@@ -121,6 +123,9 @@ def _find(folder: Path) -> list[tuple[str, Builder]]:
         problem = misfit(evaluation, EVALUATION)
         found.append(("evaluate", partial(_unreadable, eval_path, problem) if problem
                       else lambda sid: evaluate_section(sid, folder, evaluation, eval_path)))  # fmt: skip
+    probed = read_record(folder / "probe.json")
+    if probed and probed.get("command") == "vidm probe":
+        found.append(("probe", lambda sid: probe_section(sid, folder, probed, folder / "probe.json")))
     classified = read_record(folder / "classify.json")
     if classified:
         found.append(

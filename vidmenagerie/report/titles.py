@@ -23,6 +23,11 @@ def _phrase(kind: str, folder: Path, features: Path | None) -> str | None:
         record = read_record(folder / "classify.json")
         model = record.get("model")
         return f"Labels from {model}" if isinstance(model, str) and model else None
+    if kind == "probe":
+        record = read_record(folder / "probe.json")
+        source = Path(str(_get(record, "train", "source") or "")).name
+        model = record.get("model")
+        return f"Probes of {model} on {source}" if model and source else None
     if kind == "evaluate":
         record = read_record(folder / "eval.json")
         source = Path(str(_get(record, "labels", "source") or "")).name
