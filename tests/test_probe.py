@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -254,3 +255,29 @@ def test_a_head_file_that_does_not_fit_is_refused(coloured_encoder, tmp_path: Pa
     vm.register_catalog(head / "catalog.toml")
     with pytest.raises(vm.CheckpointError, match="missing keys: head.bias"):
         vm.load_model("bad_head", device="cpu")
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"head": "head.pth"}, "needs both 'head' (its file) and 'head_layer'"),
+        ({"head": "head.pth", "head_layer": 2}, "'head_layer' must be a block of 0..1, got 2"),
+        ({"head": "head.pth", "head_layer": 0, "head_pool": "tokens"}, "'head_pool' must be"),
+    ],
+)
+def test_catalogue_head_fields_are_checked(tmp_path: Path, fields: dict[str, object], message: str) -> None:
+    path = tmp_path / "cat.toml"
+    path.write_text(toml_entry("h", "vit", checkpoint="x.pth", num_classes=3, **fields))
+    with pytest.raises(vm.CatalogError, match=re.escape(message)):
+        vm.register_catalog(path)
+
+
+def test_a_head_entry_reads_its_block_and_pool(tmp_path: Path) -> None:
+    path = tmp_path / "cat.toml"
+    path.write_text(toml_entry("h", "vit", checkpoint="x.pth", num_classes=3, head="head.pth", head_layer=0,
+                               head_pool="mean"))  # fmt: skip
+    [entry] = vm.register_catalog(path)
+    assert entry.arch.depth == 1 and entry.head is not None and entry.head.pool == "mean"
+    assert entry.to_dict()["probe_head"] == {"path": str(tmp_path / "head.pth"), "layer": 0, "pool": "mean"}
+    model = vm.create_model("h")
+    assert type(model).__name__ == "ProbeHeadTransformer" and model.head_pool == "mean" and len(model.blocks) == 1
