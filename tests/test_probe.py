@@ -18,7 +18,7 @@ import vidmenagerie as vm
 from vidmenagerie.errors import ProbeError
 from vidmenagerie.probing.splits import draw_shots
 
-from cli import invoke
+from cli import invoke, run_vidm
 from tiny import toml_entry, write_checkpoint
 from videos import write_video
 
@@ -183,6 +183,16 @@ def test_bad_inputs_are_one_line_each(tmp_path: Path) -> None:
     )
     with pytest.raises(ProbeError, match="VAL labels have no features"):
         vm.probe(table, val=table, features=feats, out=tmp_path / "bad")
+
+
+def test_the_real_entry_point_prints_one_error_line(tmp_path: Path) -> None:
+    x, y = blobs(2, 3, 4, spread=0.1, seed=8)
+    table, feats = _set(tmp_path, "train", x, y)
+    done = run_vidm("probe", table, "--features", feats, "--model", "vit_s_none", "--pool", "mean", "--out",
+                    tmp_path / "bad", timeout=120)  # fmt: skip
+    errors = [line for line in done.stderr.splitlines() if line.startswith("Error")]
+    assert done.returncode == 2 and errors == [f"Error: {feats}: holds --pool cls features, not --pool mean"]
+    assert done.stderr.strip().splitlines()[-1] == errors[0] and not (tmp_path / "bad" / "probe.json").exists()
 
 
 def test_help_states_the_knn_formula() -> None:
