@@ -9,25 +9,37 @@ from pathlib import Path
 import numpy as np
 
 from vidmenagerie.catalog import get_model_entry
-from vidmenagerie.feature_store import EmbedSettings, RowInfo, VideoStatus
+from vidmenagerie.feature_store import EmbedSettings, OutputLayout, RowInfo, VideoStatus
 from vidmenagerie.feature_store.manifest import write_index, write_videos
 
 
 def write_output(
-    out: Path, videos: list[str], features: np.ndarray, *, model: str = "vit_s_none", layer: int = -1, pool: str = "cls"
+    out: Path,
+    videos: list[str],
+    features: np.ndarray | dict[int, np.ndarray],
+    *,
+    model: str = "vit_s_none",
+    layer: int = -1,
+    pool: str = "cls",
 ) -> Path:
-    """``out`` (``NAME.npy``) with its manifests and run.json: one row per video, ``features`` ``[videos, dim]``."""
-    settings = replace(
-        EmbedSettings.for_model(get_model_entry(model), layer=layer, pool=pool), feature_shape=(features.shape[1],)
-    )
+    """``out`` (``NAME.npy``) with its manifests and run.json, one row per video: ``features`` ``[videos, dim]``
+    at ``layer``, or ``{block: [videos, dim]}`` for several blocks (``NAME.layer08.npy``...)."""
+    entry = get_model_entry(model)
+    arrays = features if isinstance(features, dict) else {layer: features}
+    dim = next(iter(arrays.values())).shape[1]
+    asked = layer if not isinstance(features, dict) else sorted(arrays)
+    settings = replace(EmbedSettings.for_model(entry, layer=asked, pool=pool), feature_shape=(dim,))
     out.parent.mkdir(parents=True, exist_ok=True)
-    np.save(out, np.ascontiguousarray(features, dtype=np.float32))
+    files = OutputLayout(out).with_tags(settings.layer_tags).feature_files
+    for path, key in zip(files, sorted(arrays) if isinstance(features, dict) else [layer]):
+        np.save(path, np.ascontiguousarray(arrays[key], dtype=np.float32))
     stem = out.with_suffix("")
     rows = [(v, None, i, RowInfo(0, 0, 0.0, 4.0)) for i, v in enumerate(videos)]
     write_index(Path(f"{stem}.index.csv"), rows, reduced=False, per_video=False)
     statuses = [VideoStatus(v, "ok", 1, i) for i, v in enumerate(videos)]
     write_videos(Path(f"{stem}.videos.csv"), statuses, per_video=False)
-    record = {"command": "vidm embed", "model": {"name": model}, "settings": settings.to_dict(), "complete": True}
+    record = {"command": "vidm embed", "model": {"name": model, "architecture": entry.arch.to_dict()},
+              "settings": settings.to_dict(), "complete": True}  # fmt: skip
     Path(f"{stem}.run.json").write_text(json.dumps(record))
     return out
 

@@ -74,7 +74,7 @@ def test_parts_are_checked_before_they_count(tmp_path: Path) -> None:
     store.write("b.mp4", rows, np.ones((2, 1280), np.float32), None)
     found, refused = store.load(["a.mp4", "b.mp4", "c.mp4"])
     assert set(found) == {"a.mp4", "b.mp4"} and not refused
-    assert found["a.mp4"].rows == tuple(rows) and found["a.mp4"].features.read().shape == (2, 1280)
+    assert found["a.mp4"].rows == tuple(rows) and found["a.mp4"].features[0].read().shape == (2, 1280)
     next(layout.parts.glob("b-*.npy")).write_bytes(b"\x93NUMPY broken")
     other = PartStore(layout, EmbedSettings.for_model(vm.get_model_entry("vit_s_none"), pool="mean"))
     assert other.load(["a.mp4"]) == ({}, {"a.mp4": "part was written for another video or other settings"})

@@ -160,7 +160,7 @@ def test_two_runs_at_once_never_mix_rows_and_shards_still_run_in_parallel(
     assert second.returncode == 2 and "is being written by another run" in err2, err2
     assert first.returncode == 0, err1
     record = json.loads((tmp_path / "feats.run.json").read_text())
-    assert record["complete"] is True and record["settings"]["layer"] == -1
+    assert record["complete"] is True and record["settings"]["layers"] == [-1]
     assert np.load(out).shape == (2, 64) and not (tmp_path / "feats.parts").exists()
     for proc in shards:
         _, err = proc.communicate(timeout=120)

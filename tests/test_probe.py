@@ -128,6 +128,20 @@ def test_few_shot_draws_are_reproducible_with_exact_counts(tmp_path: Path) -> No
     assert {r["seed"] for r in rows} == {0, 1, 2} and {r["fold"] for r in rows} == {0, 1}
 
 
+def test_layers_are_swept_from_one_multi_layer_output(tmp_path: Path) -> None:
+    x, y = blobs(4, 10, 16, spread=0.05, seed=9)
+    noise = np.random.default_rng(9).normal(size=x.shape)
+    videos = [str(tmp_path / "train" / f"{k:03d}.mp4") for k in range(len(y))]
+    table = labelled_table(tmp_path / "train.csv", videos, [NAMES[c] for c in y])
+    feats = write_output(tmp_path / "feats" / "train.npy", videos, {0: noise, 5: x, 31: 0.3 * x + noise})
+    assert (tmp_path / "feats" / "train.layer05.npy").is_file()
+    run = vm.probe(table, features=feats, layers="0,5,-1", probes="linear", out=tmp_path / "p")
+    assert [s["layer"] for s in run.summary] == [0, 5, 31]
+    assert run.best["layer"] == 5 and run.best["acc1"]["mean"] == 1.0 and run.head and run.head["layer"] == 5
+    with pytest.raises(ProbeError, match="not block 7"):
+        vm.probe(table, features=feats, layers="7", out=tmp_path / "q")
+
+
 def test_a_second_run_writes_the_same_bytes(tmp_path: Path) -> None:
     x, y = blobs(6, 12, 10, spread=1.0, seed=5)
     table, feats = _set(tmp_path, "train", x, y)
@@ -223,16 +237,18 @@ def coloured_encoder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[P
 FAST = ("--sampling-rate", "2", "--workers", "0", "--no-report")
 
 
-@pytest.mark.parametrize("layer", ["-1", "0"])
+@pytest.mark.parametrize("layer", ["-1", "0", "all"])
 def test_the_exported_head_classifies_as_the_probe_predicted(coloured_encoder, tmp_path: Path, layer: str) -> None:
     train, val, _ = coloured_encoder
     result = invoke("probe", train, "--val", val, "--model", "tiny_enc", "--probe", "linear", "--layers", layer,
                     "--out", tmp_path / "p", *FAST)  # fmt: skip
     assert result.exit_code == 0, result.output
     record = json.loads((tmp_path / "p" / "probe.json").read_text())
-    block = 1 if layer == "-1" else 0
+    block = {"-1": 1, "0": 0}.get(layer, record["head"]["layer"])
     assert record["head"]["name"] == f"tiny_enc.probe-L{block}-cls" and record["head"]["layer"] == block
-    assert (tmp_path / "p" / "features" / "train.npy").is_file() and (tmp_path / "p" / "features" / "val.npy").is_file()
+    assert record["layers"] == ([0, 1] if layer == "all" else [block])
+    stored = "train.layer00.npy" if layer == "all" else "train.npy"  # one array per block of a multi-layer run
+    assert (tmp_path / "p" / "features" / stored).is_file() and (tmp_path / "p" / "features" / "val.run.json").is_file()
     catalog = tmp_path / "p" / "head" / "catalog.toml"
     name = record["head"]["name"]
     classified = invoke("classify", val, "--catalog", catalog, "--model", name, "--out", tmp_path / "c", *FAST)

@@ -105,6 +105,8 @@ OutputProblem = Literal[
     "locked",
     "input",
     "not-ours",
+    "several-layers",
+    "no-such-layer",
 ]
 
 

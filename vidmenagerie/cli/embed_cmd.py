@@ -37,6 +37,7 @@ EXAMPLES = (
     "vidm embed clips/ --model vit_s_none --out feats.npy",
     "vidm embed list.txt --model vit_hvm1_none --clips sliding --stride 2.0 --out feats/ --per-video",
     "vidm embed clips/ --model vit_s_ssv2-50shot --pool mean --layer -4 --dtype bfloat16 --batch-size 8",
+    "vidm embed clips/ --model vit_s_none --layer all --reduce mean --out feats.npy",
     "vidm embed clips/ --model vit_s_ssv2-50shot --clips uniform:4 --crops 3 --reduce mean --top-k 5",
     "vidm embed photos/ --model vit_hvm1_imagenet-2pt --top-k 5",
     "vidm embed clips/ --model vit_s_none --out feats.npy --shard 0/4",
@@ -50,6 +51,9 @@ beside it feats.index.csv (per row: row, video, clip, crop, start, end in second
 video: status ok, failed or pending, first_row, rows, reason), feats.run.json (model,
 checkpoint file, every setting, versions), and feats.logits.npy and feats.topk.csv when asked.
 --per-video --out DIR writes DIR/<input path>.npy with DIR/index.csv, videos.csv and run.json.
+Several blocks (--layer 8,16,-1 or all) are one array per block instead of feats.npy, named by
+the block's number: feats.layer08.npy, feats.layer16.npy, feats.layer31.npy (DIR/<input
+path>.layer08.npy ...), all rows in the same order, sharing the other files.
 
 Every write is atomic. Finished videos are kept in feats.parts/ until the run completes:
 rerunning an interrupted command resumes it (other settings are refused). Exits 1 if any
@@ -74,7 +78,14 @@ PoolOpt = Annotated[
         "tokens: every patch token.",
     ),
 ]
-LayerOpt = Annotated[int, Opt("--layer", help="Take block K's output (negative: from the end) instead of the last.")]
+LayerOpt = Annotated[
+    str,
+    Opt(
+        "--layer",
+        help="Take block K's output (negative: from the end) instead of the last; a list (8,16,-1) or all "
+        "takes each from ONE pass, one array per block: feats.layer08.npy, ... (DIR/<input>.layer08.npy).",
+    ),
+]
 ClipsOpt = Annotated[str, Opt("--clips", help="Clips of each video: center, uniform:N or sliding (see --stride).")]
 StrideOpt = Annotated[
     Optional[float],  # noqa: UP045
@@ -122,7 +133,7 @@ def embed_cmd(
     out_path: OutOpt = None,
     per_video: PerVideoOpt = False,
     pool: PoolOpt = "cls",
-    layer: LayerOpt = -1,
+    layer: LayerOpt = "-1",
     clips: ClipsOpt = "center",
     stride: StrideOpt = None,
     sampling_rate: SamplingRateOpt = None,
@@ -182,7 +193,8 @@ def embed_cmd(
     mine = part.select(inputs) if part else inputs
     if part is not None:
         err.print(f"shard {part.index}/{part.count} (from {escape(part.origin)}): {len(mine)} of {len(inputs)} videos")
-    with video_progress(len(mine), f"embed ({model}, {pool})", settings.plan().clips_per_input) as progress:
+    what = f"{model}, {pool}" + (f", {len(settings.layers)} layers" if len(settings.layers) > 1 else "")
+    with video_progress(len(mine), f"embed ({what})", settings.plan().clips_per_input) as progress:
         run = embed_videos(
             inputs, target, settings, per_video=per_video, shard=part, resume=resume, batch_size=batch_size,
             workers=workers, device=device, top_k=top_k, hooks=progress.hooks,
@@ -209,7 +221,10 @@ def _finish(layout: OutputLayout, assembly: Assembly, what: str) -> None:
     ok, failed, pending = (assembly.count(s) for s in ("ok", "failed", "pending"))
     text = f"{ok} of {len(assembly.statuses)} inputs ok" + (f", {failed} failed" if failed else "")
     text += f", {pending} pending" if pending else ""
-    where = layout.out if layout.per_video else layout.features
+    files = layout.feature_files
+    where: Path | str = layout.out if layout.per_video else files[0]
+    if not layout.per_video and len(files) > 1:
+        where = f"{files[0]} ... {files[-1].name} ({len(files)} layers)"
     style = "red" if failed else "green"
     rows = f"{assembly.rows} row{'' if assembly.rows == 1 else 's'}"
     err.print(f"[{style}]{text}[/{style}]; {rows}; {what} {escape(str(where))}")

@@ -64,7 +64,8 @@ def assemble(
         for item in done:
             _place(layout, stems, item)
     else:
-        _stack(layout.features, [d.features for d in done], (first, *settings.feature_shape))
+        for k, path in enumerate(layout.feature_files):
+            _stack(path, [d.features[k] for d in done], (first, *settings.feature_shape))
         if settings.logits:
             _stack(layout.logits, [d.logits for d in done if d.logits], (first, settings.num_classes or 0))
     write_index(
@@ -107,11 +108,12 @@ def _stack(path: Path, sources: Sequence[Rows | None], shape: tuple[int, ...]) -
             os.fsync(handle.fileno())
 
 
-def _target(layout: OutputLayout, stems: Mapping[str, Path] | None, item: Finished) -> Path:
-    """Where a video's own file goes in a per-video output (where it already is, unless stems say otherwise)."""
+def _target(layout: OutputLayout, stems: Mapping[str, Path] | None, item: Finished, layer: int = 0) -> Path:
+    """Where a video's own file of a layer goes in a per-video output (where it already is, unless stems
+    say otherwise); layer 0's is the file ``videos.csv`` names."""
     if stems and item.video in stems:
-        return layout.video_features(stems[item.video])
-    return item.features.path
+        return layout.video_features(stems[item.video], layout.tags[layer])
+    return item.features[layer].path
 
 
 def _relative(layout: OutputLayout, path: Path) -> str:
@@ -119,11 +121,14 @@ def _relative(layout: OutputLayout, path: Path) -> str:
 
 
 def _place(layout: OutputLayout, stems: Mapping[str, Path] | None, item: Finished) -> None:
-    """Make sure a per-video file holds exactly the video's rows at its place."""
-    target = _target(layout, stems, item)
-    whole = item.features.first == 0 and np.load(item.features.path, mmap_mode="r").shape[0] == item.features.count
-    if item.features.path == target and whole:
-        return
-    save_npy(target, item.features.read())
-    if item.logits is not None:
-        save_npy(target.with_name(target.name.removesuffix(".npy") + ".logits.npy"), item.logits.read())
+    """Make sure a video's per-video files hold exactly its rows at their places."""
+    _, logits_target = layout.video_siblings(_target(layout, stems, item))
+    moved = False
+    for layer, rows in enumerate(item.features):
+        target = _target(layout, stems, item, layer)
+        whole = rows.first == 0 and np.load(rows.path, mmap_mode="r").shape[0] == rows.count
+        if rows.path != target or not whole:
+            save_npy(target, rows.read())
+            moved = True
+    if moved and item.logits is not None:
+        save_npy(logits_target, item.logits.read())

@@ -5,7 +5,9 @@
 ``feats.logits.npy`` and ``feats.topk.csv`` when asked, and ``feats.parts/`` (finished videos
 of an unfinished run). ``--per-video --out DIR`` writes ``DIR/<path of the video>.npy`` and
 ``DIR/index.csv``, ``DIR/videos.csv``, ``DIR/run.json``. A shard adds ``shard-I-of-N`` to the
-names (``feats.shard-2-of-8.npy``, ``DIR/shard-2-of-8.index.csv``).
+names (``feats.shard-2-of-8.npy``, ``DIR/shard-2-of-8.index.csv``). Several layers
+(``--layer 8,16,-1`` or ``all``) write one array per layer, named by its block index:
+``feats.layer08.npy`` ... instead of ``feats.npy``, and ``DIR/<path of the video>.layer08.npy``.
 """
 
 from __future__ import annotations
@@ -21,11 +23,13 @@ from .shards import Shard
 
 @dataclass(frozen=True)
 class OutputLayout:
-    """The paths of one output (``out`` as given to ``--out``), optionally of one shard of it."""
+    """The paths of one output (``out`` as given to ``--out``), optionally of one shard of it;
+    ``tags`` name its layers' arrays (``("",)``: one layer, ``feats.npy``; see ``EmbedSettings.layer_tags``)."""
 
     out: Path
     per_video: bool = False
     shard: Shard | None = None
+    tags: tuple[str, ...] = ("",)
 
     def __post_init__(self) -> None:
         """A single output is a ``.npy`` file; a per-video output is a folder."""
@@ -49,7 +53,11 @@ class OutputLayout:
 
     def for_shard(self, shard: Shard | None) -> OutputLayout:
         """The same output, for another shard (or the joined whole)."""
-        return OutputLayout(self.out, self.per_video, shard)
+        return OutputLayout(self.out, self.per_video, shard, self.tags)
+
+    def with_tags(self, tags: tuple[str, ...]) -> OutputLayout:
+        """The same output, holding the layers ``tags`` name."""
+        return OutputLayout(self.out, self.per_video, self.shard, tags)
 
     @property
     def folder(self) -> Path:
@@ -58,8 +66,17 @@ class OutputLayout:
 
     @property
     def features(self) -> Path:
-        """The rows of every video, ``[rows, *feature_shape]`` (single output only)."""
+        """The rows of every video, ``[rows, *feature_shape]`` (single output of one layer)."""
         return self._name("npy")
+
+    def feature_file(self, tag: str = "") -> Path:
+        """The rows of every video at the layer ``tag`` names (``feats.layer08.npy``; ``""``: ``feats.npy``)."""
+        return self._name(f"{tag}.npy" if tag else "npy")
+
+    @property
+    def feature_files(self) -> list[Path]:
+        """The rows of every video, one file per layer, in ``tags`` order (single output only)."""
+        return [self.feature_file(tag) for tag in self.tags]
 
     @property
     def logits(self) -> Path:
@@ -98,9 +115,18 @@ class OutputLayout:
             return self.out / (f".{self.shard.label}.parts" if self.shard else ".parts")
         return self._name("parts")
 
-    def video_features(self, stem: Path) -> Path:
-        """A video's own ``.npy`` in a per-video output (``stem`` mirrors its input path)."""
-        return self.out / stem.with_name(stem.name + ".npy")
+    def video_features(self, stem: Path, tag: str = "") -> Path:
+        """A video's own ``.npy`` in a per-video output (``stem`` mirrors its input path; ``tag``: its layer)."""
+        return self.out / stem.with_name(stem.name + (f".{tag}.npy" if tag else ".npy"))
+
+    def video_siblings(self, first: Path) -> tuple[list[Path], Path]:
+        """A video's files in a per-video output, from its first layer's file (the one ``videos.csv``
+        names): every layer's, in ``tags`` order, and its logits."""
+        base = first.name.removesuffix(".npy")
+        if self.tags[0]:
+            base = base.removesuffix(f".{self.tags[0]}")
+        layers = [first.with_name(f"{base}.{tag}.npy" if tag else f"{base}.npy") for tag in self.tags]
+        return layers, first.with_name(f"{base}.logits.npy")
 
     def video_logits(self, stem: Path) -> Path:
         """A video's class scores in a per-video output."""
@@ -116,7 +142,7 @@ class OutputLayout:
     def all_files(self) -> list[Path]:
         """Every file name this layout may write besides per-video arrays and parts."""
         files = [self.index, self.videos, self.run, self.topk]
-        return files if self.per_video else [self.features, self.logits, *files]
+        return files if self.per_video else [*self.feature_files, self.logits, *files]
 
     def check(self, inputs: Iterable[str | Path], stems: Mapping[str, Path] | None = None) -> None:
         """Before any work: the output can be written where asked, and no file it writes is an input."""
@@ -127,5 +153,5 @@ class OutputLayout:
         check_writable(self.folder)
         targets = [*self.all_files(), self.lock]
         for stem in (stems or {}).values():
-            targets += [self.video_features(stem), self.video_logits(stem)]
+            targets += [*(self.video_features(stem, tag) for tag in self.tags), self.video_logits(stem)]
         check_targets(targets, inputs)

@@ -50,6 +50,7 @@ def _merge(path: Path, layout: OutputLayout) -> tuple[OutputLayout, Assembly]:
     first_path, first = by_index[0]
     assert first is not None
     settings = record_settings(first)
+    layout = layout.with_tags(settings.layer_tags)
     order: list[str] = []
     finished: dict[str, Finished] = {}
     failed: dict[str, str] = {}

@@ -1,6 +1,6 @@
 """Finished work that survives a crash: one part per finished video, written the moment it finishes.
 
-A part is the video's rows (``.npy``, plus ``.logits.npy``) and then a small ``.json`` naming
+A part is the video's rows (one ``.npy`` per layer, plus ``.logits.npy``) and then a small ``.json`` naming
 them, each written atomically; the ``.json`` is the commit, so a part is either whole or absent.
 In a per-video output the rows go straight to the video's own file. On resume a part counts
 only if its ``.json`` reads back, it was made with the same settings and its arrays load with
@@ -41,11 +41,12 @@ class Rows:
 
 @dataclass(frozen=True)
 class Finished:
-    """A finished video: what each of its rows is, and where its features (and logits) are."""
+    """A finished video: what each of its rows is, and where its features (one ``Rows`` per stored
+    layer, in the settings' order) and logits are."""
 
     video: str
     rows: tuple[RowInfo, ...]
-    features: Rows
+    features: tuple[Rows, ...]
     logits: Rows | None = None
     fingerprint: str = ""  # the input's size and mtime when it was read (``batch.fingerprint``)
 
@@ -93,13 +94,15 @@ class PartStore:
     def _meta(self, video: str) -> Path:
         return self.layout.parts / f"{video_key(video)}.json"
 
-    def _arrays(self, video: str) -> tuple[Path, Path]:
-        """Where a video's features and logits go."""
+    def _arrays(self, video: str) -> tuple[list[Path], Path]:
+        """Where a video's features (one file per layer) and logits go."""
+        tags = self.settings.layer_tags
         if self.layout.per_video:
             stem = self.stems[video]
-            return self.layout.video_features(stem), self.layout.video_logits(stem)
-        base = self.layout.parts / video_key(video)
-        return base.with_name(base.name + ".npy"), base.with_name(base.name + ".logits.npy")
+            return [self.layout.video_features(stem, tag) for tag in tags], self.layout.video_logits(stem)
+        key = video_key(video)
+        folder = self.layout.parts
+        return [folder / (f"{key}.{tag}.npy" if tag else f"{key}.npy") for tag in tags], folder / f"{key}.logits.npy"
 
     def write(
         self,
@@ -109,10 +112,19 @@ class PartStore:
         logits: np.ndarray | None,
         fingerprint: str = "",
     ) -> Finished:
-        """Make a finished video durable: arrays first, then the ``.json`` that commits them."""
+        """Make a finished video durable: arrays first, then the ``.json`` that commits them.
+
+        ``features`` is ``[rows, layers, *feature_shape]``, one slice per stored layer (one layer:
+        ``[rows, *feature_shape]`` too).
+        """
         rows = tuple(rows)
-        feature_path, logits_path = self._arrays(video)
-        save_npy(feature_path, features.astype(np.float32, copy=False))
+        feature_paths, logits_path = self._arrays(video)
+        if features.ndim == 1 + len(self.settings.feature_shape) and len(feature_paths) == 1:
+            features = features[:, None]
+        if features.shape[1] != len(feature_paths):
+            raise ValueError(f"{features.shape[1]} layers of features, the settings store {len(feature_paths)}")
+        for k, path in enumerate(feature_paths):
+            save_npy(path, features[:, k].astype(np.float32, copy=False))
         if logits is not None:
             save_npy(logits_path, logits.astype(np.float32, copy=False))
         folder = self.layout.folder
@@ -120,7 +132,7 @@ class PartStore:
             "video": video,
             "settings": self.tag,
             "rows": [[r.clip, r.crop, r.start, r.end] for r in rows],
-            "features": os.path.relpath(feature_path, folder),
+            "features": [os.path.relpath(path, folder) for path in feature_paths],
             "logits": os.path.relpath(logits_path, folder) if logits is not None else None,
             "fingerprint": fingerprint,
         }
@@ -129,7 +141,7 @@ class PartStore:
         return Finished(
             video,
             rows,
-            Rows(feature_path, 0, len(rows)),
+            tuple(Rows(path, 0, len(rows)) for path in feature_paths),
             Rows(logits_path, 0, len(rows)) if logits is not None else None,
             fingerprint,
         )
@@ -156,16 +168,18 @@ class PartStore:
         if meta["video"] != video or meta["settings"] != self.tag:
             raise ValueError("part was written for another video or other settings")
         rows = tuple(RowInfo(int(c), int(k), float(s), float(e)) for c, k, s, e in meta["rows"])
-        feature_path, logits_path = self._arrays(video)
+        feature_paths, logits_path = self._arrays(video)
         folder = self.layout.folder
-        if folder / meta["features"] != feature_path:
+        if [folder / name for name in meta["features"]] != feature_paths:
             raise ValueError(f"rows were written to {meta['features']}, this run puts them elsewhere")
-        check_rows(feature_path, (len(rows), *self.settings.feature_shape))
+        for path in feature_paths:
+            check_rows(path, (len(rows), *self.settings.feature_shape))
         logits = None
         if self.settings.logits:
             check_rows(logits_path, (len(rows), self.settings.num_classes or 0))
             logits = Rows(logits_path, 0, len(rows))
-        return Finished(video, rows, Rows(feature_path, 0, len(rows)), logits, str(meta.get("fingerprint", "")))
+        features = tuple(Rows(path, 0, len(rows)) for path in feature_paths)
+        return Finished(video, rows, features, logits, str(meta.get("fingerprint", "")))
 
     def remove(self) -> None:
         """Delete the parts folder (the finished rows now live in the assembled output)."""

@@ -113,11 +113,15 @@ def check_output(
     return record
 
 
-def output_files(layout: OutputLayout, settings: EmbedSettings, top_k: int) -> dict[str, str]:
-    """The files an output consists of, relative to its folder (``run.json``'s ``files``)."""
-    files = {k: os.path.relpath(getattr(layout, k), layout.folder) for k in ("index", "videos", "run")}
+def output_files(layout: OutputLayout, settings: EmbedSettings, top_k: int) -> dict[str, Any]:
+    """The files an output consists of, relative to its folder (``run.json``'s ``files``; several
+    layers: ``features`` maps each block to its file)."""
+    files: dict[str, Any] = {k: os.path.relpath(getattr(layout, k), layout.folder) for k in ("index", "videos", "run")}
     if not layout.per_video:
-        files["features"] = layout.features.name
+        if len(settings.layers) == 1:
+            files["features"] = layout.features.name
+        else:
+            files["features"] = {str(b): path.name for b, path in zip(settings.layers, layout.feature_files)}
         if settings.logits:
             files["logits"] = layout.logits.name
     if top_k and settings.logits:

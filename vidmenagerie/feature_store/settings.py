@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,35 @@ REDUCES: tuple[str, ...] = ("none", "mean")
 PROTOCOLS: tuple[str, ...] = ("standard", "seed")
 # Fields added since run.json was first written, with the value an older record means.
 ADDED_FIELDS: dict[str, Any] = {"protocol": "standard", "seed": 0}
+
+
+def parse_layers(layer: int | str | Sequence[int], depth: int) -> tuple[int, ...]:
+    """The blocks ``--layer`` asks for: one (``-1``, ``8``: kept as given), or several (``8,16,-1``,
+    ``all``: their block indices 0..depth-1, sorted, each once). Out of range is an InvalidSetting."""
+    if isinstance(layer, str):
+        text = layer.strip().lower()
+        if text == "all":
+            return tuple(range(depth))
+        try:
+            given = [int(part) for part in text.split(",") if part.strip()]
+        except ValueError:
+            raise InvalidSetting(
+                "layer", f"a block number, a comma-separated list (8,16,-1) or all, not {layer!r}"
+            ) from None
+    else:
+        given = [layer] if isinstance(layer, int) else list(layer)
+    if not given:
+        raise InvalidSetting("layer", "name at least one block")
+    try:
+        blocks = sorted({resolve_layer(int(k), depth) for k in given})
+    except ValueError as exc:
+        raise InvalidSetting("layer", str(exc)) from None
+    return (int(given[0]),) if len(given) == 1 else tuple(blocks)
+
+
+def layer_tag(block: int) -> str:
+    """The file-name tag of a block in a multi-layer output (``layer08``: zero-padded, so names sort)."""
+    return f"layer{block:02d}"
 
 
 def clip_spec(clips: str, stride: float | None = None) -> str:
@@ -63,7 +93,7 @@ class EmbedSettings:
     preprocessing: Preprocessing
     feature_shape: tuple[int, ...]
     pool: str = "cls"
-    layer: int = -1
+    layers: tuple[int, ...] = (-1,)
     clips: str = "center"
     folder_fps: float = 30.0
     crops: int = 1
@@ -78,6 +108,10 @@ class EmbedSettings:
         """Refuse values no run could use, naming the setting."""
         if self.pool not in POOLS:
             raise InvalidSetting("pool", f"use one of {', '.join(POOLS)}, not {self.pool!r}")
+        if not self.layers or (
+            len(self.layers) > 1 and (min(self.layers) < 0 or list(self.layers) != sorted(set(self.layers)))
+        ):
+            raise InvalidSetting("layers", f"one block, or several as sorted block indices, not {list(self.layers)}")
         if self.crops not in (1, 3):
             raise InvalidSetting("crops", f"use 1 (centre) or 3 (both ends and centre), not {self.crops!r}")
         self._check_protocol()
@@ -116,7 +150,7 @@ class EmbedSettings:
         *,
         checkpoint: str | Path | None = None,
         pool: str = "cls",
-        layer: int = -1,
+        layer: int | str | Sequence[int] = -1,
         clips: str = "center",
         stride: float | None = None,
         sampling_rate: int | None = None,
@@ -129,14 +163,12 @@ class EmbedSettings:
         seed: int = 0,
     ) -> EmbedSettings:
         """Settings for a catalogue entry: its preprocessing (at ``sampling_rate``, None: the model's),
-        its checkpoint (or ``checkpoint``), its row shape. ``protocol`` ``seed`` replaces ``clips``
+        its checkpoint (or ``checkpoint``), its row shape. ``layer`` is one block, a list of blocks or
+        ``"all"`` (see :func:`parse_layers`). ``protocol`` ``seed`` replaces ``clips``
         and ``crops`` (which must stay at their defaults) by the seed scripts' one random clip."""
         if sampling_rate is not None and sampling_rate < 1:
             raise InvalidSetting("sampling_rate", f"must be >= 1, got {sampling_rate}")
-        try:
-            resolve_layer(layer, entry.arch.depth)  # out of range fails here, before any work
-        except ValueError as exc:
-            raise InvalidSetting("layer", str(exc)) from None
+        layers = parse_layers(layer, entry.arch.depth)  # out of range fails here, before any work
         if logits and (entry.kind != "vit" or entry.num_classes is None):
             raise InvalidSetting("logits", f"needs a finetuned vit model; {entry.name} has no classification head")
         if checkpoint is not None and not Path(checkpoint).is_file():
@@ -155,7 +187,7 @@ class EmbedSettings:
             preprocessing=entry.preprocessing.with_sampling_rate(sampling_rate),
             feature_shape=(entry.arch.num_patches, dim) if pool == "tokens" else (dim,),
             pool=pool,
-            layer=layer,
+            layers=layers,
             clips=clips,
             folder_fps=folder_fps,
             crops=crops,
@@ -166,6 +198,11 @@ class EmbedSettings:
             protocol=protocol,
             seed=seed,
         )
+
+    @property
+    def layer_tags(self) -> tuple[str, ...]:
+        """One file-name tag per stored layer: ``("",)`` for one layer (``feats.npy``), else ``layer08``... ."""
+        return ("",) if len(self.layers) == 1 else tuple(layer_tag(b) for b in self.layers)
 
     @property
     def windows(self) -> Windows:
@@ -190,6 +227,7 @@ class EmbedSettings:
         data = asdict(self)
         data["preprocessing"] = self.preprocessing.to_dict()
         data["feature_shape"] = list(self.feature_shape)
+        data["layers"] = list(self.layers)
         return data
 
     @classmethod
@@ -198,12 +236,24 @@ class EmbedSettings:
         added since, ``ADDED_FIELDS``, reads as the value a record without it means)."""
         names = {f.name for f in fields(cls)}
         data = {**{k: v for k, v in ADDED_FIELDS.items() if k not in data}, **data}
+        if "layer" in data and "layers" not in data:  # one layer, as records before --layer LIST had it
+            data = {**{k: v for k, v in data.items() if k != "layer"}, "layers": [data["layer"]]}
         if set(data) != names:
             raise ValueError(f"settings fields differ from this version's ({sorted(set(data) ^ names)})")
         pre = Preprocessing.from_dict(data["preprocessing"])
-        return cls(**{**data, "preprocessing": pre, "feature_shape": tuple(data["feature_shape"])})
+        layers = tuple(int(k) for k in data["layers"])
+        return cls(**{**data, "preprocessing": pre, "feature_shape": tuple(data["feature_shape"]), "layers": layers})
 
     def differences(self, before: EmbedSettings) -> list[str]:
         """``name: before -> now`` for every field that differs from ``before`` (empty: the runs may be mixed)."""
         now, then = self.to_dict(), before.to_dict()
-        return [f"{k} {then[k]!r} -> {now[k]!r}" for k in now if now[k] != then[k]]
+        return [_change(k, then[k], now[k]) for k in now if now[k] != then[k]]
+
+
+def _change(name: str, before: Any, now: Any) -> str:
+    """``name: before -> now`` as a person reads it (one layer is ``layer -1``, not ``layers [-1]``)."""
+    if name == "layers":
+        if len(before) == len(now) == 1:
+            return f"layer {before[0]} -> {now[0]}"
+        return f"layers {','.join(map(str, before))} -> {','.join(map(str, now))}"
+    return f"{name} {before!r} -> {now!r}"

@@ -12,7 +12,7 @@ computes only the CLS row of a block's attention, so attention maps never build 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import cast
 
@@ -193,16 +193,24 @@ class VideoEncoder(nn.Module):
         """Pooled features of block ``layer`` (default the last), through the final norm (see :meth:`pool`)."""
         return self.pool(self.forward_tokens(x, layer=layer), pool)
 
-    def forward_intermediates(self, x: Tensor, layer: int) -> tuple[Tensor, Tensor]:
-        """The outputs of block ``layer`` and of the last block, in one pass (``[B, 1 + n, C]`` each)."""
-        index = self.block_index(layer)
+    def forward_layers(self, x: Tensor, layers: Sequence[int], pool: str | Sequence[str] = "cls") -> list[Tensor]:
+        """Pooled features (see :meth:`pool`) of every block in ``layers`` (each with its own ``pool``
+        when a sequence is given), in their order, from ONE pass that stops after the deepest block.
+
+        Each block's output is pooled as soon as the block is done, so only pooled features are kept.
+        """
+        indices = [self.block_index(layer) for layer in layers]
+        pools = [pool] * len(indices) if isinstance(pool, str) else list(pool)
+        if len(pools) != len(indices):
+            raise ValueError(f"{len(indices)} layers but {len(pools)} pools")
+        pooled: list[Tensor | None] = [None] * len(indices)
         tokens = self.embed(x)
-        kept = tokens
-        for i, block in enumerate(self.blocks):
+        for i, block in enumerate(self.blocks[: max(indices) + 1]):
             tokens = block(tokens)
-            if i == index:
-                kept = tokens
-        return kept, tokens
+            for k, index in enumerate(indices):
+                if index == i:
+                    pooled[k] = self.pool(tokens, pools[k])
+        return [t for t in pooled if t is not None]
 
     def checkpoint_filter(self, state_dict: Mapping[str, Tensor]) -> dict[str, Tensor]:
         """The checkpoint entries this model takes (all of them; a plain ``vit`` drops an MAE's decoder)."""

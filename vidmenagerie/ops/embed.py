@@ -8,6 +8,7 @@ Pooling follows the reference: every pooled feature goes through the model's fin
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -34,34 +35,46 @@ def has_head(model: VideoEncoder) -> bool:
 
 @dataclass(frozen=True)
 class Embedding:
-    """One batch's output: ``features`` and, when asked of a finetuned model, the head's ``logits``."""
+    """One batch's output: ``features`` and, when asked of a finetuned model, the head's ``logits``.
+
+    ``features`` is ``[B, *shape]`` for one layer, ``[B, layers, *shape]`` for a list of layers.
+    """
 
     features: Tensor
     logits: Tensor | None = None
 
 
 def embed_batch(
-    model: VideoEncoder, frames: Tensor, pool: str = "cls", layer: int = -1, *, logits: bool = False
+    model: VideoEncoder, frames: Tensor, pool: str = "cls", layer: int | Sequence[int] = -1, *, logits: bool = False
 ) -> Embedding:
-    """Features of a clip batch ``[B, 3, T, S, S]`` and (``logits=True``) the class scores, in one pass.
+    """Features of a clip batch ``[B, 3, T, S, S]`` at block ``layer`` (or at every block of a list,
+    stacked on dim 1) and (``logits=True``) the class scores, all in ONE pass of the encoder.
 
     Runs under ``torch.inference_mode``; ``frames`` go to the model's device and dtype first.
     """
     pooled = check_pool(pool)
     if logits and not has_head(model):
         raise ValueError("logits need a finetuned vit model (one with a classification head)")
+    layers = [layer] if isinstance(layer, int) else list(layer)
+    if not layers:
+        raise ValueError("no layer asked")
     param = next(model.parameters())
     with torch.inference_mode():
         x = frames.to(device=param.device, dtype=param.dtype, non_blocking=True)
-        if not logits:
-            return Embedding(model.forward_features(x, pooled, layer))
-        assert isinstance(model, VisionTransformer)
-        at_layer, last = model.forward_intermediates(x, layer)
-        return Embedding(model.pool(at_layer, pooled), model.forward_head(model.pool(last, model.head_pool)))
+        if logits:  # the head reads the last block's feature (its head_pool: cls), taken in the same pass
+            assert isinstance(model, VisionTransformer)
+            heads = [pooled] * len(layers) + [model.head_pool]
+            *at_layers, last = model.forward_layers(x, [*layers, -1], heads)
+            scores: Tensor | None = model.forward_head(last)
+        else:
+            at_layers, scores = model.forward_layers(x, layers, pooled), None
+        features = at_layers[0] if isinstance(layer, int) else torch.stack(at_layers, dim=1)
+        return Embedding(features, scores)
 
 
-def embed(model: VideoEncoder, frames: Tensor, pool: str = "cls", layer: int = -1) -> Tensor:
-    """Clip features: ``[B, dim]`` (``cls``, ``mean``) or ``[B, tokens, dim]`` (``tokens``), from block ``layer``.
+def embed(model: VideoEncoder, frames: Tensor, pool: str = "cls", layer: int | Sequence[int] = -1) -> Tensor:
+    """Clip features: ``[B, dim]`` (``cls``, ``mean``) or ``[B, tokens, dim]`` (``tokens``), from block ``layer``
+    (a list of blocks: ``[B, layers, ...]``, from one pass).
 
     ``cls`` is the final LayerNorm of the CLS token (a ``vit`` model's own feature, before any
     head); ``mean`` the final LayerNorm of the mean patch token; ``tokens`` every patch token,

@@ -1,75 +1,59 @@
 """The layers of a feature output as the probe reads them: which blocks it holds and one block's rows.
 
-``vidm embed --layer LIST|all`` writes one array per layer (``FeatureOutput.layers``,
-``layer_features``); an output of one layer holds the block its ``settings.layer`` names. This module
-is the probe's one door to both, so the rest of the probe only ever sees non-negative block numbers.
+``vidm embed --layer LIST|all`` writes one array per layer (``feats.layer08.npy``...), an output of
+one layer keeps ``feats.npy``; ``FeatureOutput.layers`` / ``block`` / ``layer_features`` read both.
+This module is the probe's one door to them, so the rest of the probe only sees block indices.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..catalog import ModelEntry, get_model_entry
+from ..catalog import ModelEntry
 from ..errors import InvalidSetting
 from ..feature_store import EmbedSettings, FeatureOutput
-from ..models.video_vit import resolve_layer
-
-
-def _multi_layer() -> bool:
-    """Whether this version's embed stores several layers per output."""
-    return "layers" in {f.name for f in fields(EmbedSettings)}
+from ..feature_store.settings import parse_layers
 
 
 def embed_settings(entry: ModelEntry, layers: int | Sequence[int] | str, **options: Any) -> EmbedSettings:
-    """Embedding settings of ``entry`` at ``layers`` (a block, a list of blocks, or ``"all"``)."""
-    if not _multi_layer() and not isinstance(layers, int):
-        raise InvalidSetting("layers", "several layers need vidm embed --layer LIST, which this version lacks")
-    return EmbedSettings.for_model(entry, layer=layers, **options)  # type: ignore[arg-type]
+    """Embedding settings of ``entry`` at ``layers`` (a block, a list of blocks, or ``"all"``), named
+    ``--layers`` in messages (embed's own option is ``--layer``)."""
+    try:
+        return EmbedSettings.for_model(entry, layer=layers, **options)
+    except InvalidSetting as exc:
+        if exc.setting != "layer":
+            raise
+        raise InvalidSetting("layers", exc.message) from None
 
 
 def model_depth(output: FeatureOutput) -> int:
     """The number of blocks of the output's model."""
-    depth = getattr(output, "depth", None)
-    if isinstance(depth, int):
-        return depth
-    return get_model_entry(output.settings.model).arch.depth
+    return output.depth
 
 
 def stored_blocks(output: FeatureOutput) -> tuple[int, ...]:
-    """The non-negative block numbers the output holds, ascending."""
-    depth = model_depth(output)
-    layers = getattr(output, "layers", None) or (output.settings.layer,)
-    return tuple(sorted({resolve_layer(int(layer), depth) for layer in layers}))
+    """The block indices the output holds, ascending."""
+    return tuple(sorted({output.block(layer) for layer in output.layers}))
 
 
 def block_rows(output: FeatureOutput, block: int) -> np.ndarray:
     """Every row of one stored block ``[rows, dim]``, memory-mapped."""
-    if hasattr(output, "layer_features"):
-        return output.layer_features(block)
-    features = output.features
-    if features is None:
-        raise InvalidSetting("features", f"{output.layout.out}: a --per-video output; give a single .npy output")
-    return features
+    return output.layer_features(block)
 
 
 def features_file(output: FeatureOutput, block: int) -> Path:
     """The file a block's rows come from (for messages)."""
-    if len(stored_blocks(output)) == 1:
-        return output.layout.features
-    return output.layout.features.with_name(f"{output.layout.features.stem}.layer{block:02d}.npy")
+    return output.layout.feature_files[output.layer_position(block)]
 
 
 def wanted_blocks(asked: int | Sequence[int] | str, depth: int) -> tuple[int, ...]:
-    """The block numbers ``--layers`` names, ascending (``"all"``: every block)."""
-    if isinstance(asked, str):
-        return tuple(range(depth))
-    values = (asked,) if isinstance(asked, int) else tuple(asked)
+    """The block indices ``--layers`` names, ascending (``"all"``: every block)."""
     try:
-        return tuple(sorted({resolve_layer(v, depth) for v in values}))
-    except ValueError as exc:
-        raise InvalidSetting("layers", str(exc)) from None
+        layers = parse_layers(asked, depth)
+    except InvalidSetting as exc:
+        raise InvalidSetting("layers", exc.message) from None
+    return tuple(sorted({layer % depth for layer in layers}))

@@ -12,6 +12,7 @@ section. Shards' records are skipped: their page comes with ``--merge``. One emb
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 from collections import Counter
@@ -136,7 +137,7 @@ def _find(folder: Path) -> list[tuple[str, Builder]]:
     views = str(evaluation.get("views_output", "views.npy")) if evaluation else "views.npy" if classified else None
     for path in sorted(folder.glob("*.run.json")):
         features = path.with_name(path.name.removesuffix(".run.json") + ".npy")
-        if SHARD.search(path.name) or features.name == views or not features.is_file():
+        if SHARD.search(path.name) or features.name == views or not _has_rows(features):
             continue
         if str(read_record(path).get("command", "")) == "vidm embed":
             found.append(("embed", partial(_single_output, features)))
@@ -155,9 +156,15 @@ def _unreadable(record: Path, problem: str, sid: str) -> Html:
 def _single(features: Path) -> list[tuple[str, Builder]]:
     """The builder of one embedding output ``NAME.npy``, when its ``NAME.run.json`` records a finished embed."""
     record = read_record(features.with_name(features.name[: -len(".npy")] + ".run.json"))
-    if not features.is_file() or str(record.get("command", "")) != "vidm embed":
+    if not _has_rows(features) or str(record.get("command", "")) != "vidm embed":
         return []
     return [("embed", partial(_single_output, features))]
+
+
+def _has_rows(features: Path) -> bool:
+    """Whether an embedding output ``NAME.npy`` has its rows: the file, or one per layer (``NAME.layer08.npy``)."""
+    stem = glob.escape(features.name[: -len(".npy")])
+    return features.is_file() or any(features.parent.glob(f"{stem}.layer[0-9][0-9]*.npy"))
 
 
 def _single_output(features: Path, sid: str) -> Html:

@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from ..errors import VidmError
 from .html import Html, join, tag
+from .titles import layers_text
 
 ARXIV = "https://arxiv.org/abs/"
 
@@ -110,7 +111,7 @@ def duration(seconds: float) -> str:
 
 # The settings that say what a run did, shown on one line above the fold with all of them.
 KEY_SETTINGS = (
-    "mask", "ratio", "clip", "clips", "heads", "layer", "rollout", "pool", "crops", "reduce",
+    "mask", "ratio", "clip", "clips", "heads", "layer", "layers", "rollout", "pool", "crops", "reduce",
     "protocol.name", "views.clips", "views.crops", "dtype", "preprocessing.sampling_rate",
 )  # fmt: skip
 
@@ -118,6 +119,10 @@ KEY_SETTINGS = (
 def _key_settings(settings: Mapping[str, Any]) -> Html | None:
     """``mask center · ratio 0.25 · clip uniform:4 · ...``: the run's defining settings at a glance."""
     found = dict(flatten(settings))
+    if "layers" in settings:  # ``layer -1``, or ``layers 0-31`` rather than 32 numbers
+        name, text = layers_text(settings["layers"]).split(" ", 1)
+        del found["layers"]
+        found[name] = text
     shown = [f"{_label(key)} {found[key]}" for key in KEY_SETTINGS if key in found]
     return tag("p", " \u00b7 ".join(shown), class_="keys") if shown else None
 

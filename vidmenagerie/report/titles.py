@@ -51,8 +51,19 @@ def _phrase(kind: str, folder: Path, features: Path | None) -> str | None:
         return f"Attention maps of {model} ({what})"
     if kind == "embed":
         clips = f", {settings.get('clips')} clips" if settings.get("clips") not in (None, "center") else ""
-        return f"Features from {model} ({settings.get('pool')} of layer {settings.get('layer')}{clips})"
+        layers = layers_text(settings.get("layers", [settings.get("layer")]))
+        return f"Features from {model} ({settings.get('pool')} of {layers}{clips})"
     return None
+
+
+def layers_text(layers: Any) -> str:
+    """``layer -1``, ``layers 0-31`` (a run of blocks) or ``layers 8, 16, 31``: the layers of a run, short."""
+    values = list(layers) if isinstance(layers, (list, tuple)) else [layers]
+    if len(values) == 1:
+        return f"layer {values[0]}"
+    if all(isinstance(v, int) for v in values) and values == list(range(values[0], values[0] + len(values))):
+        return f"layers {values[0]}-{values[-1]}"
+    return "layers " + ", ".join(map(str, values))
 
 
 def _get(record: Any, *keys: str) -> Any:

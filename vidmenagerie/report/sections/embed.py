@@ -57,6 +57,7 @@ def embed_section(sid: str, out: Path, *, per_video: bool, heading: str = "Featu
         heading,
         _info(output),
         _counts(output, names),
+        _layers_note(output),
         tag("h3", "Map"),
         _map(sid, output, ok, segments, arrays, names, classes),
         tag("h3", "Videos and their nearest neighbours"),
@@ -95,7 +96,7 @@ def _video_rows(
 
 
 def _segment(output: FeatureOutput, video: str, *, logits: bool) -> Segment:
-    rows = output.finished[video].logits if logits else output.finished[video].features
+    rows = output.finished[video].logits if logits else output.finished[video].features[-1]  # the deepest layer
     assert rows is not None  # logits are asked for only when the output has them
     return Segment(rows.path, rows.first, rows.count)
 
@@ -206,6 +207,18 @@ def _counts(output: FeatureOutput, names: Names) -> Html:
     )
     where = f"; inputs under {names.root}" if names.root else ""
     return tag("p", text + where, class_="note counts")
+
+
+def _layers_note(output: FeatureOutput) -> Html:
+    """With several layers stored, which one the map and neighbours show (the deepest asked)."""
+    if len(output.layers) == 1:
+        return Html("")
+    deepest = output.block(output.layers[-1])
+    return tag(
+        "p",
+        f"This output holds {output.layer_names()}; the map and the neighbours use block {deepest}, the deepest.",
+        class_="note",
+    )
 
 
 def _info(output: FeatureOutput) -> RunInfo:

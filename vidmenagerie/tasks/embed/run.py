@@ -145,7 +145,7 @@ class EmbedTask:
         """Run a batch through the encoder (and head); a model error fails only this batch's inputs."""
         s = self.settings
         try:
-            out = embed_batch(self.model, frames, s.pool, s.layer, logits=s.logits)
+            out = embed_batch(self.model, frames, s.pool, list(s.layers), logits=s.logits)  # [B, layers, ...]
         except RuntimeError as exc:  # out of memory, or a kernel refusing the input
             reason = f"model failed on a batch of {len(clips)} clips: {str(exc).splitlines()[0]}"
             return [(video, reason) for video in dict.fromkeys(c.video for c in clips)]
@@ -205,7 +205,7 @@ def embed_videos(
     """
     started = datetime.now(timezone.utc)
     hooks = hooks or Hooks()
-    layout = OutputLayout(Path(out), per_video, shard)
+    layout = OutputLayout(Path(out), per_video, shard, settings.layer_tags)
     runtime = Runtime.resolve(device, settings.dtype)
     every = list(dict.fromkeys(str(v) for v in videos))  # an input named twice is embedded once
     stems = {str(v): s for v, s in output_stems([Path(v) for v in every]).items()} if per_video else None
