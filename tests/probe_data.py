@@ -24,15 +24,28 @@ def write_output(
 ) -> Path:
     """``out`` (``NAME.npy``) with its manifests and run.json, one row per video: ``features`` ``[videos, dim]``
     at ``layer``, or ``{block: [videos, dim]}`` for several blocks (``NAME.layer08.npy``...)."""
-    entry = get_model_entry(model)
     arrays = features if isinstance(features, dict) else {layer: features}
     dim = next(iter(arrays.values())).shape[1]
-    asked = layer if not isinstance(features, dict) else sorted(arrays)
-    settings = replace(EmbedSettings.for_model(entry, layer=asked, pool=pool), feature_shape=(dim,))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    files = OutputLayout(out).with_tags(settings.layer_tags).feature_files
-    for path, key in zip(files, sorted(arrays) if isinstance(features, dict) else [layer]):
+    files = store_files(out, sorted(arrays) if isinstance(features, dict) else layer, model=model)
+    for path, key in zip(files, sorted(arrays)):
         np.save(path, np.ascontiguousarray(arrays[key], dtype=np.float32))
+    return write_manifests(out, videos, sorted(arrays) if isinstance(features, dict) else layer, dim, model=model,
+                           pool=pool)  # fmt: skip
+
+
+def store_files(out: Path, layers: int | list[int], *, model: str = "vit_s_none") -> list[Path]:
+    """The feature files an output of ``layers`` holds (``NAME.npy``, or ``NAME.layer08.npy``...)."""
+    settings = EmbedSettings.for_model(get_model_entry(model), layer=layers)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return OutputLayout(out).with_tags(settings.layer_tags).feature_files
+
+
+def write_manifests(
+    out: Path, videos: list[str], layers: int | list[int], dim: int, *, model: str = "vit_s_none", pool: str = "cls"
+) -> Path:
+    """``NAME.index.csv``, ``NAME.videos.csv`` and ``NAME.run.json`` of an output whose arrays are written."""
+    entry = get_model_entry(model)
+    settings = replace(EmbedSettings.for_model(entry, layer=layers, pool=pool), feature_shape=(dim,))
     stem = out.with_suffix("")
     rows = [(v, None, i, RowInfo(0, 0, 0.0, 4.0)) for i, v in enumerate(videos)]
     write_index(Path(f"{stem}.index.csv"), rows, reduced=False, per_video=False)
