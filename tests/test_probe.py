@@ -163,7 +163,7 @@ def test_a_second_run_writes_the_same_bytes(tmp_path: Path) -> None:
 def _refused(tmp_path: Path, *args: object) -> str:
     result = invoke("probe", *args, "--out", tmp_path / "bad", "--no-report")
     assert result.exit_code == 2, result.output
-    assert not (tmp_path / "bad" / "probe.json").exists()
+    assert not (tmp_path / "bad").exists()  # nothing written at all
     lines = [line for line in result.output.splitlines() if line.startswith("Error: ")]
     assert len(lines) == 1, result.output
     return lines[0]

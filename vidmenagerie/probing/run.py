@@ -97,6 +97,7 @@ def run_probe(
     val = match(val_out, labels.val, strict=strict) if val_out is not None and labels.val is not None else None
     _check_matched(train, val, labels)
     sweep = run_sweep(train, val, labels.names, blocks, settings, on_block=on_block)
+    folder.mkdir(parents=True, exist_ok=True)
     return _write(folder, labels, settings, train, val, train_out, sweep, head=head, name=name,
                   started=started, seconds=time.perf_counter() - clock)  # fmt: skip
 
@@ -107,7 +108,6 @@ def _check_folder(folder: Path) -> None:
 
     if folder.exists() and not folder.is_dir():
         raise ProbeError(f"{folder}: --out must be a folder, this is a file", path=str(folder), problem="settings")
-    folder.mkdir(parents=True, exist_ok=True)
     check_writable(folder)
     check_page(folder / PAGE)
 
