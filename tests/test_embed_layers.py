@@ -153,6 +153,11 @@ def test_per_video_layers_resume_and_shards(tiny_catalog: Path, clips: Path, tmp
     result = run_vidm("embed", clips, "--model", "tiny_vit", *FAST, "--layer", "0", "--out", whole)
     assert result.returncode == 2 and "(layers 0,1 -> 0)" in result.stderr
     assert result.stderr.strip().splitlines()[-1].endswith("pass --no-resume to replace it")
+    # starting over with one layer leaves no array of the old layers behind, and back again
+    _embed(clips, "--model", "tiny_vit", *FAST, "--layer", "0", "--no-resume", "--out", whole)
+    assert sorted(p.name for p in tmp_path.glob("whole*.npy")) == ["whole.npy"]
+    _embed(clips, "--model", "tiny_vit", *FAST, "--layer", "0,1", "--no-resume", "--out", whole)
+    assert sorted(p.name for p in tmp_path.glob("whole*.npy")) == ["whole.layer00.npy", "whole.layer01.npy"]
     # shards of a multi-layer output merge into the same arrays
     sharded = tmp_path / "sh.npy"
     for i in range(2):

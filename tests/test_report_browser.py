@@ -595,6 +595,44 @@ def test_classify_page(browser: Browser, labelled_table: Path, tmp_path: Path) -
     _check_layout(browser, page)
 
 
+def test_probe_page(browser: Browser, tmp_path: Path) -> None:
+    from probe_data import blobs, labelled_table, write_output
+
+    x, y = blobs(6, 8, 12, spread=1.4, seed=7)
+    videos = [str(tmp_path / "set" / f"{k:02d}.mp4") for k in range(len(y))]
+    table = labelled_table(tmp_path / "labels.csv", videos, [f"class <{c}>" for c in y])
+    feats = write_output(tmp_path / "feats.npy", videos, x)
+    out = tmp_path / "probe"
+    result = invoke("probe", table, "--features", feats, "--shots", "1,3,all", "--seeds", "3", "--folds", "3",
+                    "--out", out)  # fmt: skip
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    page = out / "index.html"
+    _open(browser, page)
+    kinds = browser.evaluate("[...document.querySelectorAll('section.run')].map(s => s.dataset.kind)")
+    assert kinds == ["probe"]
+    _check_head(browser, "probe", "vit_s_none")
+    charts = browser.evaluate(
+        "[...document.querySelectorAll('svg.chart')].map(s => [s.id, s.querySelectorAll('polyline').length,"
+        " s.querySelectorAll('polygon.band').length, s.querySelectorAll('circle.point').length])"
+    )
+    assert charts == [["probe-by-layer", 2, 2, 2], ["probe-by-shots", 2, 2, 6]], charts
+    legend = browser.evaluate("[...document.querySelectorAll('#probe ul.legend li')].map(li => li.textContent)")
+    assert legend == ["linear", "knn", "linear", "knn"]
+    record = json.loads((out / "probe.json").read_text())
+    assert len(_cells(browser, "probe-summary", "Acc@1")) == len(record["summary"]) == 6
+    confusion = browser.evaluate(
+        "(() => { const img = document.querySelector('img.confusion'); img.loading = 'eager';"
+        " return img.decode().then(() => img.naturalWidth, () => 0); })()"
+    )
+    assert confusion > 0
+    _check_screenshot(browser, tmp_path / "probe.png")
+    before = [_number(v) for v in _cells(browser, "probe-summary", "Acc@1")]
+    assert _click(browser, "probe-summary", "Acc@1") == "ascending"  # values may tie: the order, not the rows
+    assert [_number(v) for v in _cells(browser, "probe-summary", "Acc@1")] == sorted(before)
+    assert browser.errors() == []
+    _check_layout(browser, page)
+
+
 def test_compare_page(browser: Browser, tmp_path: Path) -> None:
     """Three models (two with two layers) and a user RDM: heatmaps with their colour scale, the layer
     curves, RDM pictures, the sortable pairs; readable at 1280 and 400 px."""

@@ -27,6 +27,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "DownloadError",
         "InvalidSetting",
         "OutputError",
+        "ProbeError",
         "UnknownModelError",
         "VideoError",
         "VidmError",
@@ -49,6 +50,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "feature_store": ("EmbedSettings", "load_features", "merge_shards"),
     "tasks.embed": ("embed_videos",),
     "tasks.evaluate": ("classify_videos", "evaluate", "evaluate_videos"),
+    "probing": ("ProbeSettings", "probe"),
     "video": (
         "Clip",
         "ClipChunks",
@@ -87,6 +89,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
         DownloadError,
         InvalidSetting,
         OutputError,
+        ProbeError,
         UnknownModelError,
         VideoError,
         VidmError,
@@ -103,6 +106,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
     from .ops.embed import embed
     from .ops.masking import MASK_TYPES, make_mask
     from .preprocess import Preprocessing
+    from .probing import ProbeSettings, probe
     from .runtime import Runtime, resolve_device
     from .similarity import CompareSettings, Comparison, cka, compare, compare_rdms, rdm
     from .tasks.attend import AttendSettings, run_attention

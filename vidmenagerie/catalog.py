@@ -47,6 +47,19 @@ class Paper:
 
 
 @dataclass(frozen=True)
+class ProbeHead:
+    """A linear head that ``vidm probe`` exported: its file, the block it reads (the model runs blocks
+    0..``layer`` only) and the pooled feature (``cls`` or ``mean``)."""
+
+    path: Path
+    layer: int
+    pool: str = "cls"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": str(self.path), "layer": self.layer, "pool": self.pool}
+
+
+@dataclass(frozen=True)
 class ModelEntry:
     """One model: what it is, where its weights are, and how its input must be prepared."""
 
@@ -65,6 +78,7 @@ class ModelEntry:
     description: str = ""
     origin: str = "built-in"
     mask_ratio: float | None = None  # MAE pretraining's --mask_ratio, when known
+    head: ProbeHead | None = None  # a head exported by vidm probe, on the backbone in ``source``
 
     @property
     def num_classes(self) -> int | None:
@@ -104,6 +118,7 @@ class ModelEntry:
             else None,
             "description": self.description,
             "origin": self.origin,
+            "probe_head": self.head.to_dict() if self.head else None,
         }
 
 
@@ -316,6 +331,7 @@ def get_model_entry(name: str) -> ModelEntry:
 
 _INT_FIELDS = {f.name for f in fields(Architecture) if f.type in ("int", int)} | {
     "num_classes",
+    "head_layer",
     "short_side",
     "sampling_rate",
 }
@@ -333,9 +349,11 @@ _STR_FIELDS = {
     "finetuning_task",
     "family",
     "resize",
+    "head",
+    "head_pool",
 }
 _LIST_FIELDS = {"mean", "std"}
-_ALLOWED = ARCH_FIELDS | _STR_FIELDS | _LIST_FIELDS | {"short_side", "fps", "sampling_rate", "mask_ratio"}
+_ALLOWED = ARCH_FIELDS | _STR_FIELDS | _LIST_FIELDS | {"short_side", "fps", "sampling_rate", "mask_ratio", "head_layer"}
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+-]*$")
 
 
@@ -386,6 +404,9 @@ def _entry_from_table(path: Path, name: str, table: Any) -> ModelEntry:
         raise CatalogError(f"{where}: field {exc.setting!r} {exc.message}") from None
     except (TypeError, ValueError) as exc:
         raise CatalogError(f"{where}: {exc}") from None
+    head = _head(where, path, table, kind, arch)
+    if head is not None:  # the model runs the blocks up to the probed one, no further
+        arch = arch.with_overrides(depth=head.layer + 1)
     labels = _labels(where, path, table.get("labels"), arch.num_classes)
     finetuning = table.get("finetuning", "none" if arch.num_classes is None else "custom")
     return ModelEntry(
@@ -403,7 +424,25 @@ def _entry_from_table(path: Path, name: str, table: Any) -> ModelEntry:
         description=table.get("description", ""),
         origin=f"{path}",
         mask_ratio=None if mask_ratio is None else float(mask_ratio),
+        head=head,
     )
+
+
+def _head(where: str, path: Path, table: dict[str, Any], kind: str, arch: Architecture) -> ProbeHead | None:
+    """A probe head's file (relative to the catalogue), block and pooling; None for an entry without one."""
+    given = [k for k in ("head", "head_layer", "head_pool") if k in table]
+    if not given:
+        return None
+    if "head" not in table or "head_layer" not in table:
+        raise CatalogError(f"{where}: a probe head needs both 'head' (its file) and 'head_layer'")
+    if kind != "vit" or arch.num_classes is None:
+        raise CatalogError(f'{where}: a probe head is for kind "vit" with num_classes')
+    layer, pool = table["head_layer"], table.get("head_pool", "cls")
+    if not 0 <= layer < arch.depth:
+        raise CatalogError(f"{where}: field 'head_layer' must be a block of 0..{arch.depth - 1}, got {layer}")
+    if pool not in ("cls", "mean"):
+        raise CatalogError(f'{where}: field \'head_pool\' must be "cls" or "mean", got {pool!r}')
+    return ProbeHead((path.parent / Path(table["head"]).expanduser()).resolve(), layer, pool)
 
 
 def _preprocessing(where: str, table: dict[str, Any], arch: Architecture) -> Preprocessing:

@@ -208,8 +208,12 @@ def load_checkpoint(
     *,
     name: str | None = None,
     local: bool = False,
+    extra: Mapping[str, Tensor] | None = None,
 ) -> nn.Module:
     """Load a checkpoint file or state dict into ``model`` strictly and return the model.
+
+    ``extra`` holds entries from a second file (an exported probe's head), added after the model's
+    checkpoint filter; the union must fit the model exactly, as a single file must.
 
     A model built on the meta device takes the tensors as they are (``assign=True``: no copy,
     no random initialisation); a materialised model copies them into its own parameters.
@@ -230,6 +234,11 @@ def load_checkpoint(
     keep = getattr(model, "checkpoint_filter", None)  # the model says which entries it takes
     if keep is not None:
         state_dict = keep(state_dict)
+    if extra:
+        clash = sorted(set(extra) & set(state_dict))
+        if clash:
+            raise CheckpointError(f"{source}: the head file and the checkpoint both hold {_shown(clash)}")
+        state_dict = {**state_dict, **extra}
     check_fit(model, state_dict, source)
     own = model.state_dict(keep_vars=True)
     state_dict = {

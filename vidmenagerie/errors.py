@@ -135,6 +135,20 @@ class CompareError(VidmError):
         super().__init__(message)
 
 
+ProbeProblem = Literal["classes", "labels", "features", "settings", "values"]
+
+
+class ProbeError(VidmError):
+    """Labelled inputs or features a probe cannot use (too few classes, labels without features, NaN
+    features, features of another model...); ``path`` names the file, ``problem`` the kind."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, path: str | None = None, problem: ProbeProblem = "labels") -> None:
+        self.path, self.problem = path, problem
+        super().__init__(message)
+
+
 class Interrupted(VidmError):
     """A run stopped by Ctrl-C: the message says what was kept; ``resumable``: rerunning resumes it."""
 

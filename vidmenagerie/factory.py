@@ -13,11 +13,11 @@ from typing import Any
 import torch
 
 from .catalog import ModelEntry, default_catalog, register_catalog
-from .checkpoint import load_checkpoint
+from .checkpoint import load_checkpoint, read_state_dict
 from .errors import CatalogError
 from .hub import fetch_checkpoint
 from .models.config import MODEL_KINDS, Architecture
-from .models.video_vit import MaskedAutoencoder, VideoEncoder, VisionTransformer
+from .models.video_vit import MaskedAutoencoder, ProbeHeadTransformer, VideoEncoder, VisionTransformer
 from .runtime import resolve_device, resolve_dtype
 
 _CLASSES: dict[str, type[VideoEncoder]] = {"mae": MaskedAutoencoder, "vit": VisionTransformer}
@@ -35,6 +35,16 @@ def build(kind: str, arch: Architecture) -> VideoEncoder:
     return model
 
 
+def build_entry(entry: ModelEntry) -> VideoEncoder:
+    """The module of a catalogue entry: ``build`` of its kind, or the exported probe's model for a head entry."""
+    if entry.head is None:
+        return build(entry.kind, entry.arch)
+    model = ProbeHeadTransformer(entry.arch, entry.head.pool)
+    if not any(p.is_meta for p in model.parameters()):
+        model.init_weights()
+    return model
+
+
 def create_model(name_or_kind: str, *, catalog: str | Path | None = None, **arch_overrides: Any) -> VideoEncoder:
     """Build a model by catalogue name (its architecture) or by kind (``"mae"``/``"vit"``, ViT-H/14 defaults).
 
@@ -47,6 +57,8 @@ def create_model(name_or_kind: str, *, catalog: str | Path | None = None, **arch
     else:
         entry = _entry(name_or_kind, catalog)
         kind, arch = entry.kind, entry.arch
+        if entry.head is not None and not arch_overrides:
+            return build_entry(entry)
     try:
         arch = arch.with_overrides(**arch_overrides)
     except ValueError as exc:
@@ -77,7 +89,8 @@ def load_model(
     device and takes the memory-mapped tensors as they are, so loading costs about one copy
     of the weights and no random initialisation. It comes back in eval mode with frozen
     parameters, so calling it builds no autograd graph (call ``requires_grad_(True)`` to
-    finetune). ``model.entry`` is its catalogue entry; ``model.checkpoint_info`` says what the
+    finetune). An entry exported by ``vidm probe`` (``head``) takes the backbone's file and the head's.
+    ``model.entry`` is its catalogue entry; ``model.checkpoint_info`` says what the
     file held (its stored dtype: float16/bfloat16 weights are computed in float32).
     """
     entry = _entry(name, catalog)
@@ -87,9 +100,10 @@ def load_model(
         else fetch_checkpoint(entry.source, force=force_download, progress=progress, name=entry.name)
     )
     with torch.device("meta"):
-        model = build(entry.kind, entry.arch)
+        model = build_entry(entry)
     local = checkpoint is not None or entry.source.local_path is not None  # the user's file, not the Hub's
-    load_checkpoint(model, path, name=entry.name, local=local)
+    head = read_state_dict(entry.head.path, model=entry.name, local=True) if entry.head else None
+    load_checkpoint(model, path, name=entry.name, local=local, extra=head)
     target_dtype = resolve_dtype(dtype)
     model = (
         model.to(device=resolve_device(device), dtype=target_dtype)

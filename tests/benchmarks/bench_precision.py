@@ -13,11 +13,17 @@ two precisions interleaved) and how far bfloat16 lands from float32: feature cos
 mean), top-1 agreement and top-5 overlap of the logits, the completion's PSNR difference on the
 hidden pixels, and the attention maps' correlation per head (min and mean). The CPU's name and its
 bfloat16 hardware (``vidmenagerie.cpu``) are printed first: the speed-up needs that hardware.
+
+``--without-bf16`` measures a CPU without bfloat16 hardware on this one: the script runs again
+with oneDNN and ATen's kernels held to AVX2 (``ONEDNN_MAX_CPU_ISA=AVX2``,
+``ATEN_CPU_CAPABILITY=avx2``, read when torch loads), the instruction set of an AVX2-only CPU
+such as a Zen 2/3 EPYC, where bfloat16 matrix products are converted and computed in float32.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -37,6 +43,8 @@ from vidmenagerie.ops.embed import embed_batch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/ for videos.py
 from videos import gradient_frames, moving_frames, write_video  # noqa: E402
+
+AVX2_ONLY = {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2"}  # no AVX-512, so no AVX512-BF16 or AMX
 
 PRE = vm.Preprocessing.for_video(224)
 
@@ -91,9 +99,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips", type=int, default=5, help="inputs to use (at most 5)")
     parser.add_argument("--rounds", type=int, default=1, help="timed passes over the inputs")
+    parser.add_argument(
+        "--without-bf16", action="store_true", help="hold torch's kernels to AVX2: a CPU without bfloat16 hardware"
+    )
     args = parser.parse_args()
+    if args.without_bf16 and any(os.environ.get(k) != v for k, v in AVX2_ONLY.items()):
+        os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **AVX2_ONLY})  # before torch loads
     cpu = this_cpu()
     print(f"CPU: {cpu.describe()}")
+    if args.without_bf16:
+        print(f"emulating a CPU without bfloat16 hardware: {', '.join(f'{k}={v}' for k, v in AVX2_ONLY.items())}; "
+              f"torch's CPU capability: {torch.backends.cpu.get_cpu_capability()}")  # fmt: skip
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory() as folder:

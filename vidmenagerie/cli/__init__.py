@@ -19,6 +19,7 @@ from .download_cmd import download_cmd
 from .embed_cmd import embed_cmd
 from .evaluate_cmd import classify_cmd, evaluate_cmd
 from .models_cmd import info_cmd, list_models_cmd
+from .probe_cmd import probe_cmd
 from .report_cmd import report_cmd
 
 app = typer.Typer(
@@ -36,6 +37,7 @@ app.command("embed")(embed_cmd)
 app.command("evaluate")(evaluate_cmd)
 app.command("classify")(classify_cmd)
 app.command("compare")(compare_cmd)
+app.command("probe")(probe_cmd)
 app.command("report")(report_cmd)
 app.command("complete")(complete_cmd)
 app.command("attend")(attend_cmd)

@@ -185,7 +185,7 @@ def embed_cmd(
     part = Shard.parse(shard) if shard else shard_from_env()
     part = part if part is not None and part.count > 1 else None
     target = out_path or Path("vidm-out/feats" if per_video else "vidm-out/feats.npy")
-    layout = OutputLayout(target, per_video, part)
+    layout = OutputLayout(target, per_video, part, settings.layer_tags)
     bf16_hint(Runtime.resolve(device, settings.dtype), dtype)
     inputs = resolve_inputs(videos, None, 0, frame_folders)
     layout.check([str(v) for v in inputs])

@@ -11,12 +11,18 @@ from rich.markup import escape
 from ._options import epilog
 from ._output import err
 
-EXAMPLES = ("vidm report vidm-out/complete/", "vidm report results/eval/", "vidm report feats.npy")
+EXAMPLES = (
+    "vidm report vidm-out/complete/",
+    "vidm report results/eval/",
+    "vidm report probe/",
+    "vidm report feats.npy",
+)
 
 FolderArg = Annotated[
     Path,
     typer.Argument(
-        help="The output folder of a complete, attend, embed or evaluate run, or an embed run's NAME.npy.",
+        help="The output folder of a complete, attend, embed, evaluate, classify or probe run, or an embed run's "
+        "NAME.npy.",
     ),
 ]
 

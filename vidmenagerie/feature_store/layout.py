@@ -12,6 +12,7 @@ names (``feats.shard-2-of-8.npy``, ``DIR/shard-2-of-8.index.csv``). Several laye
 
 from __future__ import annotations
 
+import glob
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,6 +144,14 @@ class OutputLayout:
         """Every file name this layout may write besides per-video arrays and parts."""
         files = [self.index, self.videos, self.run, self.topk]
         return files if self.per_video else [*self.feature_files, self.logits, *files]
+
+    def earlier_layer_files(self) -> list[Path]:
+        """Arrays this single output's name may hold from a run of other layers: ``feats.npy`` and
+        ``feats.layerNN.npy`` (none for a per-video output, whose files are named per input)."""
+        if self.per_video:
+            return []
+        stem = glob.escape(self._name("npy").name[: -len(".npy")])
+        return [self._name("npy"), *self.folder.glob(f"{stem}.layer[0-9][0-9]*.npy")]
 
     def check(self, inputs: Iterable[str | Path], stems: Mapping[str, Path] | None = None) -> None:
         """Before any work: the output can be written where asked, and no file it writes is an input."""

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from .._lazy import lazy_exports
 
 _EXPORTS: dict[str, tuple[str, ...]] = {
+    "classes": ("source_classes",),
     "imagenet": ("imagenet_wnids",),
     "match": ("ClassMatcher", "class_key"),
     "read": ("read_labelled",),
@@ -19,6 +20,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
 __getattr__, __all__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:
+    from .classes import source_classes
     from .imagenet import imagenet_wnids
     from .match import ClassMatcher, class_key
     from .read import read_labelled

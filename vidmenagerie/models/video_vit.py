@@ -248,6 +248,7 @@ class VisionTransformer(VideoEncoder):
     """``vit`` models: encoder, then LayerNorm of the CLS token, then the head (identity if none)."""
 
     kind = "vit"
+    head_pool = "cls"  # the pooled feature the head reads
 
     def __init__(self, arch: Architecture) -> None:
         super().__init__(arch)
@@ -264,7 +265,7 @@ class VisionTransformer(VideoEncoder):
         return self.head(self.head_drop(features))
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.forward_head(self.forward_features(x, pool="cls"))
+        return self.forward_head(self.forward_features(x, pool=self.head_pool))
 
     def checkpoint_filter(self, state_dict: Mapping[str, Tensor]) -> dict[str, Tensor]:
         """A plain encoder (``vit_*_none``) loads from the MAE file: its decoder entries are left out."""
@@ -276,6 +277,34 @@ class VisionTransformer(VideoEncoder):
         super().init_weights()
         if isinstance(self.head, nn.Linear):
             nn.init.normal_(self.head.weight, std=0.02)
+
+
+class ProbeHeadTransformer(VisionTransformer):
+    """A linear probe exported by ``vidm probe``: the encoder's blocks up to the probed one (``arch.depth``
+    of them, so a head on a middle block runs no block past it), the pooled feature there through the
+    final norm (``head_pool``: cls or mean, exactly what ``embed`` stores), then the linear head.
+
+    Its weights come from two files: the backbone's checkpoint (an MAE's, a plain encoder's or a
+    finetuned one's: decoder, own head and later blocks are left out) and the head's.
+    """
+
+    def __init__(self, arch: Architecture, pool: str = "cls") -> None:
+        super().__init__(arch)
+        if pool not in ("cls", "mean"):
+            raise ValueError(f"a probe head reads the cls or mean feature, not {pool!r}")
+        self.head_pool = pool
+
+    def checkpoint_filter(self, state_dict: Mapping[str, Tensor]) -> dict[str, Tensor]:
+        """The backbone's encoder entries up to block ``depth - 1`` (the head comes from its own file)."""
+        depth = self.arch.depth
+
+        def wanted(key: str) -> bool:
+            if is_decoder_key(key) or key.startswith("head."):
+                return False
+            parts = key.split(".")
+            return not (parts[0] == "blocks" and parts[1].isdigit() and int(parts[1]) >= depth)
+
+        return {k: v for k, v in state_dict.items() if wanted(k)}
 
 
 class MaskedAutoencoder(VideoEncoder):

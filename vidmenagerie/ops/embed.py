@@ -61,9 +61,10 @@ def embed_batch(
     param = next(model.parameters())
     with torch.inference_mode():
         x = frames.to(device=param.device, dtype=param.dtype, non_blocking=True)
-        if logits:  # the head reads the last block's CLS feature, taken in the same pass
-            *at_layers, last = model.forward_layers(x, [*layers, -1], [pooled] * len(layers) + ["cls"])
+        if logits:  # the head reads the last block's feature (its head_pool: cls), taken in the same pass
             assert isinstance(model, VisionTransformer)
+            heads = [pooled] * len(layers) + [model.head_pool]
+            *at_layers, last = model.forward_layers(x, [*layers, -1], heads)
             scores: Tensor | None = model.forward_head(last)
         else:
             at_layers, scores = model.forward_layers(x, layers, pooled), None

@@ -5,9 +5,10 @@ whose ``views.*`` embedding is part of it), embedding outputs (``NAME.run.json``
 ``NAME.npy``, or a ``--per-video`` folder's ``run.json``), or several of these: each becomes a
 section. Shards' records are skipped: their page comes with ``--merge``. One embedding output
 ``NAME.npy`` may also get a page of its own, ``NAME.html``. A record edited into another shape
-(``report.records``) gives a section that says which field is unreadable. A comparison
-(``compare.json`` with its ``run.json``) is a section of its own. A classification
-(``classify.json``, its ``views.*`` part of it) is a section of its own.
+(``report.records``) gives a section that says which field is unreadable. A classification
+(``classify.json``, its ``views.*`` part of it) is a section of its own, and so is a probe
+(``probe.json``; its features are in ``features/``, not pages of their own) and a comparison
+(``compare.json`` with its ``run.json``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from .sections.classify import classify_section
 from .sections.compare import compare_section
 from .sections.complete import complete_section
 from .sections.evaluate import evaluate_section
+from .sections.probe import probe_section
 from .titles import page_title
 
 PAGE = "index.html"
@@ -129,6 +131,9 @@ def _find(folder: Path) -> list[tuple[str, Builder]]:
         problem = misfit(compared, COMPARISON) if compared else "missing or not a JSON object"
         found.append(("compare", partial(_unreadable, folder / "compare.json", problem) if problem
                       else lambda sid: compare_section(sid, folder, compared, folder / "compare.json")))  # fmt: skip
+    probed = read_record(folder / "probe.json")
+    if probed and probed.get("command") == "vidm probe":
+        found.append(("probe", lambda sid: probe_section(sid, folder, probed, folder / "probe.json")))
     classified = read_record(folder / "classify.json")
     if classified:
         found.append(

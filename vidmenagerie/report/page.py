@@ -71,6 +71,11 @@ svg.map text { fill: var(--muted); } svg.map text.axis { fill: var(--ink); font-
 svg.map circle:hover, svg.map circle.hot { stroke: #000; stroke-width: 1.5; fill-opacity: 1; }
 svg.map circle.hot { r: 6px; }
 .scroll > svg.bars { min-width: 560px; }
+svg.chart { border: 1px solid var(--line); background: #fff; }
+svg.chart rect.frame { fill: none; stroke: var(--line); } svg.chart line.grid { stroke: var(--soft); }
+svg.chart text { fill: var(--muted); } svg.chart text.axis { fill: var(--ink); font-size: 13px; }
+svg.chart circle.point:hover { stroke: #000; stroke-width: 1.5; }
+.scroll > svg.chart { min-width: 560px; }
 svg.bars rect.bar { fill: var(--accent); } svg.bars rect.back { fill: var(--soft); }
 .legend { display: flex; flex-wrap: wrap; gap: .25rem 1.25rem; margin: .5rem 0; padding: 0; list-style: none;
   font-size: 15px; }

@@ -156,3 +156,71 @@ def _svg(chart_id: str, width: int, height: int, content: Html) -> Html:
         "svg", content, id=chart_id, class_="bars", viewBox=f"0 0 {width} {height}", width=width, height=height,
         xmlns="http://www.w3.org/2000/svg", role="img",
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One line of a chart: its name, palette colour, and points ``(x, value, low, high)`` (shares in [0, 1])."""
+
+    name: str
+    colour: int
+    points: tuple[tuple[float, float, float, float], ...]
+
+
+def curves(
+    chart_id: str,
+    lines: Sequence[Curve],
+    *,
+    x_name: str,
+    y_name: str,
+    x_labels: dict[float, str] | None = None,
+    width: int = 760,
+    height: int = 360,
+) -> Html:
+    """Lines against x with their interval as a shaded band, y from 0 to 100%, ticks and named axes,
+    a ``<title>`` on every point (``name, x: value [low, high]``); ``x_labels`` names the x ticks
+    (else every x of the points)."""
+    left, top, right, bottom = MARGIN
+    xs = sorted({p[0] for line in lines for p in line.points})
+    low_x, high_x = (xs[0], xs[-1]) if xs else (0.0, 1.0)
+    span = high_x - low_x or 1.0
+    plot_w, plot_h = width - left - right, height - top - bottom
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        share = 0.5 if high_x == low_x else (x - low_x) / span
+        return left + share * plot_w, top + (1 - min(max(y, 0.0), 1.0)) * plot_h
+
+    marks = [tag("rect", x=left, y=top, width=plot_w, height=plot_h, class_="frame")]
+    for value in (0.0, 0.25, 0.5, 0.75, 1.0):
+        _, y = at(low_x, value)
+        marks += [tag("line", x1=left, x2=left + plot_w, y1=f"{y:.1f}", y2=f"{y:.1f}", class_="grid"),
+                  tag("text", f"{value * 100:.0f}%", x=left - 6, y=f"{y + 4:.1f}", text_anchor="end")]  # fmt: skip
+    names = x_labels or {x: _tick(x) for x in xs}
+    step = max(1, len(names) // 16)  # at most about 16 labelled ticks
+    for i, (value, text) in enumerate(sorted(names.items())):
+        x, _ = at(value, 0.0)
+        if i % step == 0 or i == len(names) - 1:
+            marks.append(tag("text", text, x=f"{x:.1f}", y=top + plot_h + 15, text_anchor="middle"))
+    for line in lines:
+        colour = PALETTE[line.colour % len(PALETTE)]
+        upper = [at(x, hi) for x, _, _, hi in line.points]
+        lower = [at(x, lo) for x, _, lo, _ in reversed(line.points)]
+        band = " ".join(f"{x:.1f},{y:.1f}" for x, y in upper + lower)
+        marks.append(tag("polygon", points=band, fill=colour, fill_opacity="0.18", stroke="none", class_="band"))
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in (at(px, v) for px, v, _, _ in line.points))
+        marks.append(tag("polyline", points=path, fill="none", stroke=colour, stroke_width="2", class_="line"))
+        for x, value, lo, hi in line.points:
+            cx, cy = at(x, value)
+            label = names.get(x, _tick(x))
+            title = f"{line.name}, {x_name} {label}: {value * 100:.2f}% [{lo * 100:.2f}, {hi * 100:.2f}]"
+            marks.append(tag("circle", tag("title", title), cx=f"{cx:.1f}", cy=f"{cy:.1f}", r="3.5", fill=colour,
+                             class_="point"))  # fmt: skip
+    marks += [
+        tag("text", x_name, x=left + plot_w / 2, y=height - 8, text_anchor="middle", class_="axis x"),
+        tag("text", y_name, x=14, y=top + plot_h / 2, text_anchor="middle", class_="axis y",
+            transform=f"rotate(-90 14 {top + plot_h / 2})"),
+    ]  # fmt: skip
+    return tag(
+        "svg", join(marks), id=chart_id, class_="chart", viewBox=f"0 0 {width} {height}", width=width,
+        height=height, xmlns="http://www.w3.org/2000/svg", role="img",
+    )  # fmt: skip

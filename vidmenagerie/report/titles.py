@@ -31,6 +31,11 @@ def _phrase(kind: str, folder: Path, features: Path | None) -> str | None:
             return None
         shown = ", ".join(list(dict.fromkeys(models))[:4]) + (", ..." if len(set(models)) > 4 else "")
         return f"Representational similarity ({', '.join(str(m).upper() for m in metrics)}) of {shown}"
+    if kind == "probe":
+        record = read_record(folder / "probe.json")
+        source = Path(str(_get(record, "train", "source") or "")).name
+        model = record.get("model")
+        return f"Probes of {model} on {source}" if model and source else None
     if kind == "evaluate":
         record = read_record(folder / "eval.json")
         source = Path(str(_get(record, "labels", "source") or "")).name

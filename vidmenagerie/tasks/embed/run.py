@@ -320,9 +320,10 @@ def _resume(
 
 
 def _clear(layout: OutputLayout, store: PartStore) -> None:
-    """Start over: remove the parts and the files of an earlier run (per-video files get overwritten)."""
+    """Start over: remove the parts and the files of an earlier run, whatever layers it held (per-video
+    files get overwritten), so no array of the old run is left to be mistaken for one of this run."""
     store.remove()
-    for path in layout.all_files():
+    for path in [*layout.all_files(), *layout.earlier_layer_files()]:
         path.unlink(missing_ok=True)
 
 
