@@ -90,7 +90,7 @@ def main() -> None:
 
 
 def _runs(work: Path, models: Models, env: dict[str, str]) -> dict[str, Path]:
-    """Run the five batch commands as a user would; return each one's page (``index.html``, ``feats.html``)."""
+    """Run the seven batch commands as a user would; return each one's page (``index.html``, ``feats.html``)."""
     demo = demo_video_path()
     broken = work / "inputs" / "broken.mp4"
     broken.parent.mkdir(parents=True, exist_ok=True)
@@ -98,7 +98,7 @@ def _runs(work: Path, models: Models, env: dict[str, str]) -> dict[str, Path]:
     labelled = _pieces(demo, work / "labelled")
     (labelled / "broken.mp4").write_text("not a video either")
     table = _label_table(labelled, models.classifier, env)
-    out = {kind: work / kind for kind in ("complete", "attend", "embed", "evaluate", "classify")}
+    out = {kind: work / kind for kind in ("complete", "attend", "embed", "evaluate", "classify", "probe", "compare")}
     _vidm(env, "complete", demo, broken, "--model", models.mae, "--clip", "uniform:4", "--animate",
           "--out", out["complete"])  # fmt: skip
     _vidm(env, "attend", demo, broken, "--model", models.vit, "--clip", "uniform:4", "--heads", "all",
@@ -107,6 +107,14 @@ def _runs(work: Path, models: Models, env: dict[str, str]) -> dict[str, Path]:
           "--out", out["embed"] / "feats.npy")  # fmt: skip
     _vidm(env, "evaluate", table, "--model", models.classifier, "--views", "2x1", "--out", out["evaluate"])
     _vidm(env, "classify", labelled, "--model", models.classifier, "--out", out["classify"])
+    _vidm(env, "probe", table, "--model", models.vit, "--layers", "all", "--shots", "1,all", "--seeds", "3",
+          "--folds", "2", "--out", out["probe"])  # fmt: skip
+    layered = []
+    for model in (models.vit, models.classifier):
+        layered.append(work / "layers" / f"{model}.npy")
+        _vidm(env, "embed", labelled, "--model", model, "--layer", "all", "--reduce", "mean", "--out", layered[-1])
+    _vidm(env, "compare", *layered, "--rdm", _group_rdm(labelled), "--bootstrap", "100", "--permutations", "100",
+          "--out", out["compare"])  # fmt: skip
     return {kind: folder / "index.html" for kind, folder in out.items()} | {"embed": out["embed"] / "feats.html"}
 
 
@@ -149,6 +157,19 @@ def _label_table(root: Path, model: str, env: dict[str, str]) -> Path:
         for path in sorted(root.rglob("*.mp4")):
             group = path.parent.name.removeprefix("group-")
             writer.writerow([path.relative_to(root).as_posix(), classes["abc".find(group) if group in "abc" else 0]])
+    return table
+
+
+def _group_rdm(root: Path) -> Path:
+    """A people's-data stand-in for ``compare --rdm``: pieces of one group folder at dissimilarity 0,
+    of different groups at 1 (a CSV with a header row of input names)."""
+    names = sorted(p.relative_to(root).as_posix() for p in root.rglob("*.mp4") if p.name != "broken.mp4")
+    table = root.parent / "groups.rdm.csv"
+    with table.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["", *names])
+        for a in names:
+            writer.writerow([a, *(0 if a.split("/")[0] == b.split("/")[0] else 1 for b in names)])
     return table
 
 
