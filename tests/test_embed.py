@@ -360,3 +360,18 @@ def test_off_a_terminal_a_cpu_run_says_each_clip_with_an_eta(tiny_catalog: Path,
                       "--out", tmp_path / "g.npy")  # fmt: skip
     assert [line.split()[1] for line in explicit.stderr.splitlines() if line.startswith("clip ")] == ["4/6", "6/6"]
     assert np.array_equal(np.load(tmp_path / "f.npy"), np.load(tmp_path / "g.npy"))  # the batch changes no number
+
+
+@pytest.mark.parametrize("per_video", [False, True])
+def test_an_input_resumes_however_its_path_is_spelled(
+    tiny_catalog: Path, clips: Path, tmp_path: Path, per_video: bool
+) -> None:
+    """``clips/a.mp4`` from one folder and ``/abs/clips/a.mp4`` are one input: a rerun resumes it."""
+    out = tmp_path / ("pv" if per_video else "feats.npy")
+    extra = ["--per-video"] if per_video else []
+    first = run_vidm("embed", "a.mp4", "sub/c.mp4", *ARGS, "--out", out, *extra, cwd=clips)
+    assert first.returncode == 0, first.stderr
+    again = run_vidm("embed", clips / "a.mp4", clips / "sub" / "c.mp4", *ARGS, "--out", out, *extra)
+    assert again.returncode == 0 and "2 resumed, 0 clips" in again.stderr, again.stderr
+    videos = _csv(out / "videos.csv" if per_video else tmp_path / "feats.videos.csv")
+    assert [v["video"] for v in videos] == [str(clips / "a.mp4"), str(clips / "sub" / "c.mp4")]  # as now given

@@ -165,7 +165,8 @@ class PartStore:
     def _load(self, video: str, path: Path) -> Finished:
         """One part, checked: same video and settings, arrays where this run puts them, right shapes."""
         meta = json.loads(path.read_text(encoding="utf-8"))
-        if meta["video"] != video or meta["settings"] != self.tag:
+        named = str(meta["video"])  # a relative name was given from some folder: the key (its absolute path) matched
+        if (os.path.isabs(named) and named != os.path.abspath(video)) or meta["settings"] != self.tag:
             raise ValueError("part was written for another video or other settings")
         rows = tuple(RowInfo(int(c), int(k), float(s), float(e)) for c, k, s, e in meta["rows"])
         feature_paths, logits_path = self._arrays(video)

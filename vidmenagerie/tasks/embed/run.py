@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -304,13 +304,17 @@ def _resume(
         return {}, {}
     finished, refused = store.load(mine)
     if record is not None and not layout.per_video and len(finished) < len(mine):
-        try:
-            earlier = read_output(layout).finished
+        then = str((record.get("inputs") or {}).get("cwd") or os.getcwd())  # where relative names were given
+        try:  # by absolute path: `clips/a.mp4` then is `/data/clips/a.mp4` now
+            earlier = {
+                os.path.normpath(os.path.join(then, v)): item for v, item in read_output(layout).finished.items()
+            }
         except OutputError:
             earlier = {}
         for video in mine:
-            if video not in finished and video in earlier:
-                finished[video] = earlier[video]
+            item = earlier.get(os.path.abspath(video))
+            if video not in finished and item is not None:
+                finished[video] = replace(item, video=video)
                 refused.pop(video, None)
     for video, item in list(finished.items()):
         if item.fingerprint and item.fingerprint != prints.get(video):
@@ -344,9 +348,11 @@ def _checkpoint_file(settings: EmbedSettings) -> str | None:
 
 
 def _inputs(every: list[str], mine: list[str], shard: Shard | None) -> dict[str, Any]:
-    """The input list as run.json records it: count, fingerprint, shard."""
+    """The input list as run.json records it: count, fingerprint, shard, and the folder relative
+    input names are relative to (so a later run from elsewhere still knows them)."""
     return {
         "videos": len(every),
+        "cwd": os.getcwd(),
         "sha256": inputs_digest(every),
         "shard": {"index": shard.index, "count": shard.count, "origin": shard.origin} if shard else None,
         "videos_in_shard": len(mine) if shard else None,
