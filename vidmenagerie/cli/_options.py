@@ -76,6 +76,10 @@ ClipOpt = Annotated[
         "output each (NAME_clipK).",
     ),
 ]
+CheckpointOpt = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option("--checkpoint", help="Use this local checkpoint file instead of the Hub.", dir_okay=False),
+]
 DeviceOpt = Annotated[str, typer.Option("--device", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:1, mps.")]
 DtypeOpt = Annotated[
     Optional[str],  # noqa: UP045

@@ -15,6 +15,7 @@ from ._batch import bf16_hint, resolve_inputs, video_progress, write_report
 from ._options import (
     BatchSizeOpt,
     CatalogOpt,
+    CheckpointOpt,
     DeviceOpt,
     DtypeOpt,
     FpsOpt,
@@ -119,10 +120,6 @@ MergeOpt = Annotated[
 ]
 ResumeOpt = Annotated[
     bool, Opt("--resume/--no-resume", help="Keep finished videos of an output with the same settings, or start over.")
-]
-CheckpointOpt = Annotated[
-    Optional[Path],  # noqa: UP045
-    Opt("--checkpoint", help="Use this local checkpoint file instead of the Hub.", dir_okay=False),
 ]
 DEFAULT_WORKERS = default_workers()
 

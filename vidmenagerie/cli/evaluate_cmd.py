@@ -14,6 +14,7 @@ from ._batch import bf16_hint, note_repeats, resolve_inputs, video_progress, wri
 from ._options import (
     BatchSizeOpt,
     CatalogOpt,
+    CheckpointOpt,
     DeviceOpt,
     DtypeOpt,
     FpsOpt,
@@ -84,10 +85,6 @@ ShardOpt = Annotated[
 MergeOpt = Annotated[bool, Opt("--merge", help="Join the shards in --out and score them.")]
 ResumeOpt = Annotated[
     bool, Opt("--resume/--no-resume", help="Keep finished inputs of an earlier run with the same settings.")
-]
-CheckpointOpt = Annotated[
-    Optional[Path],  # noqa: UP045
-    Opt("--checkpoint", help="Use this local checkpoint file instead of the Hub.", dir_okay=False),
 ]
 TopKOpt = Annotated[int, Opt("--top-k", min=1, help="Labels shown and saved per input.")]
 ProtocolOpt = Annotated[

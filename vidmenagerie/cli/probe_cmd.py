@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 from rich.markup import escape
 
-from ._batch import note_repeats, video_progress, write_report
+from ._batch import bf16_hint, note_repeats, video_progress, write_report
 from ._options import (
     BatchSizeOpt,
     CatalogOpt,
+    CheckpointOpt,
     DeviceOpt,
+    DtypeOpt,
     FpsOpt,
     FrameFoldersOpt,
     ReportOpt,
@@ -99,11 +101,6 @@ HeadNameOpt = Annotated[
     Optional[str],  # noqa: UP045
     Opt("--head-name", help="The exported model's name [default: MODEL.probe-L<block>-<pool>].", show_default=False),
 ]
-CheckpointOpt = Annotated[
-    Optional[Path],  # noqa: UP045
-    Opt("--checkpoint", help="Use this local checkpoint file instead of the Hub.", dir_okay=False),
-]
-DtypeOpt = Annotated[str, Opt("--dtype", help="Compute precision of the features: float32, bfloat16 or float16.")]
 ResumeOpt = Annotated[
     bool, Opt("--resume/--no-resume", help="Reuse OUT/features of an earlier run with the same settings.")
 ]
@@ -133,7 +130,7 @@ def probe_cmd(
     frame_folders: FrameFoldersOpt = "auto",
     fps: FpsOpt = 30.0,
     device: DeviceOpt = "auto",
-    dtype: DtypeOpt = "float32",
+    dtype: DtypeOpt = None,
     batch_size: BatchSizeOpt = None,
     workers: WorkersOpt = 2,
     resume: ResumeOpt = True,
@@ -143,6 +140,7 @@ def probe_cmd(
     """Linear and k-NN probes of a model's frozen features on your labelled inputs, per layer and per shots."""
     from ..errors import InvalidSetting
     from ..probing import ProbeSettings, parse_layers, parse_probes, parse_shots, probe_labels, read_labels
+    from ..runtime import Runtime
     from ..video.find import check_frame_folders
 
     use_catalog(catalog)
@@ -167,8 +165,10 @@ def probe_cmd(
         "checkpoint": checkpoint,
         "sampling_rate": sampling_rate,
         "folder_fps": fps,
-        "dtype": dtype,
+        "dtype": dtype or "float32",
     }
+    if features is None:  # features are computed here: say so once if bfloat16 would be much faster
+        bf16_hint(Runtime.resolve(device, dtype or "float32"), dtype)
     with video_progress(total, f"probe features ({model or 'given'})") as progress:
         run = probe_labels(
             labels, out_path, settings, model=model, layers=parse_layers(layers), pool=pool, features=features,
